@@ -19,6 +19,7 @@ and to stay responsive to Ctrl-C; the state stays on the device between chunks.
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -266,3 +267,29 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper) -> 
 
 
 run_epochs_compiled = jax.jit(run_epochs, static_argnames="program")
+
+
+@partial(jax.jit, static_argnames="program")
+def start_state(
+    program: Program, params, best_params, optimizer_params, seed, t, no_improvement, best_loss, best_score
+) -> LoopState:
+    """The loop state at the start of a fit, with a fresh optimiser state.
+
+    ``optimizer_params`` holds the estimator's values of the solver's
+    hyper-parameters (``learning_rate_init``, ``momentum``, ...).
+    """
+    curve = jnp.full((program.curve_len,), jnp.nan, best_loss.dtype)
+    return LoopState(
+        params=params,
+        opt_state=make_optimizer(program.solver, optimizer_params).init(params),
+        key=jax.random.PRNGKey(seed),
+        n_iter=jnp.zeros([], jnp.int32),
+        t=t,
+        loss_curve=curve,
+        score_curve=curve,
+        best_loss=best_loss,
+        best_score=best_score,
+        no_improvement=no_improvement,
+        best_params=best_params,
+        stopped=jnp.zeros([], bool),
+    )

@@ -13,6 +13,7 @@ that raises leaves the estimator as it was.
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 import time
 import warnings
 from numbers import Integral, Real
@@ -33,11 +34,11 @@ from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import engine
-from .activations import HIDDEN_ACTIVATIONS
+from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from .lbfgs import fit_lbfgs
 from .losses import LOSSES
-from .network import count_parameters, forward, glorot_uniform_sklearn
-from .optim import STOCHASTIC_SOLVERS, SOLVER_HYPERPARAMS, SolverSpec, make_optimizer, set_hyperparams
+from .network import count_parameters, forward_logits, glorot_uniform_sklearn
+from .optim import STOCHASTIC_SOLVERS, SOLVER_HYPERPARAMS, SolverSpec, set_hyperparams
 
 #: Up to this many rows, ``predict`` runs in numpy (no dispatch); above, compiled.
 NUMPY_PREDICT_MAX_ROWS = 256
@@ -65,7 +66,7 @@ def _x64(dtype):
     return jax.enable_x64(np.dtype(dtype) == np.float64)
 
 
-_forward_compiled = jax.jit(forward, static_argnames=("activation", "out_activation", "xp"))
+_logits_compiled = jax.jit(partial(forward_logits, xp=jnp), static_argnames="activation")
 
 
 class BaseMultilayerPerceptron(BaseEstimator):
@@ -247,12 +248,12 @@ class BaseMultilayerPerceptron(BaseEstimator):
             data = self._device_data(X_train, y_train, w_train, X_val, y_val, w_val)
             state = self._initial_loop_state(program, spec, incremental, random_state, dtype)
             hyper = engine.Hyper(
-                alpha=jnp.asarray(self.alpha, dtype),
-                tol=jnp.asarray(self.tol, dtype),
-                n_iter_no_change=jnp.asarray(self.n_iter_no_change, dtype),
-                power_t=jnp.asarray(self.power_t, dtype),
-                learning_rate_init=jnp.asarray(self.learning_rate_init, dtype),
-                epoch_limit=jnp.asarray(0, jnp.int32),
+                alpha=np.asarray(self.alpha, dtype),
+                tol=np.asarray(self.tol, dtype),
+                n_iter_no_change=np.asarray(self.n_iter_no_change, dtype),
+                power_t=np.asarray(self.power_t, dtype),
+                learning_rate_init=np.asarray(self.learning_rate_init, dtype),
+                epoch_limit=np.int32(0),
             )
             state = self._run_in_chunks(program, state, data, hyper, max_iter, n_train)
         self._store_stochastic_results(state, spec, incremental, max_iter)
@@ -299,34 +300,27 @@ class BaseMultilayerPerceptron(BaseEstimator):
         return {name: getattr(self, name) for name in SOLVER_HYPERPARAMS[self.solver].values()}
 
     def _initial_loop_state(self, program, spec, incremental, random_state, dtype):
-        params = jax.tree.map(jnp.asarray, self._params())
-        hyper_now = self._optimizer_params()
+        """Loop state at the start of a fit, built by one compiled call (no eager JAX ops to compile)."""
+        optimizer_params = {k: np.asarray(v, dtype) for k, v in self._optimizer_params().items()}
+        state = engine.start_state(
+            program,
+            params=self._params(),
+            best_params=tuple(zip(self._best_coefs, self._best_intercepts)),
+            optimizer_params=optimizer_params,
+            seed=np.int32(random_state.randint(np.iinfo(np.int32).max)),
+            t=np.int32(self.t_),
+            no_improvement=np.int32(self._no_improvement_count),
+            best_loss=np.asarray(np.inf if self.best_loss_ is None else self.best_loss_, dtype),
+            best_score=np.asarray(
+                -np.inf if self.best_validation_score_ is None else self.best_validation_score_, dtype
+            ),
+        )
         previous = getattr(self, "_optimizer_state", None)
         if incremental and previous is not None and previous[0] == spec:
             # partial_fit keeps the moments; parameters changed since apply from now on.
-            changed = {k: v for k, v in hyper_now.items() if previous[1].get(k) != v}
-            opt_state = set_hyperparams(jax.tree.map(jnp.asarray, previous[2]), spec, changed)
-        else:  # fit() starts the optimiser afresh, as scikit-learn does
-            with warnings.catch_warnings():  # optax warns when x64 is off and a float64 number is given
-                warnings.simplefilter("ignore")
-                opt_state = make_optimizer(spec, hyper_now).init(params)
-        curve = jnp.full((program.curve_len,), jnp.nan, dtype)
-        best_loss = self.best_loss_ if self.best_loss_ is not None else np.inf
-        best_score = self.best_validation_score_ if self.best_validation_score_ is not None else -np.inf
-        return engine.LoopState(
-            params=params,
-            opt_state=opt_state,
-            key=jax.random.PRNGKey(random_state.randint(np.iinfo(np.int32).max)),
-            n_iter=jnp.asarray(0, jnp.int32),
-            t=jnp.asarray(self.t_, jnp.int32),
-            loss_curve=curve,
-            score_curve=curve,
-            best_loss=jnp.asarray(best_loss, dtype),
-            best_score=jnp.asarray(best_score, dtype),
-            no_improvement=jnp.asarray(self._no_improvement_count, jnp.int32),
-            best_params=jax.tree.map(jnp.asarray, tuple(zip(self._best_coefs, self._best_intercepts))),
-            stopped=jnp.asarray(False),
-        )
+            changed = {k: v for k, v in self._optimizer_params().items() if previous[1].get(k) != v}
+            state = state._replace(opt_state=jax.device_put(set_hyperparams(previous[2], spec, changed)))
+        return state
 
     def _run_in_chunks(self, program, state, data, hyper, max_iter, n_train):
         """Run the compiled loop a chunk of epochs at a time until done, stopped or interrupted.
@@ -345,7 +339,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 started = time.perf_counter()
                 limit = min(max_iter, done + chunk)
                 new_state = engine.run_epochs_compiled(
-                    program, state, data, hyper._replace(epoch_limit=jnp.asarray(limit, jnp.int32))
+                    program, state, data, hyper._replace(epoch_limit=np.int32(limit))
                 )
                 n_iter, stopped = int(new_state.n_iter), bool(new_state.stopped)
                 self._print_epochs(new_state, done, n_iter)
@@ -449,21 +443,28 @@ class BaseMultilayerPerceptron(BaseEstimator):
             return X
         return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
 
-    def _forward_pass_fast(self, X, check_input=True):
-        """Network output for ``X``: numpy for few rows, the compiled pass for many."""
+    def _check_is_fitted(self):
+        if "coefs_" not in self.__dict__:  # cheap test first: predict on one row is a hot path
+            check_is_fitted(self)
+
+    def _output_logits(self, X, check_input=True):
+        """Pre-activation of the output layer: numpy for few rows, the compiled pass for many."""
         if check_input:
             X = self._validate_predict_input(X)
         dtype = self.coefs_[0].dtype
         if X.shape[0] <= NUMPY_PREDICT_MAX_ROWS:
             if not scipy.sparse.issparse(X):
                 X = X.astype(dtype, copy=False)
-            return forward(self._params(), X, self.activation, self.out_activation_, np)
+            return forward_logits(self._params(), X, self.activation, np)
         X = X.toarray() if scipy.sparse.issparse(X) else X
         n = X.shape[0]
         padded = engine.pad_rows(np.asarray(X, dtype=dtype), engine.padded_rows(n))
         with _x64(dtype):
-            out = _forward_compiled(self._params(), padded, self.activation, self.out_activation_, jnp)
-            return np.asarray(out)[:n]
+            return np.asarray(_logits_compiled(self._params(), padded, activation=self.activation))[:n]
+
+    def _forward_pass_fast(self, X, check_input=True):
+        """Network output for ``X`` (probabilities, or predictions of a regressor)."""
+        return ACTIVATIONS[self.out_activation_](self._output_logits(X, check_input), np)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -636,20 +637,21 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 
     def predict(self, X):
         """Predicted class labels (or label indicator rows for multi-label)."""
-        check_is_fitted(self)
+        self._check_is_fitted()
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        # Decided on the logits: argmax of softmax(z) is argmax of z, sigmoid(z) > 0.5 is z > 0.
+        z = self._output_logits(X, check_input=check_input)
         if self.out_activation_ == "softmax":
-            return self.classes_[np.argmax(y_pred, axis=1)]
+            return self.classes_[z.argmax(axis=1)]
         if self.n_outputs_ == 1:
-            return self.classes_[(y_pred[:, 0] > 0.5).astype(int)]
-        return self._label_binarizer.inverse_transform(y_pred)
+            return self.classes_[(z[:, 0] > 0).astype(np.intp)]
+        return self._label_binarizer.inverse_transform((z > 0).astype(int))
 
     def predict_proba(self, X):
         """Probability of each class, columns in the order of ``classes_``."""
-        check_is_fitted(self)
+        self._check_is_fitted()
         y_pred = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:
             p = y_pred[:, 0]
@@ -763,7 +765,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     def predict(self, X):
         """Predicted values, shape (n_samples,) or (n_samples, n_outputs)."""
-        check_is_fitted(self)
+        self._check_is_fitted()
         return self._predict(X)
 
     def _predict(self, X, check_input=True):

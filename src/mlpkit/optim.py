@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 
@@ -127,5 +128,5 @@ def set_hyperparams(opt_state, spec: SolverSpec, changed: dict):
     hyper = dict(opt_state.hyperparams)
     for key, param in SOLVER_HYPERPARAMS[spec.name].items():
         if param in changed:
-            hyper[key] = jnp.asarray(changed[param], dtype=jnp.asarray(hyper[key]).dtype)
+            hyper[key] = np.asarray(changed[param], dtype=np.asarray(hyper[key]).dtype)
     return opt_state._replace(hyperparams=hyper)

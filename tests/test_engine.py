@@ -1,0 +1,142 @@
+"""The compiled engine: one program per structure and data bucket, two predict paths that agree."""
+
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.datasets import make_classification, make_regression
+
+import mlpkit
+from mlpkit import engine, estimators
+
+
+def programs_compiled():
+    return engine.run_epochs_compiled._cache_size()
+
+
+@given(st.integers(1, 10**7))
+def test_row_buckets_cover_n_with_at_most_a_quarter_of_padding(n):
+    size = engine.padded_rows(n)
+    assert size >= n
+    assert size <= max(16, 1.25 * n)
+    assert engine.padded_rows(size) == size  # a bucket is its own bucket
+
+
+def test_refit_on_similar_data_and_new_hyperparameters_does_not_recompile():
+    X, y = make_classification(n_samples=1000, n_features=9, n_informative=5, n_classes=3, random_state=0)
+    model = mlpkit.MLPClassifier(hidden_layer_sizes=(11,), max_iter=3, random_state=0)
+    model.fit(X, y)
+    compiled = programs_compiled()
+    # Fewer rows in the same bucket, then new values of every traced hyper-parameter.
+    model.fit(X[:990], y[:990])
+    model.set_params(learning_rate_init=0.01, alpha=0.1, tol=1e-3, max_iter=7, n_iter_no_change=4, beta_1=0.8)
+    model.fit(X, y)
+    model.set_params(warm_start=True).fit(X[:995], y[:995])
+    model.partial_fit(X, y)
+    assert programs_compiled() == compiled
+
+
+def test_new_structure_compiles_a_new_program():
+    X, y = make_regression(n_samples=100, n_features=4, random_state=0)
+    mlpkit.MLPRegressor(hidden_layer_sizes=(5,), max_iter=2).fit(X, y)
+    compiled = programs_compiled()
+    mlpkit.MLPRegressor(hidden_layer_sizes=(5, 3), max_iter=2).fit(X, y)
+    assert programs_compiled() == compiled + 1
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_numpy_and_compiled_predictions_agree(dtype, monkeypatch):
+    X, y = make_classification(n_samples=600, n_features=8, n_informative=5, n_classes=3, random_state=1)
+    model = mlpkit.MLPClassifier(hidden_layer_sizes=(16, 8), activation="tanh", max_iter=5, random_state=0, dtype=dtype)
+    model.fit(X, y)
+    assert X.shape[0] > estimators.NUMPY_PREDICT_MAX_ROWS
+    compiled = model.predict_proba(X)
+    monkeypatch.setattr(estimators, "NUMPY_PREDICT_MAX_ROWS", 10**9)
+    with_numpy = model.predict_proba(X)
+    assert compiled.dtype == with_numpy.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(compiled, with_numpy, rtol=0, atol=1e-6)
+
+
+def test_float64_and_float32_training_agree_closely():
+    X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+    y = y / y.std()
+    params = dict(hidden_layer_sizes=(10,), solver="sgd", max_iter=20, random_state=0, shuffle=False)
+    p32 = mlpkit.MLPRegressor(**params).fit(X, y).predict(X)
+    p64 = mlpkit.MLPRegressor(dtype="float64", **params).fit(X, y).predict(X)
+    np.testing.assert_allclose(p32, p64, rtol=0, atol=1e-3)
+
+
+def test_same_seed_gives_identical_weights():
+    X, y = make_classification(n_samples=300, n_features=6, random_state=0)
+    a = mlpkit.MLPClassifier(hidden_layer_sizes=(7,), max_iter=10, random_state=5).fit(X, y)
+    b = mlpkit.MLPClassifier(hidden_layer_sizes=(7,), max_iter=10, random_state=5).fit(X, y)
+    c = mlpkit.MLPClassifier(hidden_layer_sizes=(7,), max_iter=10, random_state=6).fit(X, y)
+    for Wa, Wb in zip(a.coefs_, b.coefs_):
+        np.testing.assert_array_equal(Wa, Wb)
+    assert not np.array_equal(a.coefs_[0], c.coefs_[0])
+
+
+def test_verbose_prints_each_epoch(capsys):
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    mlpkit.MLPRegressor(hidden_layer_sizes=(4,), max_iter=4, verbose=True).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [f"Iteration {i}" for i in range(1, 5)]
+
+
+def test_training_continues_across_chunks(monkeypatch):
+    """Chunked running (for Ctrl-C and progress) gives the same result as one long run."""
+    X, y = make_regression(n_samples=64, n_features=3, random_state=0)
+    params = dict(hidden_layer_sizes=(4,), max_iter=12, random_state=0, tol=0)
+    whole = mlpkit.MLPRegressor(**params).fit(X, y)
+    monkeypatch.setattr(estimators, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
+    chunked = mlpkit.MLPRegressor(**params).fit(X, y)
+    assert chunked.n_iter_ == whole.n_iter_ == 12
+    np.testing.assert_array_equal(chunked.coefs_[0], whole.coefs_[0])
+    np.testing.assert_array_equal(chunked.loss_curve_, whole.loss_curve_)
+
+
+def _run(code, **env):
+    return subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+FIT_AND_REPORT_CACHE = """
+import jax, mlpkit, numpy as np
+mlpkit.MLPRegressor(hidden_layer_sizes=(3,), max_iter=2).fit(np.eye(5), np.arange(5.0))
+print(jax.config.jax_compilation_cache_dir)
+"""
+
+
+def test_persistent_compilation_cache_is_on_by_default_and_can_be_turned_off(tmp_path):
+    cache = tmp_path / "cache"
+    assert _run(FIT_AND_REPORT_CACHE, MLPKIT_COMPILATION_CACHE=str(cache)) == str(cache)
+    assert any(cache.iterdir()), "the fit wrote nothing to the compilation cache"
+    assert _run(FIT_AND_REPORT_CACHE, MLPKIT_COMPILATION_CACHE="off") == "None"
+
+
+def test_keyboard_interrupt_keeps_the_last_finished_epochs(monkeypatch):
+    X, y = make_regression(n_samples=64, n_features=3, random_state=0)
+    monkeypatch.setattr(estimators, "SECONDS_PER_CHUNK", 0.0)
+    original = engine.run_epochs_compiled
+    calls = []
+
+    def interrupt_on_third_chunk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run_epochs_compiled", interrupt_on_third_chunk)
+    model = mlpkit.MLPRegressor(hidden_layer_sizes=(4,), max_iter=50, tol=0, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    assert "Training interrupted by user." in [str(w.message) for w in caught]
+    assert model.n_iter_ == 2 and len(model.loss_curve_) == 2
+    assert np.isfinite(model.predict(X)).all()
