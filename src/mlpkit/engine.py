@@ -54,6 +54,7 @@ class Hyper(NamedTuple):
     n_iter_no_change: jax.Array
     power_t: jax.Array
     learning_rate_init: jax.Array
+    samples_seen: jax.Array  # scikit-learn's ``t_`` before this fit (a float: no overflow)
     epoch_limit: jax.Array  # run until n_iter reaches this (a chunk of max_iter)
 
 
@@ -74,7 +75,6 @@ class LoopState(NamedTuple):
     opt_state: optax.OptState
     key: jax.Array
     n_iter: jax.Array  # epochs run in this fit
-    t: jax.Array  # samples seen over all fits (scikit-learn's ``t_``)
     loss_curve: jax.Array  # (curve_len,) training loss per epoch of this fit
     score_curve: jax.Array  # (curve_len,) validation score per epoch of this fit
     best_loss: jax.Array
@@ -204,7 +204,7 @@ def validation_score(program: Program, params, data: Data):
     return SCORES[program.score](z, data.Y_val, data.weight_val, out_activation)
 
 
-def apply_stopping_rule(program: Program, hyper: Hyper, s: LoopState, loss, score, lr):
+def apply_stopping_rule(program: Program, hyper: Hyper, s: LoopState, loss, score, lr, t):
     """scikit-learn's end-of-epoch bookkeeping: improvement count, best weights, schedule, stop.
 
     Without early stopping, an epoch counts as no improvement when its training
@@ -224,7 +224,7 @@ def apply_stopping_rule(program: Program, hyper: Hyper, s: LoopState, loss, scor
         best_loss = jnp.where(loss < s.best_loss, loss, s.best_loss)
 
     if program.schedule == "invscaling":
-        lr = hyper.learning_rate_init / (s.t + 1.0) ** hyper.power_t
+        lr = hyper.learning_rate_init / (t + 1.0) ** hyper.power_t
     triggered = no_improvement > hyper.n_iter_no_change
     if program.schedule == "adaptive":
         reduce = triggered & (lr > 1e-6)
@@ -244,10 +244,11 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper) -> 
         order = epoch_order(order_key, data.n_rows, data.X.shape[0], program.shuffle)
         params, opt_state, loss = train_epoch(program, s.params, s.opt_state, order, data, hyper.alpha)
         score = validation_score(program, params, data) if program.early_stopping else jnp.nan
-        s = s._replace(params=params, opt_state=opt_state, key=key, t=s.t + data.n_rows)
+        s = s._replace(params=params, opt_state=opt_state, key=key)
         lr = opt_state.hyperparams["learning_rate"]
+        samples_seen = hyper.samples_seen + (s.n_iter + 1).astype(loss.dtype) * data.n_rows.astype(loss.dtype)
         best_loss, best_score, best_params, no_improvement, new_lr, stopped = apply_stopping_rule(
-            program, hyper, s, loss, score, lr
+            program, hyper, s, loss, score, lr, samples_seen
         )
         lr = new_lr.astype(lr.dtype)
         hyperparams = {**opt_state.hyperparams, "learning_rate": lr}
@@ -271,7 +272,7 @@ run_epochs_compiled = jax.jit(run_epochs, static_argnames="program")
 
 @partial(jax.jit, static_argnames="program")
 def start_state(
-    program: Program, params, best_params, optimizer_params, seed, t, no_improvement, best_loss, best_score
+    program: Program, params, best_params, optimizer_params, seed, no_improvement, best_loss, best_score
 ) -> LoopState:
     """The loop state at the start of a fit, with a fresh optimiser state.
 
@@ -284,7 +285,6 @@ def start_state(
         opt_state=make_optimizer(program.solver, optimizer_params).init(params),
         key=jax.random.PRNGKey(seed),
         n_iter=jnp.zeros([], jnp.int32),
-        t=t,
         loss_curve=curve,
         score_curve=curve,
         best_loss=best_loss,

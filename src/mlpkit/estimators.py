@@ -253,10 +253,11 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 n_iter_no_change=np.asarray(self.n_iter_no_change, dtype),
                 power_t=np.asarray(self.power_t, dtype),
                 learning_rate_init=np.asarray(self.learning_rate_init, dtype),
+                samples_seen=np.asarray(self.t_, dtype),
                 epoch_limit=np.int32(0),
             )
             state = self._run_in_chunks(program, state, data, hyper, max_iter, n_train)
-        self._store_stochastic_results(state, spec, incremental, max_iter)
+        self._store_stochastic_results(state, spec, incremental, max_iter, n_train)
 
     def _split_validation(self, X, y, sample_weight, random_state):
         """Hold out ``validation_fraction`` of the rows for early stopping, as scikit-learn does."""
@@ -308,7 +309,6 @@ class BaseMultilayerPerceptron(BaseEstimator):
             best_params=tuple(zip(self._best_coefs, self._best_intercepts)),
             optimizer_params=optimizer_params,
             seed=np.int32(random_state.randint(np.iinfo(np.int32).max)),
-            t=np.int32(self.t_),
             no_improvement=np.int32(self._no_improvement_count),
             best_loss=np.asarray(np.inf if self.best_loss_ is None else self.best_loss_, dtype),
             best_score=np.asarray(
@@ -363,11 +363,11 @@ class BaseMultilayerPerceptron(BaseEstimator):
             if self.early_stopping:
                 print("Validation score: %f" % scores[i])
 
-    def _store_stochastic_results(self, state, spec, incremental, max_iter):
-        state = jax.tree.map(np.asarray, state)
+    def _store_stochastic_results(self, state, spec, incremental, max_iter, n_train):
+        state = jax.tree.map(np.array, state)  # copies: writable, as scikit-learn's arrays are
         n_iter = int(state.n_iter)
         self.n_iter_ = n_iter
-        self.t_ = int(state.t)
+        self.t_ = self.t_ + n_iter * n_train  # exact, in Python integers
         losses = [float(v) for v in state.loss_curve[:n_iter]]
         self.loss_curve_ = self.loss_curve_ + losses
         if losses:
@@ -376,7 +376,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         self._optimizer_state = (spec, self._optimizer_params(), state.opt_state)
         params = state.params
         if self.early_stopping:
-            self.validation_scores_ = self.validation_scores_ + [float(v) for v in state.score_curve[:n_iter]]
+            self.validation_scores_ = (self.validation_scores_ or []) + [float(v) for v in state.score_curve[:n_iter]]
             self.best_validation_score_ = float(state.best_score)
             params = state.best_params  # restore the weights of the best validation score
             self._best_coefs = [W for W, _ in state.best_params]
@@ -453,8 +453,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
             X = self._validate_predict_input(X)
         dtype = self.coefs_[0].dtype
         if X.shape[0] <= NUMPY_PREDICT_MAX_ROWS:
-            if not scipy.sparse.issparse(X):
-                X = X.astype(dtype, copy=False)
+            X = X.astype(dtype, copy=False)
             return forward_logits(self._params(), X, self.activation, np)
         X = X.toarray() if scipy.sparse.issparse(X) else X
         n = X.shape[0]
@@ -646,6 +645,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         if self.out_activation_ == "softmax":
             return self.classes_[z.argmax(axis=1)]
         if self.n_outputs_ == 1:
+            if len(self.classes_) == 1:  # trained on one class: it is the only answer
+                return np.repeat(self.classes_, z.shape[0])
             return self.classes_[(z[:, 0] > 0).astype(np.intp)]
         return self._label_binarizer.inverse_transform((z > 0).astype(int))
 
