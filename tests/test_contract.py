@@ -33,6 +33,9 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import mlpkit
 from mlpkit import MLPClassifier, MLPRegressor
+from mlpkit.activations import HIDDEN_ACTIVATION_NAMES
+from mlpkit.optim import SOLVER_NAMES
+from mlpkit.schedules import STEP_FACTORS
 
 # --------------------------------------------------------------------------- data
 N_ROWS, N_FEATURES = 40, 4
@@ -107,14 +110,24 @@ def test_get_params_has_every_sklearn_parameter_with_its_default(ours, theirs):
     assert not missing, f"parameters of scikit-learn's {theirs.__name__} missing: {missing}"
     different = {k: (got[k], v) for k, v in expected.items() if got[k] != v or type(got[k]) is not type(v)}
     assert not different, f"defaults differ (mlpkit, sklearn): {different}"
-    # mlpkit adds exactly one parameter
-    assert set(got) - set(expected) == {"dtype"}
+    # mlpkit adds exactly its documented parameters, keyword-only, after scikit-learn's
+    extras = MLPKIT_PARAMETERS | ({"loss"} if ours is MLPClassifier else set())
+    assert set(got) - set(expected) == extras
     assert got["dtype"] == "float32"
-    # the signatures agree too (keyword-only parameters stay keyword-only)
     ours_sig = inspect.signature(ours.__init__).parameters
     for name, p in inspect.signature(theirs.__init__).parameters.items():
         assert ours_sig[name].default == p.default, name
         assert ours_sig[name].kind == p.kind, name
+    names = list(ours_sig)
+    assert names[: len(expected) + 1] == list(inspect.signature(theirs.__init__).parameters)
+    assert all(ours_sig[name].kind is inspect.Parameter.KEYWORD_ONLY for name in extras)
+
+
+MLPKIT_PARAMETERS = {
+    "out_activation", "negative_slope", "init", "huber_delta", "l1", "weight_decay", "dropout",
+    "alpha_dropout", "batch_norm", "clip_norm", "clip_value", "early_stopping_monitor",
+    "lr_decay", "lr_decay_epochs", "lr_min", "lr_patience", "dtype",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
@@ -542,18 +555,24 @@ def test_predict_with_wrong_number_of_features():
 @pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
 @pytest.mark.parametrize("param", ["activation", "solver", "learning_rate"])
 def test_unknown_string_option_names_parameter_and_allowed_values(Est, param):
-    allowed = {
+    sklearn_allowed = {
         "activation": {"identity", "logistic", "tanh", "relu"},
         "solver": {"lbfgs", "sgd", "adam"},
         "learning_rate": {"constant", "invscaling", "adaptive"},
     }[param]
+    allowed = {
+        "activation": set(HIDDEN_ACTIVATION_NAMES),
+        "solver": set(SOLVER_NAMES),
+        "learning_rate": set(STEP_FACTORS),
+    }[param]
+    assert sklearn_allowed < allowed
     y = Y_MULTI if Est is MLPClassifier else Y_REG
     with pytest.raises(ValueError, match=rf"The '{param}' parameter of {Est.__name__} must be a str among") as info:
         Est(**{param: "bogus"}).fit(X, y)
     assert isinstance(info.value, InvalidParameterError)
     message = str(info.value)
     assert "Got 'bogus' instead" in message
-    listed = set(re.findall(r"'(\w+)'", message.split("among", 1)[1].split("Got", 1)[0]))
+    listed = set(re.findall(r"'(\w+)'", message.split("among", 1)[1].split("}", 1)[0]))
     assert listed == allowed
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import make_classification, make_regression
 
 import mlpkit
-from mlpkit import engine, estimators
+from mlpkit import _base, engine
 
 
 def programs_compiled():
@@ -54,9 +54,9 @@ def test_numpy_and_compiled_predictions_agree(dtype, monkeypatch):
     X, y = make_classification(n_samples=600, n_features=8, n_informative=5, n_classes=3, random_state=1)
     model = mlpkit.MLPClassifier(hidden_layer_sizes=(16, 8), activation="tanh", max_iter=5, random_state=0, dtype=dtype)
     model.fit(X, y)
-    assert X.shape[0] > estimators.NUMPY_PREDICT_MAX_ROWS
+    assert X.shape[0] > _base.NUMPY_PREDICT_MAX_ROWS
     compiled = model.predict_proba(X)
-    monkeypatch.setattr(estimators, "NUMPY_PREDICT_MAX_ROWS", 10**9)
+    monkeypatch.setattr(_base, "NUMPY_PREDICT_MAX_ROWS", 10**9)
     with_numpy = model.predict_proba(X)
     assert compiled.dtype == with_numpy.dtype == np.dtype(dtype)
     np.testing.assert_allclose(compiled, with_numpy, rtol=0, atol=1e-6)
@@ -93,7 +93,7 @@ def test_training_continues_across_chunks(monkeypatch):
     X, y = make_regression(n_samples=64, n_features=3, random_state=0)
     params = dict(hidden_layer_sizes=(4,), max_iter=12, random_state=0, tol=0)
     whole = mlpkit.MLPRegressor(**params).fit(X, y)
-    monkeypatch.setattr(estimators, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
+    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
     chunked = mlpkit.MLPRegressor(**params).fit(X, y)
     assert chunked.n_iter_ == whole.n_iter_ == 12
     np.testing.assert_array_equal(chunked.coefs_[0], whole.coefs_[0])
@@ -122,7 +122,7 @@ def test_persistent_compilation_cache_is_on_by_default_and_can_be_turned_off(tmp
 
 def test_keyboard_interrupt_keeps_the_last_finished_epochs(monkeypatch):
     X, y = make_regression(n_samples=64, n_features=3, random_state=0)
-    monkeypatch.setattr(estimators, "SECONDS_PER_CHUNK", 0.0)
+    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)
     original = engine.run_epochs_compiled
     calls = []
 

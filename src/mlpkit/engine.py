@@ -1,59 +1,81 @@
 """The compiled training loop: many epochs of mini-batch training as one XLA program.
 
 ``run_epochs`` is a ``lax.while_loop`` over epochs; each epoch draws an order of
-the rows, runs a ``lax.scan`` over mini-batches, scores the validation set and
-applies scikit-learn's stopping rule. All of it is traced once per *program*
-(network structure, loss, solver, batch width, padded data shape) and then reused:
+the rows, runs a ``lax.scan`` over mini-batches (``train_epoch``), scores the
+validation set and applies the end-of-epoch rules (``apply_epoch_end``):
+scikit-learn's stopping rule, best-weight tracking and learning-rate changes.
+All of it is traced once per *program* (``Program``: network structure, loss,
+solver, batch width, padded data shape) and then reused:
 
 - data enters as arguments, padded to a few row *buckets* (``padded_rows``) with
   zero sample weight on the padding, so a refit on a similar number of rows
   reuses the compiled program;
-- hyper-parameters that may change between fits (``alpha``, ``tol``, epochs,
-  learning rate, momentum, ...) are traced values, in ``Hyper`` or inside the
-  optimiser state, so changing them does not recompile.
+- hyper-parameters that may change between fits (``Hyper``: penalties, dropout
+  rates, tolerances, schedule settings, epochs; and the learning rate, momentum
+  and betas inside the optimiser state) are traced values, so changing them does
+  not recompile.
 
-The caller runs the loop in chunks of epochs (``epoch_limit``) to report progress
-and to stay responsive to Ctrl-C; the state stays on the device between chunks.
+The caller runs the loop in chunks of epochs (``Hyper.epoch_limit``) to report
+progress and to stay responsive to Ctrl-C; the state stays on the device between
+chunks.
 """
 
 from __future__ import annotations
 
 import math
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .losses import LOSSES
-from .network import forward_logits
-from .optim import SolverSpec, make_optimizer
+from .activations import ACTIVATIONS
+from .losses import per_sample_loss
+from .network import Architecture, forward_logits, forward_logits_train, l1_penalty, l2_penalty
+from .optim import SolverSpec, has_learning_rate, make_optimizer
+from .schedules import STEP_FACTORS
 
 
 class Program(NamedTuple):
-    """Static description of a compiled training loop: change one, compile anew."""
+    """Static description of a compiled training loop: change one field, compile anew."""
 
-    activation: str
+    architecture: Architecture
     loss: str
     solver: SolverSpec
-    schedule: str  # "constant" | "invscaling" | "adaptive"
+    schedule: Any  # a name in schedules.STEP_FACTORS, or a callable step -> learning rate
     batch_rows: int  # rows per mini-batch as compiled (the last real batch may be partial)
     shuffle: bool
     early_stopping: bool
+    monitor: str  # early stopping watches the validation "score" or "loss"
     score: str  # validation score: "accuracy" | "r2"
     curve_len: int  # length of the per-epoch history buffers
+    l1: bool = False  # the penalties and clippings in use (their strengths are traced)
+    weight_decay: bool = False
+    clip_norm: bool = False
+    clip_value: bool = False
 
 
 class Hyper(NamedTuple):
     """Traced hyper-parameters: new values reuse the compiled program."""
 
     alpha: jax.Array
+    l1: jax.Array
+    weight_decay: jax.Array
+    clip_norm: jax.Array
+    clip_value: jax.Array
+    huber_delta: jax.Array
+    dropout: jax.Array  # (n_hidden,) rate per hidden layer
     tol: jax.Array
     n_iter_no_change: jax.Array
     power_t: jax.Array
     learning_rate_init: jax.Array
+    lr_decay: jax.Array
+    lr_decay_epochs: jax.Array
+    lr_min: jax.Array
+    lr_patience: jax.Array
+    max_iter: jax.Array
     samples_seen: jax.Array  # scikit-learn's ``t_`` before this fit (a float: no overflow)
     epoch_limit: jax.Array  # run until n_iter reaches this (a chunk of max_iter)
 
@@ -71,16 +93,22 @@ class Data(NamedTuple):
 
 
 class LoopState(NamedTuple):
-    params: tuple
+    params: dict
+    stats: dict  # batch-norm running statistics (not trained)
     opt_state: optax.OptState
     key: jax.Array
     n_iter: jax.Array  # epochs run in this fit
+    steps: jax.Array  # optimiser steps in this fit
     loss_curve: jax.Array  # (curve_len,) training loss per epoch of this fit
     score_curve: jax.Array  # (curve_len,) validation score per epoch of this fit
-    best_loss: jax.Array
-    best_score: jax.Array
+    val_loss_curve: jax.Array  # (curve_len,) validation loss per epoch of this fit
+    best_loss: jax.Array  # lowest training loss (stopping rule without early stopping)
+    best_monitored: jax.Array  # best validation score, or minus the lowest validation loss
     no_improvement: jax.Array
-    best_params: tuple  # weights at the best validation score
+    best_params: dict  # weights at the best monitored validation value
+    best_stats: dict
+    plateau_best: jax.Array  # reduce_on_plateau: lowest loss seen, epochs since
+    plateau_count: jax.Array
     stopped: jax.Array
 
 
@@ -92,11 +120,7 @@ def padded_rows(n: int) -> int:
     if n <= 16:
         return 16
     k = math.floor(math.log2(n))
-    for step in (1.0, 1.25, 1.5, 1.75, 2.0):
-        size = int(2**k * step)
-        if size >= n:
-            return size
-    raise AssertionError("unreachable")  # pragma: no cover
+    return next(size for size in (int(2**k * s) for s in (1.0, 1.25, 1.5, 1.75, 2.0)) if size >= n)
 
 
 def curve_length(max_iter: int) -> int:
@@ -111,18 +135,99 @@ def pad_rows(a: np.ndarray, n_pad: int) -> np.ndarray:
     return out
 
 
-def batch_losses(params, X, Y, w, loss_name, activation, alpha):
-    """(objective, reported) of one mini-batch, as scikit-learn's ``_backprop``.
+def weighted_mean(values, weight):
+    return jnp.sum(weight * values) / jnp.sum(weight)
 
-    ``sum_i w_i loss_i / sum_i w_i + alpha / 2 * sum ||W||^2 / sum_i w_i``.
+
+# --------------------------------------------------------------------- one epoch
+def batch_objective(params, stats, X, Y, weight, rows, key, program: Program, hyper: Hyper):
+    """(objective, (reported loss, new batch-norm stats)) of one mini-batch, as scikit-learn's ``_backprop``.
+
+    ``sum_i w_i loss_i / sum_i w_i + (alpha / 2 ||W||^2 + l1 |W|) / sum_i w_i``.
     """
-    loss = LOSSES[loss_name]
-    z = forward_logits(params, X, activation, jnp)
-    w_sum = jnp.sum(w)
-    l2 = 0.5 * alpha * sum(jnp.sum(W**2) for W, _ in params) / w_sum
-    objective = jnp.sum(w * loss.objective(z, Y)) / w_sum + l2
-    reported = jnp.sum(w * loss.reported(z, Y)) / w_sum + l2
-    return objective, reported
+    architecture = program.architecture
+    z, stats = forward_logits_train(params, stats, X, rows, architecture, key, hyper.dropout)
+    objective, reported = per_sample_loss(program.loss, architecture.out_activation, z, Y, hyper.huber_delta)
+    penalty = 0.5 * hyper.alpha * l2_penalty(params)
+    if program.l1:
+        penalty = penalty + hyper.l1 * l1_penalty(params)
+    w_sum = jnp.sum(weight)
+    return (
+        jnp.sum(weight * objective) / w_sum + penalty / w_sum,
+        (jnp.sum(weight * reported) / w_sum + penalty / w_sum, stats),
+    )
+
+
+def transform_gradients(grads, program: Program, hyper: Hyper):
+    """Clip by value, then by global norm (Pascanu et al. 2013), where asked for."""
+    if program.clip_value:
+        grads = jax.tree.map(lambda g: jnp.clip(g, -hyper.clip_value, hyper.clip_value), grads)
+    if program.clip_norm:
+        grads, _ = optax.clip_by_global_norm(hyper.clip_norm).update(grads, optax.EmptyState())
+    return grads
+
+
+def scheduled_learning_rate(program: Program, hyper: Hyper, base_lr, progress, steps):
+    if callable(program.schedule):
+        return jnp.asarray(program.schedule(steps), base_lr.dtype)
+    return (base_lr * STEP_FACTORS[program.schedule](progress, hyper)).astype(base_lr.dtype)
+
+
+def optimizer_step(program: Program, hyper: Hyper, params, grads, opt_state, progress, steps):
+    """One update of the optimiser at the scheduled learning rate, plus decoupled weight decay."""
+    optimizer = make_optimizer(program.solver, _PLACEHOLDER_HYPERPARAMS)
+    if not has_learning_rate(opt_state):  # a user's optax transformation schedules itself
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state
+    base_lr = opt_state.hyperparams["learning_rate"]
+    lr = scheduled_learning_rate(program, hyper, base_lr, progress, steps)
+    with_lr = opt_state._replace(hyperparams={**opt_state.hyperparams, "learning_rate": lr})
+    updates, opt_state = optimizer.update(grads, with_lr, params)
+    if program.weight_decay:  # decoupled: w <- w - lr * weight_decay * w (Loshchilov & Hutter 2019)
+        updates = {**updates, "coefs": tuple(u - lr * hyper.weight_decay * W for u, W in zip(updates["coefs"], params["coefs"]))}
+    opt_state = opt_state._replace(hyperparams={**opt_state.hyperparams, "learning_rate": base_lr})
+    return optax.apply_updates(params, updates), opt_state
+
+
+# The optimiser built inside the loop only supplies ``update``; its hyper-parameter
+# values come from the state (optax.inject_hyperparams), so these are never used.
+_PLACEHOLDER_HYPERPARAMS = {
+    name: 0.0 for name in ("learning_rate_init", "momentum", "beta_1", "beta_2", "epsilon", "weight_decay")
+}
+
+
+def train_epoch(program: Program, hyper: Hyper, s: LoopState, order, data: Data, epoch_key):
+    """One pass of mini-batch updates over the rows in ``order``; returns the state and mean batch loss."""
+    B = program.batch_rows
+    n_batches = -(-order.shape[0] // B)
+    order = jnp.pad(order, (0, n_batches * B - order.shape[0]))
+    real_batches = (data.n_rows + B - 1) // B
+    grad_fn = jax.value_and_grad(batch_objective, has_aux=True)
+
+    def step(carry, batch):
+        def update(carry):
+            params, stats, opt_state, loss_sum, steps = carry
+            start = batch * B
+            idx = jax.lax.dynamic_slice(order, (start,), (B,))
+            rows = start + jnp.arange(B) < data.n_rows  # the last batch may run into padding
+            weight = jnp.where(rows, data.weight[idx], 0)
+            key = jax.random.fold_in(epoch_key, batch)
+            (_, (reported, stats)), grads = grad_fn(
+                params, stats, data.X[idx], data.Y[idx], weight, rows.astype(weight.dtype), key, program, hyper
+            )
+            grads = transform_gradients(grads, program, hyper)
+            progress = s.n_iter + batch / real_batches
+            params, opt_state = optimizer_step(program, hyper, params, grads, opt_state, progress, steps)
+            n_real = jnp.clip(data.n_rows - start, 0, B)
+            return params, stats, opt_state, loss_sum + reported * n_real, steps + 1
+
+        # Batches made only of padding are skipped: the optimiser must not step on them.
+        return jax.lax.cond(batch < real_batches, update, lambda c: c, carry), None
+
+    zero = jnp.zeros([], data.X.dtype)
+    carry = (s.params, s.stats, s.opt_state, zero, s.steps)
+    (params, stats, opt_state, loss_sum, steps), _ = jax.lax.scan(step, carry, jnp.arange(n_batches))
+    return s._replace(params=params, stats=stats, opt_state=opt_state, steps=steps), loss_sum / data.n_rows
 
 
 def epoch_order(key, n_rows, n_pad, shuffle):
@@ -134,57 +239,19 @@ def epoch_order(key, n_rows, n_pad, shuffle):
     return jnp.argsort(priority)
 
 
-def train_epoch(program: Program, params, opt_state, order, data: Data, alpha):
-    """One pass of mini-batch updates over the rows in ``order``; returns the mean batch loss."""
-    optimizer = make_optimizer(program.solver, _PLACEHOLDER_HYPERPARAMS)
-    B = program.batch_rows
-    n_batches = -(-order.shape[0] // B)
-    order = jnp.pad(order, (0, n_batches * B - order.shape[0]))
-    grad_fn = jax.value_and_grad(batch_losses, has_aux=True)
-
-    def step(carry, start):
-        def update(carry):
-            params, opt_state, loss_sum = carry
-            idx = jax.lax.dynamic_slice(order, (start,), (B,))
-            real = start + jnp.arange(B) < data.n_rows  # the last batch may run into padding
-            weight = jnp.where(real, data.weight[idx], 0)
-            (_, reported), grads = grad_fn(
-                params, data.X[idx], data.Y[idx], weight, program.loss, program.activation, alpha
-            )
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            rows = jnp.clip(data.n_rows - start, 0, B)
-            return optax.apply_updates(params, updates), opt_state, loss_sum + reported * rows
-
-        # Batches made only of padding are skipped: the optimiser must not step on them.
-        return jax.lax.cond(start < data.n_rows, update, lambda c: c, carry), None
-
-    zero = jnp.zeros([], data.X.dtype)
-    starts = jnp.arange(n_batches) * B
-    (params, opt_state, loss_sum), _ = jax.lax.scan(step, (params, opt_state, zero), starts)
-    return params, opt_state, loss_sum / data.n_rows
-
-
-# The optimiser built inside the loop only supplies ``update``; its hyper-parameter
-# values come from the state (optax.inject_hyperparams), so these are never used.
-_PLACEHOLDER_HYPERPARAMS = dict(learning_rate_init=0.0, momentum=0.0, beta_1=0.0, beta_2=0.0, epsilon=0.0)
-
-
-def _weighted_mean(values, w):
-    return jnp.sum(w * values) / jnp.sum(w)
-
-
+# -------------------------------------------------------------------- validation
 def accuracy(z, Y, w, out_activation):
     """Weighted share of rows whose predicted labels all match (subset accuracy)."""
     if out_activation == "softmax":
         correct = jnp.argmax(z, axis=1) == jnp.argmax(Y, axis=1)
-    else:  # logistic outputs: binary or multi-label, threshold p > 0.5 <=> z > 0
-        correct = jnp.all((z > 0) == (Y > 0.5), axis=1)
-    return _weighted_mean(correct.astype(z.dtype), w)
+    else:  # one unit per label: binary or multi-label, threshold p > 0.5
+        correct = jnp.all((ACTIVATIONS[out_activation](z, jnp) > 0.5) == (Y > 0.5), axis=1)
+    return weighted_mean(correct.astype(z.dtype), w)
 
 
 def r2(z, Y, w, out_activation):
     """Weighted R^2 averaged over outputs, NaN for non-finite predictions (as scikit-learn)."""
-    pred = jnp.exp(z) if out_activation == "exp" else z
+    pred = ACTIVATIONS[out_activation](z, jnp)
     w_col = w[:, None]
     residual = jnp.sum(w_col * (Y - pred) ** 2, axis=0)
     mean = jnp.sum(w_col * Y, axis=0) / jnp.sum(w)
@@ -198,70 +265,98 @@ def r2(z, Y, w, out_activation):
 SCORES = {"accuracy": accuracy, "r2": r2}
 
 
-def validation_score(program: Program, params, data: Data):
-    z = forward_logits(params, data.X_val, program.activation, jnp)
-    out_activation = LOSSES[program.loss].out_activation
-    return SCORES[program.score](z, data.Y_val, data.weight_val, out_activation)
+def validate(program: Program, hyper: Hyper, params, stats, data: Data):
+    """(score, loss) on the validation rows; the loss is the data term, without penalties."""
+    out_activation = program.architecture.out_activation
+    z = forward_logits(params, stats, data.X_val, program.architecture, jnp)
+    _, reported = per_sample_loss(program.loss, out_activation, z, data.Y_val, hyper.huber_delta)
+    score = SCORES[program.score](z, data.Y_val, data.weight_val, out_activation)
+    return score, weighted_mean(reported, data.weight_val)
 
 
-def apply_stopping_rule(program: Program, hyper: Hyper, s: LoopState, loss, score, lr, t):
-    """scikit-learn's end-of-epoch bookkeeping: improvement count, best weights, schedule, stop.
+# ------------------------------------------------------------------ epoch's end
+def apply_epoch_end(program: Program, hyper: Hyper, s: LoopState, loss, score, val_loss, samples_seen):
+    """scikit-learn's end-of-epoch bookkeeping, and the learning-rate rules that act per epoch.
 
     Without early stopping, an epoch counts as no improvement when its training
-    loss is above ``best_loss - tol``; with it, when the validation score is below
-    ``best_score + tol``. After more than ``n_iter_no_change`` such epochs training
-    stops, or, with the adaptive schedule, the learning rate is divided by 5
-    (stopping once it is below 1e-6).
+    loss is above ``best_loss - tol``; with it, when the monitored validation
+    value (the score, or minus the loss) is below ``best + tol``. After more than
+    ``n_iter_no_change`` such epochs training stops, or, with the adaptive
+    schedule, the learning rate is divided by 5 (stopping once it is below 1e-6).
+    ``reduce_on_plateau`` multiplies it by ``lr_decay`` (not below ``lr_min``)
+    after ``lr_patience`` epochs without the watched loss improving by ``tol``.
     """
-    best_loss, best_score, best_params = s.best_loss, s.best_score, s.best_params
+    updates = {}
     if program.early_stopping:
-        no_improvement = jnp.where(score < s.best_score + hyper.tol, s.no_improvement + 1, 0)
-        improved = score > s.best_score
-        best_score = jnp.where(improved, score, s.best_score)
-        best_params = jax.tree.map(lambda new, old: jnp.where(improved, new, old), s.params, s.best_params)
+        monitored = score if program.monitor == "score" else -val_loss
+        no_improvement = jnp.where(monitored < s.best_monitored + hyper.tol, s.no_improvement + 1, 0)
+        improved = monitored > s.best_monitored
+        keep_best = lambda new, old: jnp.where(improved, new, old)  # noqa: E731
+        updates.update(
+            best_monitored=jnp.where(improved, monitored, s.best_monitored),
+            best_params=jax.tree.map(keep_best, s.params, s.best_params),
+            best_stats=jax.tree.map(keep_best, s.stats, s.best_stats),
+        )
     else:
         no_improvement = jnp.where(loss > s.best_loss - hyper.tol, s.no_improvement + 1, 0)
-        best_loss = jnp.where(loss < s.best_loss, loss, s.best_loss)
+        updates["best_loss"] = jnp.where(loss < s.best_loss, loss, s.best_loss)
 
-    if program.schedule == "invscaling":
-        lr = hyper.learning_rate_init / (t + 1.0) ** hyper.power_t
     triggered = no_improvement > hyper.n_iter_no_change
-    if program.schedule == "adaptive":
-        reduce = triggered & (lr > 1e-6)
-        lr = jnp.where(reduce, lr / 5.0, lr)
-        no_improvement = jnp.where(reduce, 0, no_improvement)
-        stopped = triggered & ~reduce
-    else:
-        stopped = triggered
-    return best_loss, best_score, best_params, no_improvement, lr, stopped
+    stopped = triggered
+    rule = EPOCH_END_RULES.get(program.schedule) if isinstance(program.schedule, str) else None
+    if rule is not None and has_learning_rate(s.opt_state):
+        lr = s.opt_state.hyperparams["learning_rate"]
+        new_lr, no_improvement, stopped, extra = rule(program, hyper, s, lr, triggered, no_improvement, loss, val_loss, samples_seen)
+        hyperparams = {**s.opt_state.hyperparams, "learning_rate": new_lr.astype(lr.dtype)}
+        updates.update(extra, opt_state=s.opt_state._replace(hyperparams=hyperparams))
+    return s._replace(no_improvement=no_improvement, stopped=stopped, **updates)
+
+
+def invscaling(program, hyper, s, lr, triggered, no_improvement, loss, val_loss, samples_seen):
+    """scikit-learn's ``lr_init / (t + 1)^power_t``, t the samples seen."""
+    return hyper.learning_rate_init / (samples_seen + 1.0) ** hyper.power_t, no_improvement, triggered, {}
+
+
+def adaptive(program, hyper, s, lr, triggered, no_improvement, loss, val_loss, samples_seen):
+    """scikit-learn's: when the stopping rule fires, divide by 5 and go on, unless already below 1e-6."""
+    reduce = triggered & (lr > 1e-6)
+    return jnp.where(reduce, lr / 5.0, lr), jnp.where(reduce, 0, no_improvement), triggered & ~reduce, {}
+
+
+def reduce_on_plateau(program, hyper, s, lr, triggered, no_improvement, loss, val_loss, samples_seen):
+    """Multiply by ``lr_decay`` (not below ``lr_min``) after ``lr_patience`` epochs in which the
+    validation loss (the training loss without early stopping) did not improve by ``tol``."""
+    watched = val_loss if program.early_stopping else loss
+    count = jnp.where(watched < s.plateau_best - hyper.tol, 0, s.plateau_count + 1)
+    reduce = count >= hyper.lr_patience
+    new_lr = jnp.where(reduce, jnp.maximum(lr * hyper.lr_decay, hyper.lr_min), lr)
+    extra = dict(plateau_best=jnp.minimum(watched, s.plateau_best), plateau_count=jnp.where(reduce, 0, count))
+    return new_lr, no_improvement, triggered, extra
+
+
+#: schedule name -> rule changing the base learning rate at the end of an epoch:
+#: (program, hyper, state, lr, triggered, no_improvement, loss, val_loss, samples_seen)
+#: -> (new lr, no_improvement, stopped, other state updates).
+EPOCH_END_RULES = {"invscaling": invscaling, "adaptive": adaptive, "reduce_on_plateau": reduce_on_plateau}
 
 
 def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper) -> LoopState:
     """Train until ``hyper.epoch_limit`` epochs of this fit have run or the stopping rule fires."""
 
     def body(s: LoopState) -> LoopState:
-        key, order_key = jax.random.split(s.key)
+        key, order_key, epoch_key = jax.random.split(s.key, 3)
         order = epoch_order(order_key, data.n_rows, data.X.shape[0], program.shuffle)
-        params, opt_state, loss = train_epoch(program, s.params, s.opt_state, order, data, hyper.alpha)
-        score = validation_score(program, params, data) if program.early_stopping else jnp.nan
-        s = s._replace(params=params, opt_state=opt_state, key=key)
-        lr = opt_state.hyperparams["learning_rate"]
+        s, loss = train_epoch(program, hyper, s._replace(key=key), order, data, epoch_key)
+        score = val_loss = jnp.asarray(jnp.nan, loss.dtype)
+        if program.early_stopping:
+            score, val_loss = validate(program, hyper, s.params, s.stats, data)
         samples_seen = hyper.samples_seen + (s.n_iter + 1).astype(loss.dtype) * data.n_rows.astype(loss.dtype)
-        best_loss, best_score, best_params, no_improvement, new_lr, stopped = apply_stopping_rule(
-            program, hyper, s, loss, score, lr, samples_seen
-        )
-        lr = new_lr.astype(lr.dtype)
-        hyperparams = {**opt_state.hyperparams, "learning_rate": lr}
+        s = apply_epoch_end(program, hyper, s, loss, score, val_loss, samples_seen)
         return s._replace(
-            opt_state=opt_state._replace(hyperparams=hyperparams),
             n_iter=s.n_iter + 1,
             loss_curve=s.loss_curve.at[s.n_iter].set(loss),
             score_curve=s.score_curve.at[s.n_iter].set(score),
-            best_loss=best_loss,
-            best_score=best_score,
-            best_params=best_params,
-            no_improvement=no_improvement,
-            stopped=stopped,
+            val_loss_curve=s.val_loss_curve.at[s.n_iter].set(val_loss),
         )
 
     return jax.lax.while_loop(lambda s: (s.n_iter < hyper.epoch_limit) & ~s.stopped, body, state)
@@ -272,7 +367,7 @@ run_epochs_compiled = jax.jit(run_epochs, static_argnames="program")
 
 @partial(jax.jit, static_argnames="program")
 def start_state(
-    program: Program, params, best_params, optimizer_params, seed, no_improvement, best_loss, best_score
+    program: Program, params, stats, best_params, best_stats, optimizer_params, seed, no_improvement, best_loss, best_monitored
 ) -> LoopState:
     """The loop state at the start of a fit, with a fresh optimiser state.
 
@@ -282,14 +377,20 @@ def start_state(
     curve = jnp.full((program.curve_len,), jnp.nan, best_loss.dtype)
     return LoopState(
         params=params,
+        stats=stats,
         opt_state=make_optimizer(program.solver, optimizer_params).init(params),
         key=jax.random.PRNGKey(seed),
         n_iter=jnp.zeros([], jnp.int32),
+        steps=jnp.zeros([], jnp.int32),
         loss_curve=curve,
         score_curve=curve,
+        val_loss_curve=curve,
         best_loss=best_loss,
-        best_score=best_score,
+        best_monitored=best_monitored,
         no_improvement=no_improvement,
         best_params=best_params,
+        best_stats=best_stats,
+        plateau_best=jnp.asarray(jnp.inf, best_loss.dtype),
+        plateau_count=jnp.zeros([], jnp.int32),
         stopped=jnp.zeros([], bool),
     )

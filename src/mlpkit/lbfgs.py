@@ -15,20 +15,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.optimize
-from .engine import batch_losses
-from .network import flatten, unflatten
+
+from .engine import Hyper, Program, batch_objective
 
 
-@partial(jax.jit, static_argnames=("layer_units", "loss_name", "activation"))
-def _loss_and_grad(flat, layer_units, X, Y, weight, loss_name, activation, alpha):
-    def objective(flat):
-        return batch_losses(unflatten(flat, layer_units), X, Y, weight, loss_name, activation, alpha)
+@partial(jax.jit, static_argnames="program")
+def _loss_and_grad(params, X, Y, weight, program: Program, hyper: Hyper):
+    rows = (weight > 0).astype(weight.dtype)
+    key = jax.random.PRNGKey(0)  # unused: L-BFGS runs without dropout or random slopes
 
-    (_, reported), grad = jax.value_and_grad(objective, has_aux=True)(flat)
-    return reported, grad
+    def objective(params):
+        return batch_objective(params, {}, X, Y, weight, rows, key, program, hyper)
+
+    (_, (reported, _)), grads = jax.value_and_grad(objective, has_aux=True)(params)
+    return reported, grads
 
 
-def fit_lbfgs(params, X, Y, weight, *, loss_name, activation, alpha, max_iter, max_fun, tol):
+def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter, max_fun, tol):
     """Minimise the training loss from ``params``; returns ``(params, loss, scipy result)``.
 
     ``X``, ``Y`` and ``weight`` may carry padding rows of zero weight.
@@ -36,23 +39,25 @@ def fit_lbfgs(params, X, Y, weight, *, loss_name, activation, alpha, max_iter, m
     the gradient is that of the objective (they differ only for several outputs
     of squared error, where scikit-learn averages the reported loss over outputs).
     """
-    layer_units = (params[0][0].shape[0],) + tuple(b.shape[0] for _, b in params)
-    flat0 = flatten(params, np)
-    dtype = flat0.dtype
+    leaves, treedef = jax.tree.flatten(params)
+    shapes = [leaf.shape for leaf in leaves]
+    splits = np.cumsum([leaf.size for leaf in leaves])[:-1]
+    dtype = leaves[0].dtype
     X, Y, weight = jnp.asarray(X), jnp.asarray(Y), jnp.asarray(weight)
-    alpha = jnp.asarray(alpha, dtype)
 
-    def fun(x):
-        loss, grad = _loss_and_grad(
-            jnp.asarray(x, dtype), layer_units, X, Y, weight, loss_name, activation, alpha
-        )
-        return float(loss), np.asarray(grad, dtype=np.float64)
+    def unflatten(flat):
+        pieces = np.split(np.asarray(flat, dtype=dtype), splits)
+        return jax.tree.unflatten(treedef, [p.reshape(shape) for p, shape in zip(pieces, shapes)])
+
+    def fun(flat):
+        loss, grads = _loss_and_grad(unflatten(flat), X, Y, weight, program, hyper)
+        return float(loss), np.concatenate([np.ravel(g) for g in jax.tree.leaves(grads)]).astype(np.float64)
 
     result = scipy.optimize.minimize(
         fun,
-        np.asarray(flat0, dtype=np.float64),
+        np.concatenate([np.ravel(leaf) for leaf in leaves]).astype(np.float64),
         method="L-BFGS-B",
         jac=True,
         options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
     )
-    return unflatten(result.x.astype(dtype), layer_units), result.fun, result
+    return unflatten(result.x), result.fun, result

@@ -1,0 +1,628 @@
+"""Shared machinery of ``MLPClassifier`` and ``MLPRegressor``.
+
+Parameters, defaults, fitted attributes, warnings and error messages follow
+``sklearn.neural_network`` (1.9); training runs in the compiled loop of
+``engine.py`` (stochastic solvers) or scipy's L-BFGS-B with a compiled
+gradient (``lbfgs.py``). Small predictions use a numpy copy of the weights,
+large ones a compiled forward pass.
+
+Everything a fit changes is rolled back on error: a fit that raises leaves the
+estimator as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from functools import partial
+from numbers import Integral, Real
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.sparse
+from sklearn.base import BaseEstimator, _fit_context, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import engine, initializers
+from .activations import ACTIVATIONS, HIDDEN_ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES, canonical_name
+from .lbfgs import fit_lbfgs
+from .losses import ALIASES as LOSS_ALIASES
+from .losses import LOSSES
+from .network import (
+    Architecture,
+    count_parameters,
+    forward_logits,
+    glorot_uniform_sklearn,
+    layer_extras,
+    named_initialization,
+)
+from .optim import SOLVER_NAMES, decays_weights, optimizer_params, set_hyperparams, solver_spec
+from .schedules import SKLEARN_SCHEDULES, STEP_FACTORS
+
+#: Up to this many rows, ``predict`` runs in numpy (no dispatch); above, compiled.
+NUMPY_PREDICT_MAX_ROWS = 256
+
+#: Target wall time of one compiled chunk of epochs: short enough for Ctrl-C and progress.
+SECONDS_PER_CHUNK = 0.25
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+@contextlib.contextmanager
+def _restore_on_error(estimator):
+    """Put every attribute of ``estimator`` back as it was if the block raises."""
+    snapshot = dict(estimator.__dict__)
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(snapshot)
+        raise
+
+
+def _x64(dtype):
+    """Context in which JAX computes in ``dtype``: float64 needs x64 switched on locally."""
+    return jax.enable_x64(np.dtype(dtype) == np.float64)
+
+
+_logits_compiled = jax.jit(partial(forward_logits, xp=jnp), static_argnames="architecture")
+
+
+def _copy_tree(tree):
+    return jax.tree.map(np.array, tree)
+
+
+class BaseMultilayerPerceptron(BaseEstimator):
+    """Shared machinery of ``MLPClassifier`` and ``MLPRegressor``; use those."""
+
+    _parameter_constraints: dict = {
+        # scikit-learn's parameters (value sets widened where mlpkit offers more)
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATION_NAMES))],
+        "solver": [StrOptions(set(SOLVER_NAMES)), HasMethods(["init", "update"])],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions(set(STEP_FACTORS)), callable],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        # mlpkit's additions
+        "out_activation": [None, StrOptions(set(OUTPUT_ACTIVATION_NAMES))],
+        "negative_slope": [Interval(Real, 0, None, closed="left")],
+        "init": [None, StrOptions(set(initializers.INITIALIZER_NAMES))],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "alpha_dropout": ["boolean"],
+        "batch_norm": ["boolean"],
+        "clip_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "clip_value": [None, Interval(Real, 0, None, closed="neither")],
+        "early_stopping_monitor": [StrOptions({"score", "loss"})],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
+        "lr_decay_epochs": [Interval(Real, 0, None, closed="neither")],
+        "lr_min": [Interval(Real, 0, None, closed="left")],
+        "lr_patience": [Interval(Integral, 1, None, closed="left")],
+        "dtype": [StrOptions(set(DTYPES))],
+    }
+
+    # ------------------------------------------------------------------ fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (classification) or real numbers (regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : a fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
+    def _fit(self, X, y, sample_weight, incremental):
+        with _restore_on_error(self):
+            return self._fit_unguarded(X, y, sample_weight, incremental)
+
+    def _fit_unguarded(self, X, y, sample_weight, incremental):
+        hidden_layer_sizes = self.hidden_layer_sizes
+        if not hasattr(hidden_layer_sizes, "__iter__"):
+            hidden_layer_sizes = [hidden_layer_sizes]
+        hidden_layer_sizes = list(hidden_layer_sizes)
+        if np.any(np.array(hidden_layer_sizes) <= 0):
+            raise ValueError("hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes)
+
+        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        dtype = DTYPES[self.dtype]
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
+        X = X.toarray() if scipy.sparse.issparse(X) else X
+        X = np.asarray(X, dtype=dtype)
+        y = np.asarray(y, dtype=dtype)
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+
+        layer_units = [X.shape[1], *hidden_layer_sizes, y.shape[1]]
+        architecture = self._architecture(y.shape[1], len(hidden_layer_sizes))
+        structure = (tuple(layer_units), architecture, self._loss_name(), self.dtype)
+        if not first_pass and structure != self._structure:
+            warnings.warn(
+                "The network's structure changed since the last fit (layer sizes, activations, batch_norm,"
+                " loss or dtype): it starts again from new weights."
+            )
+            first_pass = True
+        random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(y, layer_units, architecture, dtype, random_state)
+            self._structure = structure
+
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, y, sample_weight, architecture)
+        else:
+            self._fit_stochastic(X, y, sample_weight, architecture, random_state, incremental)
+
+        if not all(np.isfinite(w).all() for w in jax.tree.leaves(self._params())):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+        return self
+
+    def _loss_name(self):
+        """Name of the training loss in ``losses.LOSSES``."""
+        return LOSS_ALIASES.get(self.loss, self.loss)
+
+    def _default_out_activation(self):
+        raise NotImplementedError
+
+    def _architecture(self, n_outputs, n_hidden) -> Architecture:
+        """The forward pass the parameters ask for, after checking that they fit together."""
+        activation = canonical_name(self.activation)
+        out_activation = canonical_name(self.out_activation or self._default_out_activation())
+        loss = LOSSES[self._loss_name()]
+        if loss.on_outputs is LOSSES["log_loss"].on_outputs and out_activation not in loss.on_logits:
+            raise ValueError(
+                f"out_activation={self.out_activation!r} does not give probabilities for loss='log_loss';"
+                " leave out_activation=None (softmax for several classes, logistic otherwise)."
+            )
+        if out_activation == "softmax" and n_outputs == 1:
+            raise ValueError("out_activation='softmax' needs several outputs; with one, use 'logistic'.")
+        rates = self._dropout_rates(n_hidden)
+        if self.solver == "lbfgs" and (self.batch_norm or rates.any() or activation == "rrelu"):
+            raise ValueError(
+                "solver='lbfgs' takes deterministic full-batch steps; dropout, batch_norm and 'rrelu' need a"
+                " stochastic solver such as 'adam' or 'sgd'."
+            )
+        if self.alpha_dropout and activation != "selu":
+            raise ValueError(
+                "alpha_dropout=True keeps the mean and variance of SELU units; use it with activation='selu'."
+            )
+        return Architecture(
+            activation=activation,
+            out_activation=out_activation,
+            negative_slope=float(self.negative_slope),
+            batch_norm=bool(self.batch_norm),
+            dropout=bool(rates.any()),
+            alpha_dropout=bool(self.alpha_dropout),
+        )
+
+    def _dropout_rates(self, n_hidden):
+        """One dropout rate per hidden layer, from a number or a sequence."""
+        rates = np.asarray(self.dropout, dtype=float)
+        if rates.ndim == 0:
+            rates = np.full(n_hidden, rates)
+        if rates.shape != (n_hidden,) or not np.all((rates >= 0) & (rates < 1)):
+            raise ValueError(
+                f"dropout must be a rate in [0, 1) or a list of one such rate per hidden layer ({n_hidden});"
+                f" got {self.dropout!r}."
+            )
+        return rates
+
+    def _initialize(self, y, layer_units, architecture, dtype, random_state):
+        """First fit: output activation, initial weights and fresh history."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        self.out_activation_ = architecture.out_activation
+        init = initializers.resolve(self.init, architecture.activation)
+        if init is None:
+            self.coefs_, self.intercepts_ = glorot_uniform_sklearn(layer_units, self.activation, random_state, dtype)
+        else:
+            self.coefs_, self.intercepts_ = named_initialization(init, layer_units, random_state, dtype)
+        extras, stats = layer_extras(layer_units, architecture, dtype)
+        self._set_extras(extras, stats)
+        self._best_params, self._best_stats = _copy_tree(self._params()), _copy_tree(self._stats())
+        self.__dict__.pop("_optimizer_state", None)
+        if self.solver != "lbfgs":
+            self._start_history()
+
+    def _set_extras(self, extras, stats):
+        """Fitted attributes of the parameters beside weights and biases, where the network has them."""
+        for name in ("prelu_slopes_", "batch_norm_"):
+            self.__dict__.pop(name, None)
+        if extras["slopes"]:
+            self.prelu_slopes_ = list(extras["slopes"])
+        if extras["bn_scale"]:
+            self.batch_norm_ = {
+                "scale": list(extras["bn_scale"]),
+                "shift": list(extras["bn_shift"]),
+                "mean": list(stats["mean"]),
+                "var": list(stats["var"]),
+            }
+
+    def _params(self):
+        """The parameter pytree of ``network.py`` from the fitted attributes."""
+        bn = getattr(self, "batch_norm_", None)
+        return {
+            "coefs": tuple(self.coefs_),
+            "intercepts": tuple(self.intercepts_),
+            "slopes": tuple(getattr(self, "prelu_slopes_", ())),
+            "bn_scale": tuple(bn["scale"]) if bn else (),
+            "bn_shift": tuple(bn["shift"]) if bn else (),
+        }
+
+    def _stats(self):
+        bn = getattr(self, "batch_norm_", None)
+        return {"mean": tuple(bn["mean"]) if bn else (), "var": tuple(bn["var"]) if bn else ()}
+
+    def _set_params_and_stats(self, params, stats):
+        self.coefs_ = list(params["coefs"])
+        self.intercepts_ = list(params["intercepts"])
+        self._set_extras(params, stats)
+
+    def _start_history(self):
+        """Empty training history of the stochastic solvers."""
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.validation_loss_curve_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.validation_loss_curve_ = None
+            self.best_validation_score_ = None
+        self._best_monitored = -np.inf
+
+    # ------------------------------------------------------- stochastic solvers
+    def _fit_stochastic(self, X, y, sample_weight, architecture, random_state, incremental):
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if not hasattr(self, "loss_curve_"):  # warm start from a network trained by L-BFGS
+            self._start_history()
+        X_train, y_train, w_train, X_val, y_val, w_val = self._split_validation(X, y, sample_weight, random_state)
+        n_train = X_train.shape[0]
+        max_iter = 1 if incremental else self.max_iter
+        spec = solver_spec(self.solver, self.get_params())
+        schedule = self.learning_rate
+        if schedule in SKLEARN_SCHEDULES and self.solver != "sgd":
+            schedule = "constant"  # as scikit-learn: only its sgd follows these three
+        program = engine.Program(
+            architecture=architecture,
+            loss=self._loss_name(),
+            solver=spec,
+            schedule=schedule,
+            batch_rows=min(self._batch_rows(n_train), engine.padded_rows(n_train)),
+            shuffle=bool(self.shuffle),
+            early_stopping=bool(self.early_stopping),
+            monitor=self.early_stopping_monitor,
+            score="accuracy" if is_classifier(self) else "r2",
+            curve_len=engine.curve_length(max_iter),
+            l1=self.l1 > 0,
+            weight_decay=self.weight_decay > 0 and not decays_weights(spec),
+            clip_norm=self.clip_norm is not None,
+            clip_value=self.clip_value is not None,
+        )
+        dtype = X.dtype
+        with _x64(dtype):
+            data = self._device_data(X_train, y_train, w_train, X_val, y_val, w_val)
+            state = self._initial_loop_state(program, spec, incremental, random_state, dtype)
+            hyper = self._hyper(dtype, len(self.coefs_) - 1)
+            state = self._run_in_chunks(program, state, data, hyper, max_iter, n_train)
+        self._store_stochastic_results(state, spec, incremental, max_iter, n_train)
+
+    def _hyper(self, dtype, n_hidden):
+        as_dtype = partial(np.asarray, dtype=dtype)
+        inf = np.inf
+        return engine.Hyper(
+            alpha=as_dtype(self.alpha),
+            l1=as_dtype(self.l1),
+            weight_decay=as_dtype(self.weight_decay),
+            clip_norm=as_dtype(inf if self.clip_norm is None else self.clip_norm),
+            clip_value=as_dtype(inf if self.clip_value is None else self.clip_value),
+            huber_delta=as_dtype(self.huber_delta),
+            dropout=as_dtype(self._dropout_rates(n_hidden)),
+            tol=as_dtype(self.tol),
+            n_iter_no_change=as_dtype(self.n_iter_no_change),
+            power_t=as_dtype(self.power_t),
+            learning_rate_init=as_dtype(self.learning_rate_init),
+            lr_decay=as_dtype(self.lr_decay),
+            lr_decay_epochs=as_dtype(self.lr_decay_epochs),
+            lr_min=as_dtype(self.lr_min),
+            lr_patience=as_dtype(self.lr_patience),
+            max_iter=as_dtype(self.max_iter),
+            samples_seen=as_dtype(self.t_),
+            epoch_limit=np.int32(0),
+        )
+
+    def _split_validation(self, X, y, sample_weight, random_state):
+        """Hold out ``validation_fraction`` of the rows for early stopping, as scikit-learn does."""
+        if not self.early_stopping:
+            return X, y, sample_weight, None, None, None
+        stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
+        X_train, X_val, y_train, y_val, w_train, w_val = train_test_split(
+            X, y, sample_weight, random_state=random_state, test_size=self.validation_fraction, stratify=stratify
+        )
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
+            )
+        return X_train, y_train, w_train, X_val, y_val, w_val
+
+    def _batch_rows(self, n_samples):
+        """Rows per mini-batch as requested, warning as scikit-learn when it exceeds the data."""
+        if self.batch_size == "auto":
+            return 200
+        if self.batch_size > n_samples:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
+        return self.batch_size
+
+    @staticmethod
+    def _device_data(X, y, w, X_val, y_val, w_val):
+        n_pad = engine.padded_rows(X.shape[0])
+        if X_val is None:  # a one-row stand-in keeps the program's signature fixed
+            X_val, y_val, w_val = X[:1], y[:1], w[:1]
+        n_val_pad = engine.padded_rows(X_val.shape[0])
+        return engine.Data(
+            X=jnp.asarray(engine.pad_rows(X, n_pad)),
+            Y=jnp.asarray(engine.pad_rows(y, n_pad)),
+            weight=jnp.asarray(engine.pad_rows(w, n_pad)),
+            n_rows=jnp.asarray(X.shape[0], jnp.int32),
+            X_val=jnp.asarray(engine.pad_rows(X_val, n_val_pad)),
+            Y_val=jnp.asarray(engine.pad_rows(y_val, n_val_pad)),
+            weight_val=jnp.asarray(engine.pad_rows(w_val, n_val_pad)),
+        )
+
+    def _initial_loop_state(self, program, spec, incremental, random_state, dtype):
+        """Loop state at the start of a fit, built by one compiled call (no eager JAX ops to compile).
+
+        The optimiser's moments carry on from the previous fit (``partial_fit``,
+        or ``warm_start``) when the solver is the same and the weights are still
+        the ones it trained; hyper-parameters changed since then take effect.
+        """
+        hyper_now = optimizer_params(spec, self.get_params())
+        state = engine.start_state(
+            program,
+            params=self._params(),
+            stats=self._stats(),
+            best_params=self._best_params,
+            best_stats=self._best_stats,
+            optimizer_params={k: np.asarray(v, dtype) for k, v in hyper_now.items()},
+            seed=np.int32(random_state.randint(np.iinfo(np.int32).max)),
+            no_improvement=np.int32(self._no_improvement_count),
+            best_loss=np.asarray(np.inf if self.best_loss_ is None else self.best_loss_, dtype),
+            best_monitored=np.asarray(self._best_monitored, dtype),
+        )
+        previous = getattr(self, "_optimizer_state", None)
+        continuing = incremental or self.warm_start
+        if continuing and previous is not None and previous["spec"] == spec and self._weights_unchanged(previous):
+            changed = {k: v for k, v in hyper_now.items() if previous["hyperparams"].get(k) != v}
+            state = state._replace(opt_state=jax.device_put(set_hyperparams(previous["state"], spec, changed)))
+        return state
+
+    def _weights_unchanged(self, previous):
+        """Whether the weight arrays are still those the stored optimiser state trained.
+
+        Arrays assigned to ``coefs_`` (or the other fitted parameters) since then
+        are new objects: the old moments do not belong to them, so the
+        optimiser starts afresh, as scikit-learn's always does in ``fit``.
+        """
+        now = jax.tree.leaves(self._params())
+        then = jax.tree.leaves(previous["params"])
+        return len(now) == len(then) and all(a is b for a, b in zip(now, then))
+
+    def _run_in_chunks(self, program, state, data, hyper, max_iter, n_train):
+        """Run the compiled loop a chunk of epochs at a time until done, stopped or interrupted.
+
+        Chunks aim at ``SECONDS_PER_CHUNK`` of work each, so Ctrl-C is honoured
+        quickly and verbose output appears while training; the state stays on the
+        device between chunks.
+        """
+        # First guess from the work per epoch (~6 flops per weight per row, ~1 GFLOP/s).
+        n_weights = sum(W.size for W in self.coefs_)
+        seconds_per_epoch = 6.0 * n_train * n_weights / 1e9
+        chunk = int(np.clip(SECONDS_PER_CHUNK / max(seconds_per_epoch, 1e-9), 1, max_iter))
+        done = 0
+        try:
+            while done < max_iter:
+                started = time.perf_counter()
+                limit = min(max_iter, done + chunk)
+                new_state = engine.run_epochs_compiled(program, state, data, hyper._replace(epoch_limit=np.int32(limit)))
+                n_iter, stopped = int(new_state.n_iter), bool(new_state.stopped)
+                self._print_epochs(new_state, done, n_iter)
+                state, ran, done = new_state, n_iter - done, n_iter
+                if stopped:
+                    break
+                if ran and done > chunk:  # the first chunk includes compiling: don't time it
+                    per_epoch = (time.perf_counter() - started) / ran
+                    chunk = int(np.clip(SECONDS_PER_CHUNK / max(per_epoch, 1e-9), 1, max_iter))
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+        return state
+
+    def _print_epochs(self, state, start, stop):
+        if not self.verbose:
+            return
+        losses = np.asarray(state.loss_curve[start:stop])
+        scores = np.asarray(state.score_curve[start:stop])
+        for i in range(stop - start):
+            print("Iteration %d, loss = %.8f" % (start + i + 1, losses[i]))
+            if self.early_stopping:
+                print("Validation score: %f" % scores[i])
+
+    def _store_stochastic_results(self, state, spec, incremental, max_iter, n_train):
+        state = _copy_tree(state)  # numpy copies: writable, as scikit-learn's arrays are
+        n_iter = int(state.n_iter)
+        self.n_iter_ = n_iter
+        self.t_ = self.t_ + n_iter * n_train  # exact, in Python integers
+        losses = [float(v) for v in state.loss_curve[:n_iter]]
+        self.loss_curve_ = self.loss_curve_ + losses
+        if losses:
+            self.loss_ = losses[-1]
+        self._no_improvement_count = int(state.no_improvement)
+        params, stats = state.params, state.stats
+        if self.early_stopping:
+            self.validation_scores_ = (self.validation_scores_ or []) + [float(v) for v in state.score_curve[:n_iter]]
+            self.validation_loss_curve_ = (getattr(self, "validation_loss_curve_", None) or []) + [
+                float(v) for v in state.val_loss_curve[:n_iter]
+            ]
+            self._best_monitored = float(state.best_monitored)
+            self.best_validation_score_ = (
+                self._best_monitored if self.early_stopping_monitor == "score" else max(self.validation_scores_)
+            )
+            self._best_params, self._best_stats = state.best_params, state.best_stats
+            params, stats = state.best_params, state.best_stats  # restore the best validation epoch
+        else:
+            self.best_loss_ = float(state.best_loss)
+        self._set_params_and_stats(params, stats)
+        self._optimizer_state = {
+            "spec": spec,
+            "hyperparams": optimizer_params(spec, self.get_params()),
+            "state": state.opt_state,
+            "params": self._params(),  # the very arrays: see _weights_unchanged
+        }
+
+        if bool(state.stopped):
+            if self.verbose:
+                watched = "Validation score" if self.early_stopping else "Training loss"
+                print(
+                    "%s did not improve more than tol=%f for %d consecutive epochs. Stopping."
+                    % (watched, self.tol, self.n_iter_no_change)
+                )
+        elif not incremental and n_iter == max_iter:
+            warnings.warn(
+                "Stochastic Optimizer: Maximum iterations (%d) reached and the optimization hasn't converged yet."
+                % max_iter,
+                ConvergenceWarning,
+            )
+
+    # ------------------------------------------------------------------- L-BFGS
+    def _fit_lbfgs(self, X, y, sample_weight, architecture):
+        n_pad = engine.padded_rows(X.shape[0])
+        program = engine.Program(
+            architecture=architecture,
+            loss=self._loss_name(),
+            solver=None,
+            schedule="constant",
+            batch_rows=0,
+            shuffle=False,
+            early_stopping=False,
+            monitor="score",
+            score="",
+            curve_len=0,
+            l1=self.l1 > 0,
+        )
+        with _x64(X.dtype):
+            params, loss, result = fit_lbfgs(
+                self._params(),
+                engine.pad_rows(X, n_pad),
+                engine.pad_rows(y, n_pad),
+                engine.pad_rows(sample_weight, n_pad),
+                program,
+                self._hyper(X.dtype, len(self.coefs_) - 1),
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+            )
+        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        self.loss_ = float(loss)
+        self._set_params_and_stats(_copy_tree(params), self._stats())
+
+    # --------------------------------------------------------------- predicting
+    @property
+    def n_parameters_(self):
+        """Number of trained parameters: weights, biases, and prelu slopes and batch-norm scales and shifts."""
+        check_is_fitted(self)
+        return sum(a.size for a in jax.tree.leaves(self._params()))
+
+    def _validate_predict_input(self, X):
+        # Fast path for the common case (a float ndarray, no feature names); anything
+        # else, or anything wrong, goes through scikit-learn's checks and messages.
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype.kind == "f"
+            and X.shape[1] == self.n_features_in_
+            and X.shape[0] > 0
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        ):
+            return X
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+
+    def _check_is_fitted(self):
+        if "coefs_" not in self.__dict__:  # cheap test first: predict on one row is a hot path
+            check_is_fitted(self)
+
+    def _architecture_fitted(self):
+        return self._structure[1]
+
+    def _output_logits(self, X, check_input=True):
+        """Pre-activation of the output layer: numpy for few rows, the compiled pass for many."""
+        if check_input:
+            X = self._validate_predict_input(X)
+        dtype = self.coefs_[0].dtype
+        architecture = self._architecture_fitted()
+        if X.shape[0] <= NUMPY_PREDICT_MAX_ROWS:
+            X = X.astype(dtype, copy=False)
+            return forward_logits(self._params(), self._stats(), X, architecture, np)
+        X = X.toarray() if scipy.sparse.issparse(X) else X
+        n = X.shape[0]
+        padded = engine.pad_rows(np.asarray(X, dtype=dtype), engine.padded_rows(n))
+        with _x64(dtype):
+            out = _logits_compiled(self._params(), self._stats(), padded, architecture=architecture)
+            return np.asarray(out)[:n]
+
+    def _forward_pass_fast(self, X, check_input=True):
+        """Network output for ``X`` (probabilities, or predictions of a regressor)."""
+        return ACTIVATIONS[self.out_activation_](self._output_logits(X, check_input), np)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
