@@ -306,6 +306,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
     def _start_history(self):
         """Empty training history of the stochastic solvers."""
         self.loss_curve_ = []
+        self.learning_rate_curve_ = []
         self._no_improvement_count = 0
         if self.early_stopping:
             self.validation_scores_ = []
@@ -502,6 +503,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
         self.t_ = self.t_ + n_iter * n_train  # exact, in Python integers
         losses = [float(v) for v in state.loss_curve[:n_iter]]
         self.loss_curve_ = self.loss_curve_ + losses
+        self.learning_rate_curve_ = getattr(self, "learning_rate_curve_", []) + [
+            float(v) for v in state.lr_curve[:n_iter]
+        ]
         if losses:
             self.loss_ = losses[-1]
         self._no_improvement_count = int(state.no_improvement)

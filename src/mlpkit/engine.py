@@ -102,6 +102,7 @@ class LoopState(NamedTuple):
     loss_curve: jax.Array  # (curve_len,) training loss per epoch of this fit
     score_curve: jax.Array  # (curve_len,) validation score per epoch of this fit
     val_loss_curve: jax.Array  # (curve_len,) validation loss per epoch of this fit
+    lr_curve: jax.Array  # (curve_len,) learning rate at the start of each epoch of this fit
     best_loss: jax.Array  # lowest training loss (stopping rule without early stopping)
     best_monitored: jax.Array  # best validation score, or minus the lowest validation loss
     no_improvement: jax.Array
@@ -171,6 +172,14 @@ def scheduled_learning_rate(program: Program, hyper: Hyper, base_lr, progress, s
     if callable(program.schedule):
         return jnp.asarray(program.schedule(steps), base_lr.dtype)
     return (base_lr * STEP_FACTORS[program.schedule](progress, hyper)).astype(base_lr.dtype)
+
+
+def learning_rate_now(program: Program, hyper: Hyper, opt_state, progress, steps):
+    """The learning rate the next step takes (NaN for a custom optax transformation)."""
+    if not has_learning_rate(opt_state):
+        return jnp.asarray(jnp.nan, hyper.alpha.dtype)
+    base_lr = opt_state.hyperparams["learning_rate"]
+    return scheduled_learning_rate(program, hyper, base_lr, progress, steps)
 
 
 def optimizer_step(program: Program, hyper: Hyper, params, grads, opt_state, progress, steps):
@@ -344,6 +353,7 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper) -> 
     """Train until ``hyper.epoch_limit`` epochs of this fit have run or the stopping rule fires."""
 
     def body(s: LoopState) -> LoopState:
+        lr = learning_rate_now(program, hyper, s.opt_state, s.n_iter, s.steps)
         key, order_key, epoch_key = jax.random.split(s.key, 3)
         order = epoch_order(order_key, data.n_rows, data.X.shape[0], program.shuffle)
         s, loss = train_epoch(program, hyper, s._replace(key=key), order, data, epoch_key)
@@ -357,6 +367,7 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper) -> 
             loss_curve=s.loss_curve.at[s.n_iter].set(loss),
             score_curve=s.score_curve.at[s.n_iter].set(score),
             val_loss_curve=s.val_loss_curve.at[s.n_iter].set(val_loss),
+            lr_curve=s.lr_curve.at[s.n_iter].set(lr),
         )
 
     return jax.lax.while_loop(lambda s: (s.n_iter < hyper.epoch_limit) & ~s.stopped, body, state)
@@ -385,6 +396,7 @@ def start_state(
         loss_curve=curve,
         score_curve=curve,
         val_loss_curve=curve,
+        lr_curve=curve,
         best_loss=best_loss,
         best_monitored=best_monitored,
         no_improvement=no_improvement,

@@ -118,7 +118,8 @@ _PARAMETERS_DOC = """
         Weights ``(fan_in, fan_out)`` and biases ``(fan_out,)`` of each layer.
     loss_, best_loss_, loss_curve_, validation_scores_, best_validation_score_ :
         Training history, as scikit-learn; ``validation_loss_curve_`` beside them
-        with early stopping.
+        with early stopping, and ``learning_rate_curve_``, the learning rate at
+        the start of each epoch.
     t_, n_iter_, n_layers_, n_outputs_, out_activation_, n_features_in_,
     feature_names_in_ : as scikit-learn.
     n_parameters_ : int
