@@ -186,7 +186,6 @@ class BaseMultilayerPerceptron(BaseEstimator):
         random_state = check_random_state(self.random_state)
         if first_pass:
             self._initialize(y, layer_units, architecture, dtype, random_state)
-            self._structure = structure
 
         if self.solver == "lbfgs":
             self._fit_lbfgs(X, y, sample_weight, architecture)
@@ -251,23 +250,50 @@ class BaseMultilayerPerceptron(BaseEstimator):
         return rates
 
     def _initialize(self, y, layer_units, architecture, dtype, random_state):
-        """First fit: output activation, initial weights and fresh history."""
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.n_outputs_ = y.shape[1]
-        self.n_layers_ = len(layer_units)
-        self.out_activation_ = architecture.out_activation
+        """First fit: initial weights drawn as ``init`` says, and a fresh history."""
         init = initializers.resolve(self.init, architecture.activation)
         if init is None:
-            self.coefs_, self.intercepts_ = glorot_uniform_sklearn(layer_units, self.activation, random_state, dtype)
+            coefs, intercepts = glorot_uniform_sklearn(layer_units, self.activation, random_state, dtype)
         else:
-            self.coefs_, self.intercepts_ = named_initialization(init, layer_units, random_state, dtype)
+            coefs, intercepts = named_initialization(init, layer_units, random_state, dtype)
+        self._start_network(layer_units, architecture, coefs, intercepts)
+
+    def _start_network(self, layer_units, architecture, coefs, intercepts):
+        """Fitted attributes of a new network with these weights, and nothing learned yet."""
+        dtype = DTYPES[self.dtype]
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = layer_units[-1]
+        self.n_layers_ = len(layer_units)
+        self.out_activation_ = architecture.out_activation
+        self.coefs_ = [np.array(W, dtype=dtype) for W in coefs]
+        self.intercepts_ = [np.array(b, dtype=dtype) for b in intercepts]
         extras, stats = layer_extras(layer_units, architecture, dtype)
         self._set_extras(extras, stats)
+        self._structure = (tuple(layer_units), architecture, self._loss_name(), self.dtype)
         self._best_params, self._best_stats = _copy_tree(self._params()), _copy_tree(self._stats())
         self.__dict__.pop("_optimizer_state", None)
         if self.solver != "lbfgs":
             self._start_history()
+
+    def _adopt_network(self, coefs, intercepts):
+        """Become a fitted estimator holding these weights (a loaded model).
+
+        The activations are the estimator's own parameters; ``fit`` with
+        ``warm_start=True`` or ``partial_fit`` trains on from these weights.
+        """
+        layer_units = [np.shape(coefs[0])[0], *(np.size(b) for b in intercepts)]
+        self._start_network(layer_units, self._architecture(layer_units[-1], len(coefs) - 1), coefs, intercepts)
+        self.n_features_in_ = layer_units[0]
+        return self
+
+    def _forget_best(self):
+        """Start early stopping's record afresh: the next fit's best epoch is its own."""
+        self._best_params, self._best_stats = _copy_tree(self._params()), _copy_tree(self._stats())
+        self._best_monitored = -np.inf
+        self._no_improvement_count = 0
+        if self.best_loss_ is not None:
+            self.best_loss_ = np.inf
 
     def _set_extras(self, extras, stats):
         """Fitted attributes of the parameters beside weights and biases, where the network has them."""

@@ -10,6 +10,7 @@ with a forward pass between two taps.
 from .dataset import DataSet, LabelSet, pair_by_identifier
 from .jsonio import FluCoMaFormatError, read_json, write_json
 from .knn import KNNClassifier, KNNRegressor
+from .mlp import MLPClassifier, MLPRegressor, to_flucoma_dict, write_model
 from .model import (
     ACTIVATION_CODES,
     FLUCOMA_ACTIVATIONS,
@@ -33,6 +34,8 @@ __all__ = [
     "KNNRegressor",
     "LabelSet",
     "Layer",
+    "MLPClassifier",
+    "MLPRegressor",
     "Normalize",
     "RobustScale",
     "Standardize",
@@ -46,4 +49,6 @@ __all__ = [
     "write_classifier",
     "write_json",
     "write_regressor",
+    "to_flucoma_dict",
+    "write_model",
 ]

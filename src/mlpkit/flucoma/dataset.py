@@ -384,13 +384,22 @@ class LabelSet(_PointSet):
         return ls
 
 
+def _some(identifiers) -> str:
+    """'3 are (a, b, c)': how many, and up to MAX_NAMED_IDS of them."""
+    if not identifiers:
+        return "none are"
+    shown = ", ".join(repr(i) for i in identifiers[:MAX_NAMED_IDS])
+    more = f" and {len(identifiers) - MAX_NAMED_IDS} more" if len(identifiers) > MAX_NAMED_IDS else ""
+    return f"{len(identifiers)} {'is' if len(identifiers) == 1 else 'are'} ({shown}{more})"
+
+
 def pair_by_identifier(source: DataSet, target: DataSet | LabelSet):
     """Rows of ``source`` and ``target`` matched by identifier, as FluCoMa's ``fit`` pairs them.
 
     Returns ``(ids, X, Y)``: the identifiers in ``source``'s order, ``X`` (size, source.cols)
     and ``Y`` (size, target.cols) for a DataSet target or a 1-D array of label strings for a
     LabelSet target. Both sets must hold exactly the same identifiers: ``ValueError`` names up
-    to five that are in only one of them, and how many there are.
+    to five on each side that are in only one of them, and how many there are.
     """
     if not isinstance(source, DataSet):
         raise TypeError(f"source must be a DataSet, got {type(source).__name__}")
@@ -399,14 +408,10 @@ def pair_by_identifier(source: DataSet, target: DataSet | LabelSet):
     only_source = [i for i in source.ids if i not in target]
     only_target = [i for i in target.ids if i not in source]
     if only_source or only_target:
-        named = [f"{i!r} (source)" for i in only_source] + [f"{i!r} (target)" for i in only_target]
-        total = len(named)
         raise ValueError(
-            f"source and target must have the same identifiers (rows are paired by identifier), but "
-            f"{len(only_source)} are only in source and {len(only_target)} only in target: "
-            + ", ".join(named[:MAX_NAMED_IDS])
-            + (f" ... ({total - MAX_NAMED_IDS} more)" if total > MAX_NAMED_IDS else "")
-            + ". Add or delete those points so both sets match."
+            "source and target must have the same identifiers (rows are paired by identifier), but "
+            f"{_some(only_source)} only in source and {_some(only_target)} only in target."
+            " Add or delete those points so both sets match."
         )
     if source.size == 0:
         raise ValueError("source and target are empty: there is nothing to pair")

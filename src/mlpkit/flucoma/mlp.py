@@ -1,0 +1,411 @@
+"""FluCoMa-style ``MLPRegressor`` and ``MLPClassifier``: FluCoMa's parameters and habits, mlpkit's engine.
+
+They behave as FluCoMa's objects do in Max, Pure Data and SuperCollider:
+
+- ``fit(source, target)`` pairs the rows of two DataSets (or a DataSet and a
+  LabelSet) by identifier, trains, and returns the training error, FluCoMa's
+  ``sum over outputs of (prediction - target)^2``, averaged over rows;
+- calling ``fit`` again continues from the current weights (and momentum);
+  ``learn_rate``, ``momentum``, ``batch_size``, ``max_iter`` and ``validation``
+  may change between fits without a reset, while ``hidden_layers``,
+  ``activation``, ``output_activation`` or the data's width start a new network;
+  ``clear()`` starts one explicitly;
+- FluCoMa's training: Glorot-uniform weights and zero biases, half squared error,
+  SGD with damped momentum ``v = m v + (1 - m) lr g`` (``solver="flucoma_sgd"``),
+  and with ``validation > 0`` a held-out share that stops training after 10
+  epochs without a lower validation loss;
+- ``tap_in`` / ``tap_out`` (regressor) pick the layers ``predict`` runs through:
+  from a hidden layer (a decoder) or up to one (an embedding).
+
+Two deliberate differences: early stopping keeps the weights of the best
+validation epoch (FluCoMa keeps the last), and a diverging fit (NaN) warns and
+leaves the network as it was before the fit instead of clearing it; it still
+returns FluCoMa's ``-1``.
+
+Training runs through ``mlpkit.MLPRegressor`` (one compiled program per network
+and data size, reused by every later fit), held in ``network_``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+
+from .. import estimators
+from .._base import _restore_on_error
+from . import model as flucoma_model
+from .dataset import DataSet, LabelSet, pair_by_identifier
+from .jsonio import write_json
+
+#: Epochs without a lower validation loss after which FluCoMa stops (``SGD.hpp``).
+FLUCOMA_PATIENCE = 10
+
+
+def _activation(code_or_name, parameter):
+    """mlpkit's name for a FluCoMa activation given as a code 0-3 or a name."""
+    if isinstance(code_or_name, str):
+        name = {"sigmoid": "logistic", "linear": "identity"}.get(code_or_name, code_or_name)
+        if name in flucoma_model.ACTIVATION_CODES:
+            return name
+        raise ValueError(
+            f"{parameter}={code_or_name!r} is not one of FluCoMa's activations: 0 'identity', 1 'sigmoid',"
+            " 2 'relu', 3 'tanh' (give the code or the name)."
+        )
+    try:
+        return flucoma_model.activation_name(code_or_name)
+    except ValueError as error:
+        raise ValueError(f"{parameter}: {error}") from None
+
+
+def _as_pairs(source, target):
+    """(ids or None, X, Y) from two DataSets/LabelSets paired by identifier, or from arrays."""
+    if isinstance(source, DataSet):
+        if not isinstance(target, (DataSet, LabelSet)):
+            raise TypeError(f"target must be a DataSet or LabelSet when source is a DataSet; got {type(target).__name__}")
+        return pair_by_identifier(source, target)
+    X, Y = np.asarray(source, dtype=float), np.asarray(target)
+    if X.ndim != 2 or len(X) != len(Y):
+        raise ValueError(f"source must be 2-D and have as many rows as target; got {X.shape} and {Y.shape}")
+    return None, X, Y
+
+
+class _FluCoMaMLP(BaseEstimator):
+    """What the FluCoMa-style regressor and classifier share; use those."""
+
+    _output_activation = None  # the classifier fixes its own
+
+    def _network_params(self, n_outputs):
+        """The ``mlpkit.MLPRegressor`` parameters that make FluCoMa's training."""
+        validate = self.validation > 0
+        return dict(
+            hidden_layer_sizes=tuple(int(n) for n in self.hidden_layers),
+            activation=_activation(self.activation, "activation"),
+            out_activation=self._output_activation or _activation(self.output_activation, "output_activation"),
+            solver="flucoma_sgd",
+            learning_rate_init=self.learn_rate,
+            momentum=self.momentum,
+            batch_size=self.batch_size,
+            max_iter=self.max_iter,
+            alpha=0.0,
+            init="glorot_uniform",
+            early_stopping=validate,
+            validation_fraction=self.validation if validate else 0.1,
+            early_stopping_monitor="loss",
+            n_iter_no_change=FLUCOMA_PATIENCE if validate else np.inf,
+            tol=0.0,
+            shuffle=True,
+            warm_start=True,
+            random_state=self.random_state,
+            dtype="float64",
+        )
+
+    def _check_parameters(self):
+        if not 0 <= self.validation < 1:
+            raise ValueError(f"validation must be in [0, 1) (the share of points held out); got {self.validation!r}")
+        for name in ("max_iter", "batch_size"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, np.integer)) and value >= 1):
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        if not self.learn_rate > 0:
+            raise ValueError(f"learn_rate must be > 0; got {self.learn_rate!r}")
+        if not 0 <= self.momentum <= 1:
+            raise ValueError(f"momentum must be in [0, 1]; got {self.momentum!r}")
+        if any(int(n) < 1 for n in self.hidden_layers):
+            raise ValueError(f"hidden_layers must be positive sizes; got {list(self.hidden_layers)!r}")
+
+    def _train(self, X, Y):
+        """Fit the network on (X, Y), continuing where possible; FluCoMa's error, or -1 if it diverged."""
+        self._check_parameters()
+        params = self._network_params(Y.shape[1])
+        network = getattr(self, "network_", None)
+        if network is not None and (network.n_features_in_, network.n_outputs_) != (X.shape[1], Y.shape[1]):
+            network = None  # the data's width changed: a new network, as FluCoMa
+        if network is None:
+            network = estimators.MLPRegressor(**params)
+        else:
+            network.set_params(**params)
+            if hasattr(network, "coefs_"):
+                network._forget_best()  # each fit's early stopping looks at its own epochs
+        before = dict(network.__dict__)  # a fit assigns new arrays, so a shallow copy keeps the old state
+        with warnings.catch_warnings():
+            # FluCoMa fits in short bursts, resets on a new structure and clips the batch size, all silently.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.filterwarnings("ignore", message="The network's structure changed")
+            warnings.filterwarnings("ignore", message="Got `batch_size` less than 1 or larger than sample size")
+            warnings.filterwarnings("ignore", "overflow", RuntimeWarning)  # a diverged network: handled below
+            try:
+                network.fit(X, Y)
+                error = self._error(network, X, Y)
+            except ValueError as problem:
+                if "non-finite" not in str(problem):
+                    raise
+                error = np.nan
+        if not np.isfinite(error):
+            network.__dict__.clear()
+            network.__dict__.update(before)
+            warnings.warn(
+                "Training diverged (the network's outputs became NaN or infinite); the network is as it was"
+                " before this fit. Try a smaller learn_rate.",
+                RuntimeWarning,
+            )
+            return -1.0
+        self.network_ = network
+        return error
+
+    @staticmethod
+    def _error(network, X, Y):
+        """FluCoMa's error: sum over outputs of the squared difference, averaged over rows."""
+        return float(np.sum((network.predict(X).reshape(Y.shape) - Y) ** 2) / len(Y))
+
+    def clear(self):
+        """Forget the network: the next ``fit`` starts from new random weights."""
+        self.__dict__.pop("network_", None)
+        return self
+
+    @property
+    def layers(self) -> list[flucoma_model.Layer]:
+        """The network as FluCoMa's layers (weights ``(rows, cols)``, biases, activation)."""
+        self._check_trained()
+        net = self.network_
+        activations = [net.activation] * (len(net.coefs_) - 1) + [net.out_activation_]
+        return [flucoma_model.Layer(W, b, act) for W, b, act in zip(net.coefs_, net.intercepts_, activations)]
+
+    def _check_trained(self):
+        if getattr(self, "network_", None) is None or not hasattr(self.network_, "coefs_"):
+            raise RuntimeError(f"This {type(self).__name__} has no network yet: fit it, or read a model file.")
+
+    def _adopt_layers(self, layers):
+        """Hold a network with these layers (from a FluCoMa file); on error this object stays as it was."""
+        with _restore_on_error(self):
+            self._adopt_layers_unguarded(layers)
+
+    def _adopt_layers_unguarded(self, layers):
+        hidden = {layer.activation for layer in layers[:-1]}
+        if len(hidden) > 1:
+            raise ValueError(f"FluCoMa networks share one hidden activation; these layers have {sorted(hidden)}")
+        activation = hidden.pop() if hidden else "identity"
+        codes = flucoma_model.ACTIVATION_CODES
+        self.hidden_layers = [layer.weights.shape[1] for layer in layers[:-1]]
+        self.activation = codes[activation]
+        if self._output_activation is None:
+            self.output_activation = codes[layers[-1].activation]
+        network = estimators.MLPRegressor(**self._network_params(layers[-1].weights.shape[1]))
+        network._adopt_network([layer.weights for layer in layers], [layer.biases for layer in layers])
+        self.network_ = network
+
+
+class MLPRegressor(_FluCoMaMLP):
+    """FluCoMa's MLPRegressor: map DataSet rows to DataSet rows, trained in short repeated fits.
+
+    Parameters (FluCoMa's names and defaults)
+    ----------
+    hidden_layers : list of int, default=[3, 3]
+    activation : int or str, default=2
+        Hidden activation: 0 identity, 1 sigmoid, 2 relu, 3 tanh (code or name).
+    output_activation : int or str, default=0
+    max_iter : int, default=1000
+        Epochs per ``fit``.
+    learn_rate : float, default=0.01
+    momentum : float, default=0.9
+    batch_size : int, default=50
+    validation : float, default=0.2
+        Share of the points held out to stop training early; 0 trains on all.
+    tap_in, tap_out : int, default=0, -1
+        ``predict`` runs through layers ``tap_in`` to ``tap_out`` (-1: the last).
+    random_state : int or None, default=None
+        Seeds weights, batches and the validation split (mlpkit's addition).
+    """
+
+    def __init__(
+        self,
+        hidden_layers=(3, 3),
+        activation=2,
+        output_activation=0,
+        max_iter=1000,
+        learn_rate=0.01,
+        momentum=0.9,
+        batch_size=50,
+        validation=0.2,
+        tap_in=0,
+        tap_out=-1,
+        random_state=None,
+    ):
+        self.hidden_layers = hidden_layers
+        self.activation = activation
+        self.output_activation = output_activation
+        self.max_iter = max_iter
+        self.learn_rate = learn_rate
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.validation = validation
+        self.tap_in = tap_in
+        self.tap_out = tap_out
+        self.random_state = random_state
+
+    def fit(self, source, target) -> float:
+        """Train on ``target`` rows paired with ``source`` rows by identifier; returns the training error."""
+        _, X, Y = _as_pairs(source, target)
+        return self._train(X, np.asarray(Y, dtype=float).reshape(len(X), -1))
+
+    def predict(self, source):
+        """Predict every row of a DataSet (a DataSet with the same identifiers), or of a 2-D array."""
+        if isinstance(source, DataSet):
+            ids, X = source.to_numpy()
+            return DataSet.from_numpy(ids, self._predict_array(X))
+        return self._predict_array(np.asarray(source, dtype=float))
+
+    def predict_point(self, vector) -> np.ndarray:
+        """Predict one point (a 1-D vector)."""
+        return self._predict_array(np.asarray(vector, dtype=float).reshape(1, -1))[0]
+
+    def _predict_array(self, X):
+        self._check_trained()
+        if self.tap_in == 0 and self.tap_out == -1:
+            return self.network_.predict(X).reshape(len(X), -1)
+        return flucoma_model.predict_layers(self.layers, X, self.tap_in, self.tap_out)
+
+    def to_dict(self) -> dict:
+        """FluCoMa's MLPRegressor JSON object."""
+        return flucoma_model.regressor_to_dict(self.layers)
+
+    def write(self, path) -> None:
+        """Write a model file that FluCoMa's ``read`` loads (atomically)."""
+        flucoma_model.write_regressor(path, self.layers)
+
+    def read(self, path_or_dict):
+        """Load a FluCoMa MLPRegressor model file; ``fit`` then trains on from its weights."""
+        self._adopt_layers(flucoma_model.read_regressor(path_or_dict))
+        return self
+
+
+class MLPClassifier(_FluCoMaMLP):
+    """FluCoMa's MLPClassifier: label DataSet rows, one sigmoid output per label.
+
+    Trained on one-hot targets with the squared error, as FluCoMa does; labels
+    take output units in the order they first appear. Parameters as
+    :class:`MLPRegressor` (no output activation, no taps), momentum 0.5 by default.
+    """
+
+    _output_activation = "logistic"
+
+    def __init__(
+        self,
+        hidden_layers=(3, 3),
+        activation=2,
+        max_iter=1000,
+        learn_rate=0.01,
+        momentum=0.5,
+        batch_size=50,
+        validation=0.2,
+        random_state=None,
+    ):
+        self.hidden_layers = hidden_layers
+        self.activation = activation
+        self.max_iter = max_iter
+        self.learn_rate = learn_rate
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.validation = validation
+        self.random_state = random_state
+
+    def fit(self, source, target) -> float:
+        """Train on ``target`` labels paired with ``source`` rows by identifier; returns the training error."""
+        _, X, labels = _as_pairs(source, target)
+        labels = np.asarray(labels).astype(str).ravel()
+        classes = [str(label) for label in dict.fromkeys(labels)]  # in order of first appearance
+        if getattr(self, "network_", None) is not None and set(classes) <= set(self.labels_):
+            classes = self.labels_  # the same outputs: train on
+        one_hot = (labels[:, None] == np.asarray(classes)[None, :]).astype(float)
+        error = self._train(X, one_hot)
+        if error != -1.0:
+            self.labels_ = classes
+        return error
+
+    def predict_proba(self, source) -> np.ndarray:
+        """Sigmoid outputs normalised to sum to 1 per row, columns in the order of ``labels_``."""
+        X = source.to_numpy()[1] if isinstance(source, DataSet) else np.asarray(source, dtype=float)
+        self._check_trained()
+        outputs = self.network_.predict(X).reshape(len(X), -1)
+        return outputs / outputs.sum(axis=1, keepdims=True)
+
+    def predict(self, source):
+        """The label of the strongest output for each row: a LabelSet for a DataSet, else an array."""
+        proba = self.predict_proba(source)
+        labels = np.asarray(self.labels_)[proba.argmax(axis=1)]
+        if isinstance(source, DataSet):
+            return LabelSet.from_numpy(source.ids, labels)
+        return labels
+
+    def predict_point(self, vector) -> str:
+        """The label of one point."""
+        return str(self.predict(np.asarray(vector, dtype=float).reshape(1, -1))[0])
+
+    def to_dict(self) -> dict:
+        """FluCoMa's MLPClassifier JSON object."""
+        return flucoma_model.classifier_to_dict(self.layers, self.labels_)
+
+    def write(self, path) -> None:
+        """Write a model file that FluCoMa's ``read`` loads (atomically)."""
+        flucoma_model.write_classifier(path, self.layers, self.labels_)
+
+    def read(self, path_or_dict):
+        """Load a FluCoMa MLPClassifier model file; ``fit`` then trains on from its weights."""
+        layers, labels = flucoma_model.read_classifier(path_or_dict)
+        if layers[-1].activation != "logistic":
+            raise ValueError("a FluCoMa classifier's output layer is sigmoid (code 1); this file's is not")
+        self._adopt_layers(layers)
+        self.labels_ = list(labels)
+        return self
+
+
+# ------------------------------------------------------------ any model to FluCoMa
+def to_flucoma_dict(model) -> dict:
+    """FluCoMa's JSON for a fitted mlpkit model: a regressor's, or a classifier's with its labels.
+
+    Works for the FluCoMa-style estimators and for ``mlpkit.MLPRegressor`` /
+    ``mlpkit.MLPClassifier`` whose activations are among FluCoMa's four
+    (identity, sigmoid, relu, tanh) and that have no batch norm or learned slopes.
+    A core classifier must have one sigmoid output per class (``loss="squared_error"``
+    with three or more classes, FluCoMa's own kind of classifier).
+    """
+    if isinstance(model, _FluCoMaMLP):
+        return model.to_dict()
+    layers = core_layers(model)
+    if isinstance(model, estimators.MLPClassifier):
+        if model.out_activation_ != "logistic" or model.n_outputs_ != len(model.classes_):
+            raise ValueError(
+                "FluCoMa's classifier has one sigmoid output per label; this classifier has "
+                f"{model.n_outputs_} {model.out_activation_} output(s) for {len(model.classes_)} classes. Train it with"
+                " loss='squared_error' (3 or more classes), or use mlpkit.flucoma.MLPClassifier."
+            )
+        return flucoma_model.classifier_to_dict(layers, [str(c) for c in model.classes_])
+    return flucoma_model.regressor_to_dict(layers)
+
+
+def core_layers(model) -> list[flucoma_model.Layer]:
+    """FluCoMa layers of a fitted ``mlpkit.MLPRegressor`` or ``MLPClassifier``; a clear error where FluCoMa
+    cannot express the network."""
+    if not hasattr(model, "coefs_"):
+        raise ValueError(f"{type(model).__name__} is not fitted: fit it before exporting to FluCoMa.")
+    for attribute, what in (("batch_norm_", "batch normalisation"), ("prelu_slopes_", "learned prelu slopes")):
+        if hasattr(model, attribute):
+            raise ValueError(f"FluCoMa's MLP has no {what}; this network cannot be written as a FluCoMa model.")
+    n = len(model.coefs_)
+    activations = [model.activation] * (n - 1) + [model.out_activation_]
+    for index, name in enumerate(activations):
+        name = {"sigmoid": "logistic"}.get(name, name)
+        if name not in flucoma_model.ACTIVATION_CODES:
+            raise ValueError(
+                f"layer {index} uses activation {name!r}, which FluCoMa does not have (it has identity, sigmoid,"
+                " relu, tanh)."
+            )
+        activations[index] = name
+    return [flucoma_model.Layer(np.asarray(W, float), np.asarray(b, float), a) for W, b, a in zip(model.coefs_, model.intercepts_, activations)]
+
+
+def write_model(model, path) -> None:
+    """Write any fitted mlpkit model as a FluCoMa model file (atomically); see :func:`to_flucoma_dict`."""
+    write_json(path, to_flucoma_dict(model))
