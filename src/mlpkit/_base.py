@@ -355,7 +355,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         X_train, y_train, w_train, X_val, y_val, w_val = self._split_validation(X, y, sample_weight, random_state)
         n_train = X_train.shape[0]
         max_iter = 1 if incremental else self.max_iter
-        spec = solver_spec(self.solver, self.get_params())
+        spec = solver_spec(self.solver, vars(self))  # parameters are attributes of their own name
         schedule = self.learning_rate
         if schedule in SKLEARN_SCHEDULES and self.solver != "sgd":
             schedule = "constant"  # as scikit-learn: only its sgd follows these three
@@ -435,15 +435,16 @@ class BaseMultilayerPerceptron(BaseEstimator):
         if X_val is None:  # a one-row stand-in keeps the program's signature fixed
             X_val, y_val, w_val = X[:1], y[:1], w[:1]
         n_val_pad = engine.padded_rows(X_val.shape[0])
-        return engine.Data(
-            X=jnp.asarray(engine.pad_rows(X, n_pad)),
-            Y=jnp.asarray(engine.pad_rows(y, n_pad)),
-            weight=jnp.asarray(engine.pad_rows(w, n_pad)),
-            n_rows=jnp.asarray(X.shape[0], jnp.int32),
-            X_val=jnp.asarray(engine.pad_rows(X_val, n_val_pad)),
-            Y_val=jnp.asarray(engine.pad_rows(y_val, n_val_pad)),
-            weight_val=jnp.asarray(engine.pad_rows(w_val, n_val_pad)),
+        data = engine.Data(
+            X=engine.pad_rows(X, n_pad),
+            Y=engine.pad_rows(y, n_pad),
+            weight=engine.pad_rows(w, n_pad),
+            n_rows=np.int32(X.shape[0]),
+            X_val=engine.pad_rows(X_val, n_val_pad),
+            Y_val=engine.pad_rows(y_val, n_val_pad),
+            weight_val=engine.pad_rows(w_val, n_val_pad),
         )
+        return jax.device_put(data)  # once, not per chunk of epochs
 
     def _initial_loop_state(self, program, spec, incremental, random_state, dtype):
         """Loop state at the start of a fit, built by one compiled call (no eager JAX ops to compile).
@@ -452,7 +453,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         or ``warm_start``) when the solver is the same and the weights are still
         the ones it trained; hyper-parameters changed since then take effect.
         """
-        hyper_now = optimizer_params(spec, self.get_params())
+        hyper_now = optimizer_params(spec, vars(self))
         state = engine.start_state(
             program,
             params=self._params(),
@@ -552,7 +553,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         self._set_params_and_stats(params, stats)
         self._optimizer_state = {
             "spec": spec,
-            "hyperparams": optimizer_params(spec, self.get_params()),
+            "hyperparams": optimizer_params(spec, vars(self)),
             "state": state.opt_state,
             "params": self._params(),  # the very arrays: see _weights_unchanged
         }
