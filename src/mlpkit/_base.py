@@ -33,6 +33,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import engine, initializers
 from .activations import ACTIVATIONS, HIDDEN_ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES, canonical_name
 from .lbfgs import fit_lbfgs
+from .callbacks import EpochInfo, ProgressBar, VerbosePrinter, call_hook
 from .losses import ALIASES as LOSS_ALIASES
 from .losses import LOSSES
 from .network import (
@@ -45,6 +46,10 @@ from .network import (
 )
 from .optim import SOLVER_NAMES, decays_weights, optimizer_params, set_hyperparams, solver_spec
 from .schedules import SKLEARN_SCHEDULES, STEP_FACTORS
+
+class DivergenceWarning(UserWarning):
+    """Training diverged (non-finite loss or weights); the last finite weights were kept."""
+
 
 #: Up to this many rows, ``predict`` runs in numpy (no dispatch); above, compiled.
 NUMPY_PREDICT_MAX_ROWS = 256
@@ -124,6 +129,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
         "lr_decay_epochs": [Interval(Real, 0, None, closed="neither")],
         "lr_min": [Interval(Real, 0, None, closed="left")],
         "lr_patience": [Interval(Integral, 1, None, closed="left")],
+        "on_divergence": [StrOptions({"raise", "warn"})],
+        "progress": ["boolean"],
+        "callbacks": [None, list],
         "dtype": [StrOptions(set(DTYPES))],
     }
 
@@ -154,7 +162,20 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental):
         with _restore_on_error(self):
-            return self._fit_unguarded(X, y, sample_weight, incremental)
+            self._fit_unguarded(X, y, sample_weight, incremental)
+        if self._diverged:  # the model keeps its last finite weights either way
+            self._report_divergence()
+        return self
+
+    def _report_divergence(self):
+        message = (
+            "Solver produced non-finite parameter weights. The input data may contain large values and need to"
+            f" be preprocessed. Training stopped at epoch {self.n_iter_} and kept the last finite weights;"
+            " a smaller learning_rate_init (or gradient clipping, clip_norm) usually helps."
+        )
+        if self.on_divergence == "raise":
+            raise ValueError(message + " Pass on_divergence='warn' to keep training's result with a warning.")
+        warnings.warn(message, DivergenceWarning)
 
     def _fit_unguarded(self, X, y, sample_weight, incremental):
         hidden_layer_sizes = self.hidden_layer_sizes
@@ -164,6 +185,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         if np.any(np.array(hidden_layer_sizes) <= 0):
             raise ValueError("hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes)
 
+        self._diverged = False
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         dtype = DTYPES[self.dtype]
@@ -470,7 +492,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
         continuing = incremental or self.warm_start
         if continuing and previous is not None and previous["spec"] == spec and self._weights_unchanged(previous):
             changed = {k: v for k, v in hyper_now.items() if previous["hyperparams"].get(k) != v}
-            state = state._replace(opt_state=jax.device_put(set_hyperparams(previous["state"], spec, changed)))
+            opt_state = jax.device_put(set_hyperparams(previous["state"], spec, changed))
+            state = state._replace(opt_state=opt_state, good=(state.params, state.stats, opt_state))
         return state
 
     def _weights_unchanged(self, previous):
@@ -484,17 +507,27 @@ class BaseMultilayerPerceptron(BaseEstimator):
         then = jax.tree.leaves(previous["params"])
         return len(now) == len(then) and all(a is b for a, b in zip(now, then))
 
+    def _reporters(self):
+        """The callbacks of this fit: verbose printing, the progress bar, then the user's."""
+        reporters = [VerbosePrinter()] if self.verbose else []
+        if self.progress:
+            reporters.append(ProgressBar())
+        return reporters + list(self.callbacks or [])
+
     def _run_in_chunks(self, program, state, data, hyper, max_iter, n_train):
         """Run the compiled loop a chunk of epochs at a time until done, stopped or interrupted.
 
         Chunks aim at ``SECONDS_PER_CHUNK`` of work each, so Ctrl-C is honoured
-        quickly and verbose output appears while training; the state stays on the
-        device between chunks.
+        quickly and callbacks (verbose lines, progress, the user's) hear of each
+        epoch while training goes on; the state stays on the device between chunks.
         """
         # First guess from the work per epoch (~6 flops per weight per row, ~1 GFLOP/s).
         n_weights = sum(W.size for W in self.coefs_)
         seconds_per_epoch = 6.0 * n_train * n_weights / 1e9
         chunk = int(np.clip(SECONDS_PER_CHUNK / max(seconds_per_epoch, 1e-9), 1, max_iter))
+        reporters = self._reporters()
+        call_hook(reporters, "on_fit_start", self, max_iter)
+        fit_started = time.perf_counter()
         done = 0
         try:
             while done < max_iter:
@@ -502,26 +535,30 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 limit = min(max_iter, done + chunk)
                 new_state = engine.run_epochs_compiled(program, state, data, hyper._replace(epoch_limit=np.int32(limit)))
                 n_iter, stopped = int(new_state.n_iter), bool(new_state.stopped)
-                self._print_epochs(new_state, done, n_iter)
                 state, ran, done = new_state, n_iter - done, n_iter
-                if stopped:
+                asked_to_stop = self._report_epochs(reporters, state, done - ran, done, time.perf_counter() - fit_started)
+                if stopped or asked_to_stop:
                     break
                 if ran and done > chunk:  # the first chunk includes compiling: don't time it
                     per_epoch = (time.perf_counter() - started) / ran
                     chunk = int(np.clip(SECONDS_PER_CHUNK / max(per_epoch, 1e-9), 1, max_iter))
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
+        finally:
+            call_hook(reporters, "on_fit_end", self)
         return state
 
-    def _print_epochs(self, state, start, stop):
-        if not self.verbose:
-            return
-        losses = np.asarray(state.loss_curve[start:stop])
-        scores = np.asarray(state.score_curve[start:stop])
-        for i in range(stop - start):
-            print("Iteration %d, loss = %.8f" % (start + i + 1, losses[i]))
-            if self.early_stopping:
-                print("Validation score: %f" % scores[i])
+    def _report_epochs(self, reporters, state, start, stop, elapsed):
+        """Hand each reporter the epochs ``start:stop`` of this fit; True if one asks to stop."""
+        if not reporters or stop <= start:
+            return False
+        curves = [np.asarray(c[start:stop]) for c in (state.loss_curve, state.val_loss_curve, state.score_curve, state.lr_curve)]
+        asked = False
+        for i, (loss, val_loss, score, lr) in enumerate(zip(*curves)):
+            info = EpochInfo(start + i + 1, float(loss), float(val_loss), float(score), float(lr), elapsed)
+            for reporter in reporters:
+                asked = bool(reporter(self, info)) or asked
+        return asked
 
     def _store_stochastic_results(self, state, spec, incremental, max_iter, n_train):
         state = _copy_tree(state)  # numpy copies: writable, as scikit-learn's arrays are
@@ -536,6 +573,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         if losses:
             self.loss_ = losses[-1]
         self._no_improvement_count = int(state.no_improvement)
+        self._diverged = bool(state.diverged)
         params, stats = state.params, state.stats
         if self.early_stopping:
             self.validation_scores_ = (self.validation_scores_ or []) + [float(v) for v in state.score_curve[:n_iter]]
@@ -558,14 +596,14 @@ class BaseMultilayerPerceptron(BaseEstimator):
             "params": self._params(),  # the very arrays: see _weights_unchanged
         }
 
-        if bool(state.stopped):
+        if bool(state.stopped) and not self._diverged:
             if self.verbose:
                 watched = "Validation score" if self.early_stopping else "Training loss"
                 print(
                     "%s did not improve more than tol=%f for %d consecutive epochs. Stopping."
                     % (watched, self.tol, self.n_iter_no_change)
                 )
-        elif not incremental and n_iter == max_iter:
+        elif not incremental and n_iter == max_iter and not self._diverged:
             warnings.warn(
                 "Stochastic Optimizer: Maximum iterations (%d) reached and the optimization hasn't converged yet."
                 % max_iter,

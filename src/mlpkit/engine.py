@@ -111,6 +111,9 @@ class LoopState(NamedTuple):
     plateau_best: jax.Array  # reduce_on_plateau: lowest loss seen, epochs since
     plateau_count: jax.Array
     stopped: jax.Array
+    diverged: jax.Array  # the last epoch diverged: the network was rolled back to ``good``
+    good: tuple  # (params, stats, opt_state) that started the epoch of lowest training loss in this fit
+    good_loss: jax.Array
 
 
 def padded_rows(n: int) -> int:
@@ -356,12 +359,14 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper) -> 
         lr = learning_rate_now(program, hyper, s.opt_state, s.n_iter, s.steps)
         key, order_key, epoch_key = jax.random.split(s.key, 3)
         order = epoch_order(order_key, data.n_rows, data.X.shape[0], program.shuffle)
+        before = s
         s, loss = train_epoch(program, hyper, s._replace(key=key), order, data, epoch_key)
         score = val_loss = jnp.asarray(jnp.nan, loss.dtype)
         if program.early_stopping:
             score, val_loss = validate(program, hyper, s.params, s.stats, data)
         samples_seen = hyper.samples_seen + (s.n_iter + 1).astype(loss.dtype) * data.n_rows.astype(loss.dtype)
         s = apply_epoch_end(program, hyper, s, loss, score, val_loss, samples_seen)
+        s = roll_back_if_diverged(program, data, before, s, loss)
         return s._replace(
             n_iter=s.n_iter + 1,
             loss_curve=s.loss_curve.at[s.n_iter].set(loss),
@@ -371,6 +376,40 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper) -> 
         )
 
     return jax.lax.while_loop(lambda s: (s.n_iter < hyper.epoch_limit) & ~s.stopped, body, state)
+
+
+#: An epoch whose loss exceeds this many times the lowest of the fit has diverged.
+BLOW_UP = 1e4
+
+
+def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after: LoopState, loss) -> LoopState:
+    """``after``, or, if its epoch diverged, the network that started the fit's best epoch, stopped.
+
+    An epoch diverged when its loss is non-finite or ``BLOW_UP`` times the lowest
+    of this fit, or when it leaves a weight, or the outputs on the first
+    mini-batch of rows, non-finite. The network kept then (weights, batch-norm
+    statistics, optimiser state) is the one that started the epoch of lowest
+    training loss: the last that was known to work.
+    """
+    architecture = program.architecture
+    z = forward_logits(after.params, after.stats, data.X[: program.batch_rows], architecture, jnp)
+    healthy = jnp.isfinite(loss) & (loss <= BLOW_UP * after.good_loss)
+    healthy &= jnp.all(jnp.isfinite(ACTIVATIONS[architecture.out_activation](z, jnp)))
+    for leaf in jax.tree.leaves(after.params):
+        healthy &= jnp.all(jnp.isfinite(leaf))
+    improved = healthy & (loss < after.good_loss)
+    start = (before.params, before.stats, before.opt_state)
+    good = jax.tree.map(lambda new, old: jnp.where(improved, new, old), start, after.good)
+    now = jax.tree.map(lambda new, old: jnp.where(healthy, new, old), (after.params, after.stats, after.opt_state), good)
+    return after._replace(
+        params=now[0],
+        stats=now[1],
+        opt_state=now[2],
+        good=good,
+        good_loss=jnp.where(improved, loss, after.good_loss),
+        stopped=after.stopped | ~healthy,
+        diverged=~healthy,
+    )
 
 
 run_epochs_compiled = jax.jit(run_epochs, static_argnames="program")
@@ -386,10 +425,11 @@ def start_state(
     hyper-parameters (``learning_rate_init``, ``momentum``, ...).
     """
     curve = jnp.full((program.curve_len,), jnp.nan, best_loss.dtype)
+    opt_state = make_optimizer(program.solver, optimizer_params).init(params)
     return LoopState(
         params=params,
         stats=stats,
-        opt_state=make_optimizer(program.solver, optimizer_params).init(params),
+        opt_state=opt_state,
         key=jax.random.PRNGKey(seed),
         n_iter=jnp.zeros([], jnp.int32),
         steps=jnp.zeros([], jnp.int32),
@@ -405,4 +445,7 @@ def start_state(
         plateau_best=jnp.asarray(jnp.inf, best_loss.dtype),
         plateau_count=jnp.zeros([], jnp.int32),
         stopped=jnp.zeros([], bool),
+        diverged=jnp.zeros([], bool),
+        good=(params, stats, opt_state),
+        good_loss=jnp.asarray(jnp.inf, best_loss.dtype),
     )

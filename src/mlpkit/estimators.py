@@ -109,6 +109,16 @@ _PARAMETERS_DOC = """
     lr_decay, lr_decay_epochs, lr_min, lr_patience : default=0.1, 30, 0.0, 5
         Settings of the 'exponential', 'step', 'cosine' and 'reduce_on_plateau'
         schedules.
+    on_divergence : {'raise', 'warn'}, default='raise'
+        When the loss or the weights become NaN or infinite, training stops and
+        keeps the last finite weights; then raise scikit-learn's ValueError (its
+        contract), or warn (``DivergenceWarning``).
+    progress : bool, default=False
+        Show a rich progress bar (epoch, losses, learning rate, time left).
+    callbacks : list of callables or None, default=None
+        Each is called as ``callback(model, info)`` with an ``EpochInfo`` per
+        finished epoch (between compiled chunks of epochs, a few times a second);
+        returning True stops training. See ``mlpkit.callbacks``.
     dtype : {'float32', 'float64'}, default='float32'
         Precision of training and of the fitted weights.
 
@@ -189,6 +199,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         lr_decay_epochs=30,
         lr_min=0.0,
         lr_patience=5,
+        on_divergence="raise",
+        progress=False,
+        callbacks=None,
         dtype="float32",
     ):
         _store_init_arguments(self, locals())
@@ -333,6 +346,9 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         lr_decay_epochs=30,
         lr_min=0.0,
         lr_patience=5,
+        on_divergence="raise",
+        progress=False,
+        callbacks=None,
         dtype="float32",
     ):
         _store_init_arguments(self, locals())

@@ -35,7 +35,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import estimators
-from .._base import _restore_on_error
+from .._base import DivergenceWarning, _restore_on_error
 from . import model as flucoma_model
 from .dataset import DataSet, LabelSet, pair_by_identifier
 from .jsonio import write_json
@@ -99,6 +99,7 @@ class _FluCoMaMLP(BaseEstimator):
             shuffle=True,
             warm_start=True,
             random_state=self.random_state,
+            on_divergence="warn",
             dtype="float64",
         )
 
@@ -136,14 +137,10 @@ class _FluCoMaMLP(BaseEstimator):
             warnings.filterwarnings("ignore", message="The network's structure changed")
             warnings.filterwarnings("ignore", message="Got `batch_size` less than 1 or larger than sample size")
             warnings.filterwarnings("ignore", "overflow", RuntimeWarning)  # a diverged network: handled below
-            try:
-                network.fit(X, Y)
-                error = self._error(network, X, Y)
-            except ValueError as problem:
-                if "non-finite" not in str(problem):
-                    raise
-                error = np.nan
-        if not np.isfinite(error):
+            warnings.simplefilter("ignore", DivergenceWarning)
+            network.fit(X, Y)
+            error = self._error(network, X, Y)
+        if network._diverged or not np.isfinite(error):
             network.__dict__.clear()
             network.__dict__.update(before)
             warnings.warn(

@@ -1,0 +1,83 @@
+"""What a fit reports as it goes: per-epoch records, callbacks, and the two built-in reporters.
+
+The compiled loop runs a chunk of epochs (about a quarter of a second of work)
+at a time; after each chunk the estimator hands every callback one
+``EpochInfo`` per finished epoch. A callback is any callable
+``callback(model, info)``; returning a true value stops training after that
+chunk (the best weights are kept as usual). Objects may also define
+``on_fit_start(model, max_iter)`` and ``on_fit_end(model)``.
+
+``verbose=True`` uses ``VerbosePrinter`` (scikit-learn's lines) and
+``progress=True`` uses ``ProgressBar`` (a rich progress bar, which also works in
+Jupyter).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EpochInfo:
+    """One finished epoch of the current fit."""
+
+    epoch: int  # 1-based, counted within this fit
+    loss: float  # mean training loss of the epoch's mini-batches
+    validation_loss: float  # NaN without early stopping
+    validation_score: float  # NaN without early stopping
+    learning_rate: float  # at the start of the epoch
+    elapsed: float  # seconds since the fit started
+
+
+class VerbosePrinter:
+    """scikit-learn's ``verbose`` output: one line per epoch (and the validation score)."""
+
+    def __call__(self, model, info: EpochInfo):
+        print("Iteration %d, loss = %.8f" % (info.epoch, info.loss))
+        if not math.isnan(info.validation_score):
+            print("Validation score: %f" % info.validation_score)
+
+
+class ProgressBar:
+    """A rich progress bar: epoch, training and validation loss, learning rate, time left."""
+
+    def __init__(self, description="training"):
+        self.description = description
+        self._progress = None
+
+    def on_fit_start(self, model, max_iter):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TextColumn("val {task.fields[val]}"),
+            TextColumn("lr {task.fields[lr]}"),
+            TimeRemainingColumn(),
+        )
+        self._task = self._progress.add_task(self.description, total=max_iter, loss="-", val="-", lr="-")
+        self._progress.start()
+
+    def __call__(self, model, info: EpochInfo):
+        if self._progress is None:
+            return
+        val = "-" if math.isnan(info.validation_loss) else f"{info.validation_loss:.4g}"
+        self._progress.update(
+            self._task, completed=info.epoch, loss=f"{info.loss:.4g}", val=val, lr=f"{info.learning_rate:.3g}"
+        )
+
+    def on_fit_end(self, model):
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def call_hook(callbacks, hook, *args):
+    """Call ``hook`` on every callback that defines it."""
+    for callback in callbacks:
+        method = getattr(callback, hook, None)
+        if method is not None:
+            method(*args)
