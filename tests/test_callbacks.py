@@ -51,3 +51,25 @@ def test_progress_bar_runs_and_closes(capsys):
     assert bar._progress is None  # stopped at the end of the fit
     mlpkit.MLPClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0, progress=True).fit(X, Y)
     assert "5/5" in capsys.readouterr().out
+
+
+def test_a_callback_can_change_the_learning_rate_mid_fit(monkeypatch):
+    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)
+
+    def halve_at_three(model, info):
+        if info.epoch == 3:
+            return {"learning_rate_init": 0.0005, "beta_1": 0.8}
+
+    model = mlpkit.MLPClassifier(hidden_layer_sizes=(6,), max_iter=6, random_state=0, callbacks=[halve_at_three])
+    model.fit(X, Y)
+    np.testing.assert_allclose(model.learning_rate_curve_, [0.001] * 3 + [0.0005] * 3, rtol=1e-6)
+    assert model.learning_rate_init == 0.0005 and model.beta_1 == 0.8
+
+
+def test_a_callback_asking_for_an_unknown_change_is_told_what_it_can_change(monkeypatch):
+    import pytest
+
+    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)
+    model = mlpkit.MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, callbacks=[lambda m, i: {"alpha": 1.0}])
+    with pytest.raises(ValueError, match="can change .*learning_rate_init"):
+        model.fit(X, Y)

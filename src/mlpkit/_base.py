@@ -536,9 +536,10 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 new_state = engine.run_epochs_compiled(program, state, data, hyper._replace(epoch_limit=np.int32(limit)))
                 n_iter, stopped = int(new_state.n_iter), bool(new_state.stopped)
                 state, ran, done = new_state, n_iter - done, n_iter
-                asked_to_stop = self._report_epochs(reporters, state, done - ran, done, time.perf_counter() - fit_started)
-                if stopped or asked_to_stop:
+                answers = self._report_epochs(reporters, state, done - ran, done, time.perf_counter() - fit_started)
+                if stopped or True in answers:
                     break
+                state = self._apply_changes(state, program.solver, [a for a in answers if isinstance(a, dict)])
                 if ran and done > chunk:  # the first chunk includes compiling: don't time it
                     per_epoch = (time.perf_counter() - started) / ran
                     chunk = int(np.clip(SECONDS_PER_CHUNK / max(per_epoch, 1e-9), 1, max_iter))
@@ -549,16 +550,34 @@ class BaseMultilayerPerceptron(BaseEstimator):
         return state
 
     def _report_epochs(self, reporters, state, start, stop, elapsed):
-        """Hand each reporter the epochs ``start:stop`` of this fit; True if one asks to stop."""
+        """Hand each reporter the epochs ``start:stop`` of this fit; returns their truthy answers."""
         if not reporters or stop <= start:
-            return False
+            return []
         curves = [np.asarray(c[start:stop]) for c in (state.loss_curve, state.val_loss_curve, state.score_curve, state.lr_curve)]
-        asked = False
+        answers = []
         for i, (loss, val_loss, score, lr) in enumerate(zip(*curves)):
             info = EpochInfo(start + i + 1, float(loss), float(val_loss), float(score), float(lr), elapsed)
             for reporter in reporters:
-                asked = bool(reporter(self, info)) or asked
-        return asked
+                answer = reporter(self, info)
+                if answer:
+                    answers.append(True if answer is True or not isinstance(answer, dict) else answer)
+        return answers
+
+    def _apply_changes(self, state, spec, changes):
+        """Hyper-parameters a callback changed mid-fit (``{"learning_rate_init": 0.01}``): set on the
+        estimator and in the running optimiser state, keeping its moments; the rest of the fit uses them."""
+        if not changes:
+            return state
+        changed = {name: value for change in changes for name, value in change.items()}
+        unknown = set(changed) - set(optimizer_params(spec, vars(self)))
+        if unknown:
+            raise ValueError(
+                f"a callback asked to change {sorted(unknown)}, which solver={self.solver!r} does not keep in its"
+                f" state; it can change {sorted(optimizer_params(spec, vars(self)))} during a fit."
+            )
+        self.set_params(**changed)
+        opt_state = jax.device_put(set_hyperparams(jax.tree.map(np.asarray, state.opt_state), spec, changed))
+        return state._replace(opt_state=opt_state)
 
     def _store_stochastic_results(self, state, spec, incremental, max_iter, n_train):
         state = _copy_tree(state)  # numpy copies: writable, as scikit-learn's arrays are

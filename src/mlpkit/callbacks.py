@@ -3,9 +3,15 @@
 The compiled loop runs a chunk of epochs (about a quarter of a second of work)
 at a time; after each chunk the estimator hands every callback one
 ``EpochInfo`` per finished epoch. A callback is any callable
-``callback(model, info)``; returning a true value stops training after that
-chunk (the best weights are kept as usual). Objects may also define
-``on_fit_start(model, max_iter)`` and ``on_fit_end(model)``.
+``callback(model, info)``. What it returns steers the fit after that chunk:
+
+- ``True`` stops training (the best weights are kept as usual);
+- a dict of hyper-parameters the solver keeps in its state, such as
+  ``{"learning_rate_init": 0.01, "momentum": 0.5}``, changes them for the rest
+  of the fit (and on the estimator), keeping the optimiser's moments;
+- ``None`` or ``False`` lets it go on.
+
+Objects may also define ``on_fit_start(model, max_iter)`` and ``on_fit_end(model)``.
 
 ``verbose=True`` uses ``VerbosePrinter`` (scikit-learn's lines) and
 ``progress=True`` uses ``ProgressBar`` (a rich progress bar, which also works in
