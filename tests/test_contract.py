@@ -58,6 +58,12 @@ X, Y_MULTI, Y_BINARY, Y_MULTILABEL, Y_REG = _data()
 X_BIG = np.random.RandomState(1).randn(300, N_FEATURES)  # above the 256-row numpy predict path
 
 
+@pytest.fixture(autouse=True)
+def compiled_predict_above_256_rows(monkeypatch):
+    """Take the compiled predict path for X_BIG, as on an accelerator (the CPU default is numpy only)."""
+    monkeypatch.setattr(mlpkit._base, "NUMPY_PREDICT_MAX_ROWS", 256)
+
+
 def clf(**params):
     return MLPClassifier(**{"hidden_layer_sizes": HIDDEN, "max_iter": 10, "random_state": 0, **params})
 
