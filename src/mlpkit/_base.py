@@ -516,6 +516,22 @@ class BaseMultilayerPerceptron(BaseEstimator):
             reporters.append(ProgressBar())
         return reporters + list(self.callbacks or [])
 
+    def __setstate__(self, state):
+        """Unpickling. joblib stores arrays apart, so the weights the optimiser state refers to arrive
+        as copies of ``coefs_``: where they are equal, link them to the model's own arrays again so the
+        moments carry on (see ``_weights_unchanged``)."""
+        super().__setstate__(state)
+        previous = self.__dict__.get("_optimizer_state")
+        if previous is None or "coefs_" not in self.__dict__:
+            return
+        now, then = jax.tree.leaves(self._params()), jax.tree.leaves(previous["params"])
+        same = len(now) == len(then) and all(
+            np.shape(a) == np.shape(b) and np.asarray(a).dtype == np.asarray(b).dtype and np.array_equal(a, b)
+            for a, b in zip(now, then)
+        )
+        if same:
+            previous["params"] = self._params()
+
     def _run_in_chunks(self, program, state, data, hyper, max_iter, n_train):
         """Run the compiled loop a chunk of epochs at a time until done, stopped or interrupted.
 

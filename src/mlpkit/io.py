@@ -1,0 +1,1042 @@
+"""Save and load mlpkit models safely: one ``.npz`` file of arrays and a JSON header, never pickle.
+
+>>> mlpkit.save(model, "model.npz")     # atomically: the old file survives a failed write
+>>> model = mlpkit.load("model.npz")    # validated: a complete model, or ModelFileError
+
+Loading never runs code from the file: the arrays are read with
+``np.load(..., allow_pickle=False)`` (after checking that each array's declared
+shape matches the bytes it holds, so a damaged file cannot make numpy allocate
+terabytes) and the rest is plain JSON, checked key by key and type by type. The
+estimator is rebuilt from its parameters, its network from the arrays, and the
+two must agree. ``save(model, path, format="flucoma")`` writes FluCoMa's JSON
+instead, and ``load`` reads FluCoMa MLP model files too.
+
+What the format cannot hold (a callable learning rate, an optax object as
+solver, a RandomState as random_state, callbacks) is refused at ``save`` with
+the parameter's name; pickle and joblib still work for such models, with their
+usual caveat: unpickling runs code, so unpickle only files you trust.
+
+File format, version 1
+----------------------
+A zip archive as ``np.savez`` writes it (entries stored, not compressed), holding
+``.npy`` arrays of numbers only:
+
+``__header__``
+    uint8 array: the UTF-8 text of a JSON object (no NaN or Infinity literals)::
+
+        {"format": "mlpkit.model",      # FORMAT_NAME
+         "format_version": 1,           # FORMAT_VERSION; a newer one is refused: upgrade mlpkit
+         "mlpkit_version": "0.1.0",     # who wrote it (information only)
+         "estimator": "mlpkit.MLPClassifier",   # or "mlpkit.MLPRegressor",
+                          # "mlpkit.flucoma.MLPRegressor", "mlpkit.flucoma.MLPClassifier"
+         "model": SECTION}
+
+    A core estimator's SECTION::
+
+        {"params": {every get_params() value, encoded as below},
+         "fitted": null (not fitted) or {
+             "layer_units": [n_features, hidden..., n_outputs],
+             "architecture": {"activation", "out_activation", "negative_slope", "batch_norm",
+                              "dropout", "alpha_dropout"},   # the fitted forward pass
+             "loss": "log_loss", "dtype": "float32",
+             "attributes": {"n_features_in_", "n_outputs_", "n_layers_", "out_activation_",
+                            "t_", "n_iter_", and those the model has of: "feature_names_in_",
+                            "classes_", "loss_", "best_loss_", "loss_curve_",
+                            "learning_rate_curve_", "validation_scores_",
+                            "validation_loss_curve_", "best_validation_score_",
+                            "_no_improvement_count", "_best_monitored", "_diverged"},
+             "labels": {"type": "binary" | "multiclass" | "multilabel-indicator",
+                        "sparse_input": false},              # classifiers only
+             "best_weights": "current" | "stored",          # early stopping's record
+             "optimizer": null or {"solver": "adam", "static": [[argument, value], ...],
+                                   "hyperparams": {parameter: value}}}}
+
+    A FluCoMa-style estimator's SECTION::
+
+        {"params": {...}, "attributes": {} or {"labels_": [...]} (classifiers),
+         "network": null or the SECTION of its core network_ (an mlpkit.MLPRegressor)}
+
+    Values: JSON null, booleans, integers, strings and lists as themselves; floats
+    as JSON numbers, or ``{"float": "nan" | "inf" | "-inf"}``; tuples as
+    ``{"tuple": [...]}``; numpy arrays (``classes_``, ``feature_names_in_``) as
+    ``{"ndarray": [items...], "dtype": "<U5", "shape": [3]}``. A parameter the
+    file lacks (one added to mlpkit after the file was written) takes its default.
+
+the network's arrays, in the model's dtype, named for their place
+    ``coefs.I`` (units[I], units[I+1]) and ``intercepts.I`` (units[I+1],) for each layer;
+    for each hidden layer ``prelu_slopes.I`` (prelu networks) and
+    ``batch_norm.scale.I``, ``.shift.I``, ``.mean.I``, ``.var.I`` (batch_norm networks);
+    ``best.I``: the leaves of early stopping's best ``(params, stats)``, only when
+    they differ from the current weights; ``optimizer.I``: the leaves of the optax
+    state, in ``jax.tree.leaves`` order of the state the same solver builds here.
+    A FluCoMa-style model's network arrays carry the prefix ``network.``.
+
+Every problem found on loading raises :class:`ModelFileError` (a ``ValueError``)
+whose message starts with the file's name and says what is wrong; an ``OSError``
+means the file could not be opened at all (missing, a directory, no permission).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import secrets
+import zipfile
+from numbers import Integral, Real
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from ._base import DTYPES, _copy_tree, _x64
+from .estimators import MLPClassifier, MLPRegressor
+from .network import Architecture
+from .optim import STOCHASTIC_SOLVERS, SolverSpec, make_optimizer
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "ModelFileError", "load", "save"]
+
+#: The ``"format"`` entry of every header.
+FORMAT_NAME = "mlpkit.model"
+#: The version this mlpkit writes, and the newest it reads.
+FORMAT_VERSION = 1
+#: The archive entry holding the JSON header; no array has this name.
+HEADER_KEY = "__header__"
+
+_HEADER_KEYS = {"format", "format_version", "mlpkit_version", "estimator", "model"}
+_CORE_SECTION_KEYS = {"params", "fitted"}
+_FITTED_KEYS = {"layer_units", "architecture", "loss", "dtype", "attributes", "best_weights", "optimizer"}
+_FLUCOMA_SECTION_KEYS = {"params", "attributes", "network"}
+_OPTIMIZER_KEYS = {"solver", "static", "hyperparams"}
+_LABEL_KEYS = {"type", "sparse_input"}
+_LABEL_TYPES = ("binary", "multiclass", "multilabel-indicator")
+_ARRAY_KINDS = "biuf"  # numeric arrays only: bool, int, unsigned, float
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded: not an mlpkit (or FluCoMa) model, damaged,
+    written by a newer mlpkit, or inconsistent. The message starts with the file's name."""
+
+
+class _Invalid(Exception):
+    """A problem in the file's contents, found while reading it; ``load`` adds the file name."""
+
+
+# ------------------------------------------------------------------------------ public API
+
+
+def save(model, path, *, optimizer_state=True, format="mlpkit"):
+    """Write ``model`` to ``path`` atomically: the old file stays intact if anything fails.
+
+    Parameters
+    ----------
+    model : mlpkit.MLPClassifier, mlpkit.MLPRegressor, or mlpkit.flucoma.MLPRegressor /
+        MLPClassifier; fitted or not.
+    path : str or os.PathLike
+        Written as given (no extension is added; ``.npz`` is a good one).
+    optimizer_state : bool, default=True
+        Also store the optimiser's moments, so that ``partial_fit`` or a
+        ``warm_start`` fit of the loaded model continues exactly as the original
+        would. False makes the file smaller; training then restarts the moments.
+    format : {'mlpkit', 'flucoma'}, default='mlpkit'
+        'flucoma' writes FluCoMa's MLP JSON (:func:`mlpkit.flucoma.write_model`):
+        weights only, for FluCoMa's ``read`` or :func:`load`.
+
+    Raises
+    ------
+    ValueError
+        The model cannot be written: not an mlpkit estimator, a parameter that is
+        not a plain value (the message names it), or weights that are not finite.
+    """
+    if format == "flucoma":
+        from .flucoma import write_model
+
+        write_model(model, path)
+        return
+    if format != "mlpkit":
+        raise ValueError(
+            f"format must be 'mlpkit' (mlpkit's .npz) or 'flucoma' (FluCoMa's JSON); got {format!r}"
+        )
+    header, arrays = _payload(model, bool(optimizer_state))
+    header_text = json.dumps(header, allow_nan=False, sort_keys=True)
+    try:  # write only what load accepts: check the payload as load will
+        _build(_parse_header_text(header_text), _Arrays(arrays), optimizer_state=True)
+    except _Invalid as problem:
+        raise ValueError(f"cannot save this {type(model).__name__} to {os.fspath(path)}: {problem}") from None
+    arrays[HEADER_KEY] = np.frombuffer(header_text.encode("utf-8"), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # numbers only (checked above): nothing is pickled
+    write_atomically(path, buffer.getvalue())
+
+
+def load(path, *, optimizer_state=True):
+    """The model saved at ``path`` by :func:`save`, or a FluCoMa MLP model file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    optimizer_state : bool, default=True
+        Restore the optimiser's moments stored in the file. False ignores them
+        (the next fit starts them afresh): the way to load a file whose stored
+        state does not fit this version's optimiser.
+
+    Returns
+    -------
+    A fitted (or, if saved unfitted, a fresh) ``mlpkit.MLPClassifier`` /
+    ``MLPRegressor``, or ``mlpkit.flucoma.MLPRegressor`` / ``MLPClassifier``.
+
+    Raises
+    ------
+    ModelFileError
+        Anything wrong with the file's contents; the message names the file and
+        the problem. Nothing half-loaded is ever returned.
+    OSError
+        The file cannot be opened (missing, a directory, no permission).
+    """
+    source = os.fspath(path)
+    data = Path(path).read_bytes()
+    try:
+        if data.startswith(b"PK"):
+            arrays = _read_archive(data)
+            if HEADER_KEY not in arrays.available:
+                names = ", ".join(sorted(arrays.available)[:8]) or "none"
+                raise _Invalid(
+                    f"a .npz archive without the {HEADER_KEY!r} entry that mlpkit.save writes (its arrays: {names});"
+                    " it is not an mlpkit model file"
+                )
+            header = _parse_header_text(_header_text(arrays.take(HEADER_KEY, "the header")))
+            return _build(header, arrays, optimizer_state=optimizer_state)
+        return _load_flucoma_json(data, source)
+    except _Invalid as problem:
+        raise ModelFileError(f"{source}: {problem}") from None
+    except ModelFileError:
+        raise
+    except Exception as error:  # a safety net: every failure is a ModelFileError
+        raise ModelFileError(
+            f"{source}: unexpected error while reading the model ({type(error).__name__}: {error});"
+            " the file is probably damaged"
+        ) from error
+
+
+def write_atomically(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``.
+
+    If anything fails, the temporary file is removed and the file that was at
+    ``path`` (if any) is left untouched.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask decides permissions
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------ which estimators
+
+
+def _estimator_classes() -> dict:
+    """Header name -> class, for every estimator the format holds."""
+    from . import flucoma
+
+    return {
+        "mlpkit.MLPClassifier": MLPClassifier,
+        "mlpkit.MLPRegressor": MLPRegressor,
+        "mlpkit.flucoma.MLPRegressor": flucoma.MLPRegressor,
+        "mlpkit.flucoma.MLPClassifier": flucoma.MLPClassifier,
+    }
+
+
+def _is_core_name(name: str) -> bool:
+    return not name.startswith("mlpkit.flucoma.")
+
+
+# ------------------------------------------------------------------ values <-> JSON
+
+
+def _to_json(value, where: str):
+    """``value`` as JSON that :func:`_from_json` turns back into an equal value; ValueError if impossible."""
+    if value is None or isinstance(value, str):
+        return None if value is None else str(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (Integral, np.integer)):
+        return int(value)
+    if isinstance(value, (Real, np.floating)):
+        number = float(value)
+        return number if math.isfinite(number) else {"float": repr(number)}
+    if type(value) is list:  # exactly: a subclass (a NamedTuple such as an optax object) is not plain
+        return [_to_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if type(value) is tuple:
+        return {"tuple": [_to_json(item, f"{where}[{i}]") for i, item in enumerate(value)]}
+    if isinstance(value, np.ndarray) and (value.dtype.kind in _ARRAY_KINDS + "U" or value.dtype == object):
+        items = [_to_json(item, f"{where}[{i}]") for i, item in enumerate(value.ravel().tolist())]
+        if value.dtype == object and not all(isinstance(item, (str, int, float, bool)) for item in items):
+            raise ValueError(f"{where} is an object array holding other things than strings and numbers")
+        return {"ndarray": items, "dtype": value.dtype.str, "shape": list(value.shape)}
+    raise ValueError(f"{where} is {_describe(value)}")
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return f"a {type(value).__name__} ({text[:60] + '...' if len(text) > 60 else text})"
+
+
+def _from_json(value, where: str):
+    """The Python value :func:`_to_json` encoded as ``value``; _Invalid if it is not such an encoding."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_from_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        if set(value) == {"tuple"}:
+            return tuple(
+                _from_json(item, f"{where}[{i}]") for i, item in enumerate(_list(value["tuple"], where))
+            )
+        if set(value) == {"float"}:
+            if value["float"] not in ("nan", "inf", "-inf"):
+                raise _Invalid(f"{where} is {value!r}; a tagged float is 'nan', 'inf' or '-inf'")
+            return float(value["float"])
+        if set(value) == {"ndarray", "dtype", "shape"}:
+            return _ndarray_from_json(value, where)
+    raise _Invalid(f"{where} is {value!r}, which is not a value mlpkit writes")
+
+
+def _ndarray_from_json(value, where: str) -> np.ndarray:
+    items = [
+        _from_json(item, f"{where}[{i}]")
+        for i, item in enumerate(_list(value["ndarray"], f"{where}['ndarray']"))
+    ]
+    if not isinstance(value["dtype"], str):
+        raise _Invalid(f"{where}['dtype'] is {value['dtype']!r}, expected a numpy dtype string such as '<U5'")
+    try:
+        dtype = np.dtype(value["dtype"])
+    except Exception:
+        raise _Invalid(f"{where}['dtype'] is {value['dtype']!r}, which is not a numpy dtype") from None
+    if not (dtype.kind in _ARRAY_KINDS + "U" or dtype == object) or dtype.fields is not None:
+        raise _Invalid(
+            f"{where} has dtype {dtype}; only numbers, booleans, strings and object arrays of them"
+        )
+    shape = _list(value["shape"], f"{where}['shape']")
+    if not all(_is_count(n) for n in shape) or math.prod(shape) != len(items):
+        raise _Invalid(f"{where}: shape {shape} does not hold its {len(items)} items")
+    expected = {"b": bool, "i": int, "u": int, "f": (int, float), "U": str, "O": (str, int, float, bool)}[
+        dtype.kind
+    ]
+    for i, item in enumerate(items):
+        if not isinstance(item, expected) or (dtype.kind in "iuf" and isinstance(item, bool)):
+            raise _Invalid(f"{where}: item {i} is {item!r}, which does not fit dtype {dtype}")
+    if dtype == object:
+        array = np.empty(len(items), dtype=object)
+        array[:] = items
+    else:
+        try:
+            array = np.array(items, dtype=dtype)
+        except (OverflowError, ValueError):
+            raise _Invalid(f"{where}: its items do not fit dtype {dtype}") from None
+        if dtype.kind in "biuU" and array.tolist() != items:  # overflow, truncated strings
+            raise _Invalid(f"{where}: its items do not fit dtype {dtype}")
+    return array.reshape(shape)
+
+
+# ----------------------------------------------------------------- small type checks
+# Each returns the checked value or raises _Invalid saying where, what it is and what it should be.
+
+
+def _json_type(value) -> str:
+    for kind, name in ((bool, "boolean"), (str, "string"), (list, "list"), (dict, "object")):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else "number" if isinstance(value, (int, float)) else type(value).__name__
+
+
+def _object(value, where: str, keys=None) -> dict:
+    if not isinstance(value, dict):
+        raise _Invalid(f"{where} is a {_json_type(value)}, expected an object")
+    if keys is not None and set(value) != set(keys):
+        missing, extra = sorted(set(keys) - set(value)), sorted(set(value) - set(keys))
+        parts = ([f"lacks {missing}"] if missing else []) + ([f"has unknown {extra}"] if extra else [])
+        raise _Invalid(f"{where} " + " and ".join(parts) + f"; expected the keys {sorted(keys)}")
+    return value
+
+
+def _list(value, where: str) -> list:
+    if not isinstance(value, list):
+        raise _Invalid(f"{where} is a {_json_type(value)}, expected a list")
+    return value
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _count(value, where: str, minimum: int = 0) -> int:
+    if not _is_count(value) or value < minimum:
+        raise _Invalid(f"{where} is {value!r}, expected a whole number >= {minimum}")
+    return value
+
+
+def _flag(value, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"{where} is {value!r}, expected true or false")
+    return value
+
+
+def _text(value, where: str, choices=None) -> str:
+    if not isinstance(value, str) or (choices is not None and value not in choices):
+        expected = f"one of {list(choices)}" if choices is not None else "a string"
+        raise _Invalid(f"{where} is {value!r}, expected {expected}")
+    return value
+
+
+def _number(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Invalid(f"{where} is {value!r}, expected a number")
+    return float(value)
+
+
+def _number_or_none(value, where: str):
+    return None if value is None else _number(value, where)
+
+
+def _numbers(value, where: str) -> list:
+    return [_number(item, f"{where}[{i}]") for i, item in enumerate(_list(value, where))]
+
+
+def _numbers_or_none(value, where: str):
+    return None if value is None else _numbers(value, where)
+
+
+# ------------------------------------------------------------------------- writing
+
+
+def _payload(model, optimizer_state: bool) -> tuple[dict, dict]:
+    """The header (a JSON-able dict) and the named arrays that describe ``model``."""
+    from . import __version__
+
+    names = {cls: name for name, cls in _estimator_classes().items()}
+    name = names.get(type(model))
+    if name is None:
+        raise ValueError(
+            f"mlpkit.save writes mlpkit's MLPClassifier and MLPRegressor (and mlpkit.flucoma's); got a"
+            f" {type(model).__module__}.{type(model).__qualname__}. Use pickle or joblib for other objects."
+        )
+    arrays = {}
+    if _is_core_name(name):
+        section = _core_section(model, arrays, "", optimizer_state)
+    else:
+        section = _flucoma_section(model, arrays, optimizer_state)
+    header = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "mlpkit_version": __version__,
+        "estimator": name,
+        "model": section,
+    }
+    return header, arrays
+
+
+def _params_to_json(estimator) -> dict:
+    """Every constructor parameter as JSON; a clear ValueError for one that is not a plain value."""
+    encoded = {}
+    for name, value in estimator.get_params(deep=False).items():
+        try:
+            encoded[name] = _to_json(value, name)
+        except ValueError as problem:
+            raise ValueError(
+                f"cannot save this {type(estimator).__name__}: parameter {name!r} is not a plain value ({problem})"
+                " and the mlpkit format stores plain values only, never pickled objects. Set it to one first"
+                f" (model.set_params({name}=...): an int seed for random_state, a solver or schedule name,"
+                " None for callbacks), or keep this model with pickle/joblib."
+            ) from None
+    return encoded
+
+
+def _core_section(est, arrays: dict, prefix: str, optimizer_state: bool) -> dict:
+    """The header section of a core estimator; its arrays go into ``arrays`` under ``prefix``."""
+    section = {"params": _params_to_json(est), "fitted": None}
+    if "coefs_" not in vars(est):
+        return section
+    _check_structure_matches_params(est)
+    units, architecture, loss, dtype_name = est._structure
+    dtype = DTYPES[dtype_name]
+    fitted = {
+        "layer_units": [int(n) for n in units],
+        "architecture": {k: _to_json(v, k) for k, v in architecture._asdict().items()},
+        "loss": loss,
+        "dtype": dtype_name,
+        "attributes": _attributes_to_json(est),
+        "best_weights": "current",
+        "optimizer": None,
+    }
+    if isinstance(est, MLPClassifier):
+        binarizer = est._label_binarizer
+        fitted["labels"] = {"type": binarizer.y_type_, "sparse_input": bool(binarizer.sparse_input_)}
+    for name, values in _network_arrays(est).items():
+        for i, value in enumerate(values):
+            arrays[f"{prefix}{name}.{i}"] = np.asarray(value, dtype=dtype)
+    if not _best_is_current(est):
+        fitted["best_weights"] = "stored"
+        for i, leaf in enumerate(jax.tree.leaves((est._best_params, est._best_stats))):
+            arrays[f"{prefix}best.{i}"] = np.asarray(leaf)
+    state = vars(est).get("_optimizer_state")
+    if (
+        optimizer_state
+        and state is not None
+        and state["spec"].transformation is None
+        and est._weights_unchanged(state)
+    ):
+        spec = state["spec"]
+        fitted["optimizer"] = {
+            "solver": spec.name,
+            "static": [[argument, _to_json(value, argument)] for argument, value in spec.static],
+            "hyperparams": {k: _to_json(v, k) for k, v in state["hyperparams"].items()},
+        }
+        for i, leaf in enumerate(jax.tree.leaves(state["state"])):
+            arrays[f"{prefix}optimizer.{i}"] = np.asarray(leaf)
+    section["fitted"] = fitted
+    return section
+
+
+def _check_structure_matches_params(est) -> None:
+    """The parameters must still describe the fitted network, so that load can rebuild it from them."""
+    units, fitted, loss, dtype = est._structure
+    try:
+        now = (est._architecture(units[-1], len(units) - 2), est._loss_name(), est.dtype)
+    except ValueError as error:
+        raise ValueError(
+            f"cannot save this {type(est).__name__}: its parameters were changed after fit and no longer fit"
+            f" together ({error}). Set them back, or fit again, before saving."
+        ) from None
+    if now != (fitted, loss, dtype):
+        changes = [
+            f"{field}: fitted {a!r}, now {b!r}"
+            for field, a, b in zip(
+                (*Architecture._fields, "loss", "dtype"), (*fitted, loss, dtype), (*now[0], now[1], now[2])
+            )
+            if a != b
+        ]
+        raise ValueError(
+            f"cannot save this {type(est).__name__}: its parameters were changed after fit and no longer describe"
+            f" its network ({'; '.join(changes)}). Set them back, or fit again, before saving."
+        )
+
+
+#: Fitted attributes of the training history: name -> checker of the decoded value.
+_HISTORY = {
+    "loss_": _number,
+    "best_loss_": _number_or_none,
+    "loss_curve_": _numbers,
+    "learning_rate_curve_": _numbers,
+    "validation_scores_": _numbers_or_none,
+    "validation_loss_curve_": _numbers_or_none,
+    "best_validation_score_": _number_or_none,
+    "_no_improvement_count": _count,
+    "_best_monitored": _number,
+    "_diverged": _flag,
+}
+#: Fitted attributes always present, checked against the network on loading.
+_REQUIRED = ("n_features_in_", "n_outputs_", "n_layers_", "out_activation_", "t_", "n_iter_")
+
+
+def _attributes_to_json(est) -> dict:
+    names = [*_REQUIRED, "feature_names_in_", "classes_", *_HISTORY]
+    return {name: _to_json(vars(est)[name], name) for name in names if name in vars(est)}
+
+
+def _network_arrays(est) -> dict:
+    """Array name -> list of per-layer arrays, for every part of the network it has."""
+    parts = {"coefs": est.coefs_, "intercepts": est.intercepts_}
+    if "prelu_slopes_" in vars(est):
+        parts["prelu_slopes"] = est.prelu_slopes_
+    if "batch_norm_" in vars(est):
+        for key in ("scale", "shift", "mean", "var"):
+            parts[f"batch_norm.{key}"] = est.batch_norm_[key]
+    return parts
+
+
+def _best_is_current(est) -> bool:
+    """Whether early stopping's best (params, stats) are the current weights (then they are not stored twice)."""
+    best = getattr(est, "_best_params", None)
+    if best is None:
+        return True
+    then = jax.tree.leaves((best, est._best_stats))
+    now = jax.tree.leaves((est._params(), est._stats()))
+    return len(then) == len(now) and all(
+        np.shape(a) == np.shape(b) and np.asarray(a).dtype == np.asarray(b).dtype and np.array_equal(a, b)
+        for a, b in zip(then, now)
+    )
+
+
+def _flucoma_section(est, arrays: dict, optimizer_state: bool) -> dict:
+    attributes = {"labels_": _to_json(est.labels_, "labels_")} if "labels_" in vars(est) else {}
+    network = vars(est).get("network_")
+    return {
+        "params": _params_to_json(est),
+        "attributes": attributes,
+        "network": None if network is None else _core_section(network, arrays, "network.", optimizer_state),
+    }
+
+
+# ------------------------------------------------------------------------- reading
+
+
+class _Arrays:
+    """The arrays of a file by name; remembers which were taken, so leftovers can be reported."""
+
+    def __init__(self, arrays: dict):
+        self.available = arrays
+        self.taken = set()
+
+    def take(self, name: str, what: str) -> np.ndarray:
+        if name not in self.available:
+            raise _Invalid(f"the array {name!r} ({what}) is missing")
+        self.taken.add(name)
+        return self.available[name]
+
+    def skip(self, prefix: str) -> None:
+        """Count every array under ``prefix`` as taken (ignored on purpose)."""
+        self.taken.update(name for name in self.available if name.startswith(prefix))
+
+    def check_all_taken(self) -> None:
+        unknown = sorted(set(self.available) - self.taken - {HEADER_KEY})
+        if unknown:
+            listed = ", ".join(map(repr, unknown[:5])) + (" ..." if len(unknown) > 5 else "")
+            raise _Invalid(f"unknown array(s) {listed}, which the header does not describe")
+
+
+def _read_archive(data: bytes) -> _Arrays:
+    """Every array of the .npz archive in ``data``, each checked before numpy reads it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            names = [info.filename for info in infos]
+            if len(set(names)) != len(names):
+                raise _Invalid("the archive holds two entries of the same name")
+            if sum(info.file_size for info in infos) > len(data):
+                raise _Invalid(
+                    "the archive's entries claim more bytes than the file has; the file is damaged"
+                )
+            for info in infos:
+                _check_member(archive, info)
+    except _Invalid:
+        raise
+    except Exception as error:
+        raise _Invalid(
+            f"not a readable .npz archive ({type(error).__name__}: {error}); the file is truncated or damaged"
+        ) from None
+    arrays = {}
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            for name in npz.files:
+                arrays[name] = npz[name]
+    except Exception as error:
+        raise _Invalid(
+            f"an array could not be read ({type(error).__name__}: {error}); the file is damaged"
+        ) from None
+    return _Arrays(arrays)
+
+
+def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """One archive entry must be an uncompressed .npy of numbers whose header matches its size.
+
+    Checked before numpy reads it, because numpy allocates the shape a header
+    declares before reading the data: a damaged header could ask for terabytes.
+    """
+    where = f"the archive entry {info.filename!r}"
+    if not info.filename.endswith(".npy"):
+        raise _Invalid(f"{where} is not a .npy array")
+    if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+        raise _Invalid(f"{where} is compressed; mlpkit writes its arrays uncompressed (as np.savez does)")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise _Invalid(f"{where} is a .npy of version {version}, which mlpkit does not write")
+        header_size = member.tell()
+    if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None or dtype.hasobject:
+        raise _Invalid(f"{where} has dtype {dtype}; an mlpkit file holds numbers only")
+    size = math.prod(shape) * dtype.itemsize
+    if header_size + size != info.file_size:
+        raise _Invalid(
+            f"{where} declares shape {shape} of {dtype} ({size} bytes) but holds {info.file_size - header_size}"
+            " bytes of data; the file is damaged"
+        )
+
+
+def _header_text(array: np.ndarray) -> str:
+    if array.dtype != np.uint8 or array.ndim != 1:
+        raise _Invalid(
+            f"the header is a {array.dtype} array of shape {array.shape}, expected 1-D uint8 (UTF-8 JSON)"
+        )
+    try:
+        return array.tobytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _Invalid(f"the header is not UTF-8 text ({error.reason} at byte {error.start})") from None
+
+
+def _refuse_constant(name):
+    raise ValueError(f"the non-standard number {name}")
+
+
+def _refuse_duplicates(pairs):
+    obj = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"the key {key!r} twice in one object")
+        obj[key] = value
+    return obj
+
+
+def _parse_header_text(text: str) -> dict:
+    """The header object, after its format name and version are checked."""
+    try:
+        header = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_refuse_duplicates)
+    except json.JSONDecodeError as error:
+        raise _Invalid(f"the header is not valid JSON ({error.msg} at character {error.pos})") from None
+    except (ValueError, RecursionError) as error:
+        raise _Invalid(f"the header is not valid JSON: it contains {error}") from None
+    _object(header, "the header")
+    if header.get("format") != FORMAT_NAME:
+        raise _Invalid(
+            f"the header's format is {header.get('format')!r}, not {FORMAT_NAME!r}: not an mlpkit model file"
+        )
+    version = header.get("format_version")
+    if not _is_count(version) or version < 1:
+        raise _Invalid(f"the header's format_version is {version!r}, expected a whole number >= 1")
+    if version > FORMAT_VERSION:
+        raise _Invalid(
+            f"written by a newer mlpkit (format {version}); this one reads up to {FORMAT_VERSION}: upgrade mlpkit"
+        )
+    return _object(header, "the header", _HEADER_KEYS)
+
+
+def _build(header: dict, arrays: _Arrays, optimizer_state: bool):
+    """The estimator a checked header and its arrays describe."""
+    _text(header["mlpkit_version"], "the header's mlpkit_version")
+    classes = _estimator_classes()
+    name = _text(header["estimator"], "the header's estimator", choices=classes)
+    if _is_core_name(name):
+        model = _load_core(header["model"], classes[name], arrays, "", "model", optimizer_state)
+    else:
+        model = _load_flucoma(header["model"], classes[name], arrays, optimizer_state)
+    arrays.check_all_taken()
+    return model
+
+
+def _load_params(cls, params, where: str):
+    """An estimator of class ``cls`` with the stored parameters (defaults for any the file lacks)."""
+    params = _object(params, where)
+    known = cls().get_params(deep=False)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise _Invalid(f"{where} has unknown parameter(s) {unknown} for {cls.__name__}")
+    values = {name: _from_json(value, f"{where}[{name!r}]") for name, value in params.items()}
+    return cls(**{**known, **values})
+
+
+def _load_core(section, cls, arrays: _Arrays, prefix: str, where: str, optimizer_state: bool):
+    section = _object(section, where, _CORE_SECTION_KEYS)
+    est = _load_params(cls, section["params"], f"{where}['params']")
+    try:
+        est._validate_params()
+    except ValueError as error:
+        raise _Invalid(f"{where}['params']: {error}") from None
+    if section["fitted"] is None:
+        return est
+    where = f"{where}['fitted']"
+    keys = _FITTED_KEYS | ({"labels"} if cls is MLPClassifier else set())
+    fitted = _object(section["fitted"], where, keys)
+    units = [
+        _count(n, f"{where}['layer_units'][{i}]", 1)
+        for i, n in enumerate(_list(fitted["layer_units"], where))
+    ]
+    if len(units) < 2:
+        raise _Invalid(
+            f"{where}['layer_units'] is {units}: a network has at least an input and an output layer"
+        )
+    architecture = _architecture(fitted["architecture"], f"{where}['architecture']")
+    loss = _text(fitted["loss"], f"{where}['loss']")
+    dtype_name = _text(fitted["dtype"], f"{where}['dtype']", choices=DTYPES)
+    attributes = {
+        name: _from_json(value, f"{where}['attributes'][{name!r}]")
+        for name, value in _object(fitted["attributes"], f"{where}['attributes']").items()
+    }
+    if cls is MLPClassifier:
+        _restore_labels(est, fitted["labels"], attributes, units, f"{where}['labels']")
+    layers = _layer_arrays(arrays, prefix, units, architecture, DTYPES[dtype_name])
+    try:
+        est._adopt_network(layers["coefs"], layers["intercepts"])
+    except ValueError as error:
+        raise _Invalid(f"{where}: the parameters do not fit the stored network: {error}") from None
+    structure = (tuple(units), architecture, loss, dtype_name)
+    if est._structure != structure:
+        raise _Invalid(
+            f"{where}: the parameters describe the network {est._structure}, but the file says {structure};"
+            " the header is inconsistent"
+        )
+    est._set_extras(
+        {k: tuple(layers.get(k, ())) for k in ("slopes", "bn_scale", "bn_shift")},
+        {k: tuple(layers.get(k, ())) for k in ("mean", "var")},
+    )
+    _restore_attributes(est, attributes, f"{where}['attributes']")
+    _restore_best(est, fitted["best_weights"], arrays, prefix, f"{where}['best_weights']")
+    if optimizer_state:
+        _restore_optimizer(est, fitted["optimizer"], arrays, prefix, f"{where}['optimizer']")
+    else:
+        arrays.skip(f"{prefix}optimizer.")
+    return est
+
+
+def _architecture(value, where: str) -> Architecture:
+    value = _object(value, where, Architecture._fields)
+    return Architecture(
+        activation=_text(value["activation"], f"{where}['activation']"),
+        out_activation=_text(value["out_activation"], f"{where}['out_activation']"),
+        negative_slope=_number(value["negative_slope"], f"{where}['negative_slope']"),
+        batch_norm=_flag(value["batch_norm"], f"{where}['batch_norm']"),
+        dropout=_flag(value["dropout"], f"{where}['dropout']"),
+        alpha_dropout=_flag(value["alpha_dropout"], f"{where}['alpha_dropout']"),
+    )
+
+
+def _layer_arrays(arrays: _Arrays, prefix: str, units: list, architecture: Architecture, dtype) -> dict:
+    """Weights, biases and the per-hidden-layer extras, each of the shape ``units`` gives, finite."""
+    n_layers = len(units) - 1
+    hidden = units[1:-1]
+    wanted = {
+        "coefs": ("coefs", [(units[i], units[i + 1]) for i in range(n_layers)]),
+        "intercepts": ("intercepts", [(units[i + 1],) for i in range(n_layers)]),
+    }
+    if architecture.activation == "prelu":
+        wanted["slopes"] = ("prelu_slopes", [(n,) for n in hidden])
+    if architecture.batch_norm:
+        for key, part in (("bn_scale", "scale"), ("bn_shift", "shift"), ("mean", "mean"), ("var", "var")):
+            wanted[key] = (f"batch_norm.{part}", [(n,) for n in hidden])
+    layers = {}
+    for key, (name, shapes) in wanted.items():
+        layers[key] = [
+            _checked_array(arrays, f"{prefix}{name}.{i}", shape, dtype, f"layer {i}'s {name}")
+            for i, shape in enumerate(shapes)
+        ]
+    if any((v < 0).any() for v in layers.get("var", [])):
+        raise _Invalid("a batch-norm variance is negative")
+    return layers
+
+
+def _checked_array(arrays: _Arrays, name: str, shape, dtype, what: str) -> np.ndarray:
+    array = arrays.take(name, what)
+    if array.shape != tuple(shape) or array.dtype != dtype:
+        raise _Invalid(
+            f"the array {name!r} ({what}) has shape {array.shape} and dtype {array.dtype};"
+            f" the header's layer sizes call for {tuple(shape)} of {np.dtype(dtype)}"
+        )
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise _Invalid(f"the array {name!r} ({what}) holds NaN or infinite values")
+    return array
+
+
+def _restore_labels(est, labels, attributes: dict, units: list, where: str) -> None:
+    """A classifier's ``classes_`` and label binarizer, rebuilt from the stored classes."""
+    from sklearn.preprocessing import LabelBinarizer
+
+    labels = _object(labels, where, _LABEL_KEYS)
+    kind = _text(labels["type"], f"{where}['type']", choices=_LABEL_TYPES)
+    sparse_input = _flag(labels["sparse_input"], f"{where}['sparse_input']")
+    classes = attributes.get("classes_")
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1 or classes.dtype.kind not in "biufUO":
+        raise _Invalid(f"{where}: the attribute classes_ is missing or not a 1-D array of labels")
+    n_outputs = units[-1]
+    if n_outputs != (1 if kind == "binary" else len(classes)):
+        raise _Invalid(f"{where}: {len(classes)} classes of a {kind} target do not fit {n_outputs} outputs")
+    binarizer = LabelBinarizer()
+    try:
+        binarizer.fit(np.eye(n_outputs, dtype=int) if kind == "multilabel-indicator" else classes)
+    except (ValueError, TypeError) as error:
+        raise _Invalid(f"{where}: the classes {classes!r} cannot be fitted: {error}") from None
+    if binarizer.y_type_ != kind or not np.array_equal(binarizer.classes_, classes):
+        raise _Invalid(
+            f"{where}: the classes {classes.tolist()!r} are not sorted, distinct labels of a {kind} target"
+        )
+    binarizer.classes_ = classes
+    binarizer.sparse_input_ = sparse_input
+    est._label_binarizer = binarizer
+    est.classes_ = classes
+
+
+def _restore_attributes(est, attributes: dict, where: str) -> None:
+    """Check the structural attributes against the network, set the history, drop history the file lacks."""
+    known = {*_REQUIRED, "feature_names_in_", "classes_", *_HISTORY}
+    unknown = sorted(set(attributes) - known)
+    missing = sorted(set(_REQUIRED) - set(attributes))
+    if unknown or missing:
+        parts = ([f"has unknown attribute(s) {unknown}"] if unknown else []) + (
+            [f"lacks {missing}"] if missing else []
+        )
+        raise _Invalid(f"{where} " + " and ".join(parts))
+    for name in ("n_features_in_", "n_outputs_", "n_layers_", "out_activation_"):
+        if attributes[name] != getattr(est, name) or type(attributes[name]) is not type(getattr(est, name)):
+            raise _Invalid(
+                f"{where}[{name!r}] is {attributes[name]!r} but the network has {getattr(est, name)!r}"
+            )
+    est.t_ = _count(attributes["t_"], f"{where}['t_']")
+    est.n_iter_ = _count(attributes["n_iter_"], f"{where}['n_iter_']")
+    if "feature_names_in_" in attributes:
+        names = attributes["feature_names_in_"]
+        if not (
+            isinstance(names, np.ndarray) and names.shape == (est.n_features_in_,) and names.dtype == object
+        ):
+            raise _Invalid(
+                f"{where}['feature_names_in_'] is not an object array of {est.n_features_in_} names"
+            )
+        if not all(isinstance(n, str) for n in names):
+            raise _Invalid(f"{where}['feature_names_in_'] holds other things than strings")
+        est.feature_names_in_ = names
+    for name, check in _HISTORY.items():
+        if name in attributes:
+            setattr(est, name, check(attributes[name], f"{where}[{name!r}]"))
+        else:
+            vars(est).pop(name, None)
+
+
+def _restore_best(est, best_weights, arrays: _Arrays, prefix: str, where: str) -> None:
+    """Early stopping's record of the best (params, stats): the current weights, or stored arrays."""
+    kind = _text(best_weights, where, choices=("current", "stored"))
+    current = (est._params(), est._stats())
+    if kind == "current":
+        est._best_params, est._best_stats = _copy_tree(current[0]), _copy_tree(current[1])
+        return
+    leaves, treedef = jax.tree.flatten(current)
+    best = [
+        _checked_array(arrays, f"{prefix}best.{i}", leaf.shape, leaf.dtype, "early stopping's best weights")
+        for i, leaf in enumerate(leaves)
+    ]
+    est._best_params, est._best_stats = jax.tree.unflatten(treedef, [np.array(b) for b in best])
+
+
+def _restore_optimizer(est, section, arrays: _Arrays, prefix: str, where: str) -> None:
+    """The optimiser state, its structure built by this mlpkit's optimiser and filled with the stored arrays."""
+    if section is None:
+        return
+    section = _object(section, where, _OPTIMIZER_KEYS)
+    name = _text(section["solver"], f"{where}['solver']", choices=STOCHASTIC_SOLVERS)
+    solver = STOCHASTIC_SOLVERS[name]
+    static = _list(section["static"], f"{where}['static']")
+    pairs = []
+    for i, pair in enumerate(static):
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+            raise _Invalid(f"{where}['static'][{i}] is {pair!r}, expected [argument, value]")
+        pairs.append((pair[0], _from_json(pair[1], f"{where}['static'][{i}]")))
+    if sorted(arg for arg, _ in pairs) != sorted(solver.static):
+        raise _Invalid(
+            f"{where}['static'] names {[a for a, _ in pairs]}; {name} takes {sorted(solver.static)}"
+        )
+    hyper = {}
+    for k, v in _object(
+        section["hyperparams"], f"{where}['hyperparams']", set(solver.hyperparams.values())
+    ).items():
+        hyper[k] = _from_json(v, f"{where}['hyperparams'][{k!r}]")
+        _number(hyper[k], f"{where}['hyperparams'][{k!r}]")
+    spec = SolverSpec(name, tuple(sorted(pairs)))
+    dtype = DTYPES[est.dtype]
+    params = est._params()
+    with _x64(dtype):
+        optimizer = make_optimizer(spec, {k: np.asarray(v, dtype) for k, v in hyper.items()})
+        template = jax.eval_shape(optimizer.init, params)
+    leaves, treedef = jax.tree.flatten(template)
+    stored = [k for k in arrays.available if k.startswith(f"{prefix}optimizer.")]
+    if len(stored) != len(leaves):
+        raise _Invalid(
+            f"{where}: the file holds {len(stored)} arrays of optimizer state, but {name}'s state here has"
+            f" {len(leaves)}; if another mlpkit or optax version wrote it, load with optimizer_state=False"
+        )
+    state = [
+        np.array(_checked_array(arrays, f"{prefix}optimizer.{i}", leaf.shape, leaf.dtype, f"{name}'s state"))
+        for i, leaf in enumerate(leaves)
+    ]
+    est._optimizer_state = {
+        "spec": spec,
+        "hyperparams": hyper,
+        "state": jax.tree.unflatten(treedef, state),
+        "params": params,  # the very arrays of the model: see _base._weights_unchanged
+    }
+
+
+def _load_flucoma(section, cls, arrays: _Arrays, optimizer_state: bool):
+    """A FluCoMa-style estimator: its parameters, labels and core network."""
+    section = _object(section, "model", _FLUCOMA_SECTION_KEYS)
+    est = _load_params(cls, section["params"], "model['params']")
+    try:
+        est._check_parameters()
+        est._network_params(1)  # checks the activations
+    except (ValueError, TypeError) as error:
+        raise _Invalid(f"model['params']: {error}") from None
+    attributes = _object(section["attributes"], "model['attributes']")
+    allowed = {"labels_"} if cls.__name__ == "MLPClassifier" else set()
+    if set(attributes) - allowed:
+        raise _Invalid(f"model['attributes'] has unknown {sorted(set(attributes) - allowed)}")
+    if section["network"] is not None:
+        network = _load_core(
+            section["network"], MLPRegressor, arrays, "network.", "model['network']", optimizer_state
+        )
+        if "coefs_" not in vars(network):
+            raise _Invalid(
+                "model['network'] is not fitted; a FluCoMa-style model holds a fitted network or none"
+            )
+        est.network_ = network
+    if cls.__name__ == "MLPClassifier" and "network_" in vars(est) and "labels_" not in attributes:
+        raise _Invalid(
+            "model['attributes'] lacks 'labels_', which a FluCoMa-style classifier with a network has"
+        )
+    if "labels_" in attributes:
+        labels = _list(attributes["labels_"], "model['attributes']['labels_']")
+        if not all(isinstance(x, str) for x in labels) or len(set(labels)) != len(labels):
+            raise _Invalid("model['attributes']['labels_'] must be distinct strings")
+        network = vars(est).get("network_")
+        if network is not None and network.n_outputs_ != len(labels):
+            raise _Invalid(f"{len(labels)} labels do not fit a network of {network.n_outputs_} outputs")
+        est.labels_ = labels
+    return est
+
+
+# ------------------------------------------------------------------------- FluCoMa JSON
+
+
+def _load_flucoma_json(data: bytes, source: str):
+    """A FluCoMa MLPRegressor or MLPClassifier from the JSON text of its model file."""
+    from . import flucoma
+    from .flucoma import jsonio
+
+    if not data.strip():
+        raise _Invalid("the file is empty")
+    if not data.lstrip().startswith(b"{"):
+        raise _Invalid("not a model file: neither an .npz archive (as mlpkit.save writes) nor FluCoMa JSON")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _Invalid(f"not UTF-8 JSON ({error.reason} at byte {error.start})") from None
+    try:
+        obj = jsonio.loads(text, source=source)
+        if set(obj) == {"layers"}:
+            return flucoma.MLPRegressor().read(obj)
+        if set(obj) == {"labels", "mlp"}:
+            return flucoma.MLPClassifier().read(obj)
+    except ValueError as error:  # FluCoMaFormatError and the models' own checks
+        message = str(error)
+        for prefix in (f"{source}: ", f"{jsonio.NOT_A_FILE}: "):
+            message = message.removeprefix(prefix)
+        raise _Invalid(message) from None
+    raise _Invalid(
+        f"JSON with the keys {sorted(obj)}, not a FluCoMa MLP model ('layers' for a regressor, 'labels' and"
+        " 'mlp' for a classifier); read other FluCoMa objects with mlpkit.flucoma"
+    )
