@@ -6,9 +6,13 @@ scikit-learn's, with the whole of ``fit`` compiled by XLA.
 
 from . import _compilation_cache
 from .estimators import MLPClassifier, MLPRegressor
+from .guide import DataSizeWarning, advise, data_size_warning, diagnose, lr_find
+from .io import load, save
 from .network import count_parameters
+from .onnx_export import export_onnx
 
 __version__ = "0.1.0"
-__all__ = ["MLPClassifier", "MLPRegressor", "count_parameters", "__version__"]
+__all__ = ["MLPClassifier", "MLPRegressor", "count_parameters", "export_onnx", "load", "save", "advise", "lr_find", "diagnose",
+           "data_size_warning", "DataSizeWarning", "__version__"]
 
 _compilation_cache.enable()

@@ -44,6 +44,7 @@ from .network import (
     layer_extras,
     named_initialization,
 )
+from .guide.sizing import DataSizeWarning, data_size_warning
 from .optim import SOLVER_NAMES, decays_weights, optimizer_params, set_hyperparams, solver_spec
 from .schedules import SKLEARN_SCHEDULES, STEP_FACTORS
 
@@ -210,6 +211,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
         random_state = check_random_state(self.random_state)
         if first_pass:
             self._initialize(y, layer_units, architecture, dtype, random_state)
+            advice = data_size_warning(X.shape[0], self.n_parameters_)
+            if advice is not None:  # FluCoMa's rule of thumb: ~10 rows per parameter
+                warnings.warn(advice, DataSizeWarning)
 
         if self.solver == "lbfgs":
             self._fit_lbfgs(X, y, sample_weight, architecture)
@@ -685,6 +689,13 @@ class BaseMultilayerPerceptron(BaseEstimator):
         """Number of trained parameters: weights, biases, and prelu slopes and batch-norm scales and shifts."""
         check_is_fitted(self)
         return sum(a.size for a in jax.tree.leaves(self._params()))
+
+    def diagnose(self, X=None, y=None, *, sample_weight=None):
+        """Findings and suggested fixes from the training history and the weights (``mlpkit.guide.diagnose``):
+        divergence, overfitting, plateaus; with ``X`` (and ``y``) dead ReLUs, saturated units and gradient norms."""
+        from .guide import diagnose  # the guide builds on the estimators: imported when asked for
+
+        return diagnose(self, X, y, sample_weight=sample_weight)
 
     def _validate_predict_input(self, X):
         # Fast path for the common case (a float ndarray, no feature names); anything

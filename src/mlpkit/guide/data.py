@@ -1,0 +1,339 @@
+"""What the data says before any training: the task, whether to scale, whether the classes are balanced.
+
+Each check is a small function on numbers computed once per column
+(``column_stats``); the rules and their thresholds are the tables below, so
+they can be read (and changed) in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse
+from sklearn.utils.multiclass import type_of_target
+
+# ------------------------------------------------------------------------ task
+#: scikit-learn's ``type_of_target`` of y -> the task an MLP would learn.
+TARGET_TASKS = {
+    "continuous": "regress",
+    "continuous-multioutput": "regress",
+    "binary": "classify",
+    "multiclass": "classify",
+    "multilabel-indicator": "classify",
+}
+TASKS = ("classify", "regress")
+
+#: Integer labels with more distinct values than this share of the rows look like quantities, not classes.
+MANY_CLASSES_SHARE = 0.2
+
+
+def detect_task(y, task=None) -> tuple[str, str]:
+    """(task, target type): ``task`` if given ('classify' or 'regress'), else from y like scikit-learn.
+
+    The target type is ``sklearn.utils.multiclass.type_of_target(y)``:
+    'continuous' targets are regressed, 'binary', 'multiclass' and
+    'multilabel-indicator' ones classified (``TARGET_TASKS``).
+    """
+    if task is not None and task not in TASKS:
+        raise ValueError(f"task must be 'classify', 'regress' or None (detect it from y); got {task!r}.")
+    target_type = type_of_target(y, input_name="y")
+    if task is None:
+        if target_type not in TARGET_TASKS:
+            raise ValueError(
+                f"cannot tell the task from y (scikit-learn calls it {target_type!r}); an MLP learns class"
+                " labels, label indicator rows or real numbers. Pass task='classify' or task='regress'."
+            )
+        return TARGET_TASKS[target_type], target_type
+    if task == "classify" and target_type.startswith("continuous"):
+        raise ValueError(
+            "task='classify' but y holds real numbers (scikit-learn calls it"
+            f" {target_type!r}); a classifier needs labels. Bin the values into classes or pass task='regress'."
+        )
+    if task == "regress" and not np.issubdtype(np.asarray(y).dtype, np.number):
+        raise ValueError(
+            "task='regress' but y is not numeric; a regressor needs numbers. Pass task='classify'."
+        )
+    return task, target_type
+
+
+def output_units(y, task: str, target_type: str) -> tuple[int, int | None]:
+    """(units of the output layer, number of classes or None) as mlpkit's estimators build them.
+
+    Two classes need one logistic unit; K > 2 classes K softmax units; L labels
+    L units; a regression one unit per target column.
+    """
+    y = np.asarray(y)
+    if task == "regress":
+        return (1 if y.ndim == 1 else y.shape[1]), None
+    if target_type == "multilabel-indicator":
+        return y.shape[1], y.shape[1]
+    n_classes = len(np.unique(y))
+    return (1 if n_classes <= 2 else n_classes), n_classes
+
+
+def task_notes(y, task: str, target_type: str) -> list[str]:
+    """Remarks on how y was read, for the cases a learner may not expect."""
+    y = np.asarray(y)
+    notes = []
+    if task == "classify" and target_type == "multiclass" and np.issubdtype(y.dtype, np.number):
+        n_classes = len(np.unique(y))
+        if n_classes > MANY_CLASSES_SHARE * y.shape[0]:
+            notes.append(
+                f"y has {n_classes} distinct whole numbers for {y.shape[0]} rows and is read as class labels;"
+                " if they are quantities (counts, MIDI notes to predict as numbers), pass task='regress'."
+            )
+    return notes
+
+
+# --------------------------------------------------------------------- scaling
+@dataclass
+class ColumnStats:
+    """Per-column statistics of a data matrix (arrays of one value per column)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    rms: np.ndarray  # sqrt(mean(x^2)): the typical size of the values, offset included
+    span: np.ndarray  # max - min
+    q1: np.ndarray
+    q3: np.ndarray
+    far_out_share: np.ndarray  # share of values beyond Tukey's far-out fences (q1 - 3 iqr, q3 + 3 iqr)
+
+
+def dense_2d(X) -> np.ndarray:
+    """X as a 2-D float array (sparse input is made dense: advice is for data that fits in memory)."""
+    X = X.toarray() if scipy.sparse.issparse(X) else np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X.reshape(-1, 1)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D table of rows x columns; got an array of shape {X.shape}.")
+    return X.astype(float, copy=False)
+
+
+def column_stats(X) -> ColumnStats:
+    X = dense_2d(X)
+    q1, q3 = np.percentile(X, [25, 75], axis=0)
+    iqr = q3 - q1
+    far_out = (X < q1 - 3 * iqr) | (X > q3 + 3 * iqr)
+    return ColumnStats(
+        mean=X.mean(axis=0),
+        std=X.std(axis=0),
+        rms=np.sqrt(np.mean(X**2, axis=0)),
+        span=np.ptp(X, axis=0),
+        q1=q1,
+        q3=q3,
+        far_out_share=np.where(iqr > 0, far_out.mean(axis=0), 0.0),
+    )
+
+
+#: A column whose values are typically (root mean square) larger than this is "large".
+LARGE_VALUE = 5.0
+#: Columns whose ranges differ by more than this factor are "uneven".
+UNEVEN_RATIO = 100.0
+#: A column centred more than this many standard deviations (and more than 1) away from 0 is "off-centre".
+OFFSET_STDS = 3.0
+
+
+def large_values(s: ColumnStats) -> str | None:
+    """Rule: some column's root mean square exceeds 5. The initial weights of a network
+    (Glorot, He) assume inputs of about unit size; large ones saturate or blow up its units."""
+    worst = int(np.argmax(s.rms))
+    if s.rms[worst] <= LARGE_VALUE:
+        return None
+    return f"column {worst} has values of typical size {s.rms[worst]:.3g} (networks expect about 1)"
+
+
+def uneven_ranges(s: ColumnStats) -> str | None:
+    """Rule: the widest column's range is more than 100 times the narrowest (constant columns aside).
+    Gradient steps move every weight alike, so narrow columns learn that many times slower."""
+    spans = np.where(s.span > 0, s.span, np.nan)
+    if np.all(np.isnan(spans)) or np.nanmax(spans) <= UNEVEN_RATIO * np.nanmin(spans):
+        return None
+    wide, narrow = int(np.nanargmax(spans)), int(np.nanargmin(spans))
+    return (
+        f"column ranges differ {spans[wide] / spans[narrow]:.3g}-fold"
+        f" (column {wide}: {spans[wide]:.3g}, column {narrow}: {spans[narrow]:.3g})"
+    )
+
+
+def off_centre(s: ColumnStats) -> str | None:
+    """Rule: some column's mean is more than 3 standard deviations and more than 1 away from 0.
+    Inputs all of one sign make the first layer's weights zig-zag (LeCun et al. 1998, "Efficient BackProp")."""
+    distance = np.abs(s.mean) / np.where(s.std > 0, s.std, np.inf)
+    flagged = (distance > OFFSET_STDS) & (np.abs(s.mean) > 1)
+    if not flagged.any():
+        return None
+    worst = int(np.argmax(np.where(flagged, distance, -1)))
+    return (
+        f"column {worst} is centred at {s.mean[worst]:.3g}, {distance[worst]:.3g} standard deviations from 0"
+    )
+
+
+#: Checks that call for scaling; each returns a reason or None.
+SCALING_CHECKS = (large_values, uneven_ranges, off_centre)
+
+#: A column with at least this share of values beyond Tukey's far-out fences has heavy outliers.
+OUTLIER_SHARE = 0.01
+#: Columns whose range is within this many standard deviations are spread over a bounded interval
+#: (uniform data: 3.5; a bell curve of 100 rows: about 5).
+BOUNDED_SPAN_STDS = 4.0
+
+
+def has_heavy_outliers(s: ColumnStats) -> bool:
+    """Some column has >= 1 % of its values beyond q1 - 3 IQR or q3 + 3 IQR (Tukey's far-out values)."""
+    return bool(np.any(s.far_out_share >= OUTLIER_SHARE))
+
+
+def looks_bounded(s: ColumnStats) -> bool:
+    """Every varying column's range is at most 4 standard deviations: values fill an interval, no tails."""
+    varying = s.std > 0
+    return bool(varying.any() and np.all(s.span[varying] <= BOUNDED_SPAN_STDS * s.std[varying]))
+
+
+class ScalerChoice(NamedTuple):
+    applies: Callable[[ColumnStats], bool]
+    scaler: str  # in sklearn.preprocessing
+    flucoma_scaler: str  # the same in mlpkit.flucoma
+    why: str
+
+
+def always(s: ColumnStats) -> bool:
+    return True
+
+
+#: The first choice that applies is suggested.
+SCALERS = (
+    ScalerChoice(
+        has_heavy_outliers,
+        "RobustScaler",
+        "RobustScale",
+        (
+            "some columns have heavy outliers; RobustScaler centres on the median and divides by the"
+            " interquartile range, so a few extreme values do not squash the rest of the column"
+        ),
+    ),
+    ScalerChoice(
+        looks_bounded,
+        "MinMaxScaler",
+        "Normalize",
+        (
+            "the columns fill bounded ranges (like MIDI values, sliders or pixel intensities); MinMaxScaler"
+            " maps each range onto [0, 1]"
+        ),
+    ),
+    ScalerChoice(
+        always,
+        "StandardScaler",
+        "Standardize",
+        (
+            "StandardScaler centres each column on 0 with standard deviation 1, the scale a network's"
+            " initial weights are made for"
+        ),
+    ),
+)
+
+
+@dataclass
+class ScalingAdvice:
+    needed: bool
+    reasons: list[str] = field(default_factory=list)
+    scaler: str | None = None  # scikit-learn's name (sklearn.preprocessing)
+    flucoma_scaler: str | None = None  # the same in mlpkit.flucoma
+    why: str = ""
+    constant_columns: list[int] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        if not self.needed:
+            text = ["not needed: the columns are of similar, moderate size around 0"]
+        else:
+            use = (
+                f"use sklearn.preprocessing.{self.scaler} (mlpkit.flucoma.{self.flucoma_scaler}): {self.why}."
+                " Fit it on the training rows only (a Pipeline does that)"
+            )
+            text = [f"needed: {'; '.join(self.reasons)}", use]
+        if self.constant_columns:
+            text.append(f"columns {self.constant_columns} are constant and carry no information: drop them")
+        return text
+
+
+def scaling_advice(X) -> ScalingAdvice:
+    """Whether X's columns need scaling (``SCALING_CHECKS``) and which scaler fits them (``SCALERS``)."""
+    s = column_stats(X)
+    reasons = [reason for check in SCALING_CHECKS if (reason := check(s)) is not None]
+    constant = [int(i) for i in np.flatnonzero(s.span == 0)]
+    if not reasons:
+        return ScalingAdvice(False, constant_columns=constant)
+    choice = next(choice for choice in SCALERS if choice.applies(s))
+    return ScalingAdvice(True, reasons, choice.scaler, choice.flucoma_scaler, choice.why, constant)
+
+
+def target_scaling_note(y) -> str | None:
+    """For regression: a note when the targets themselves are large or off-centre (same rules as X)."""
+    s = column_stats(np.asarray(y, dtype=float))
+    reasons = [reason.replace("column", "target column") for check in SCALING_CHECKS if (reason := check(s))]
+    if not reasons:
+        return None
+    return (
+        f"the targets need scaling too ({'; '.join(reasons)}): large targets give large losses and"
+        " gradients, and the stopping rule's tol is absolute. Wrap the model in"
+        " sklearn.compose.TransformedTargetRegressor(regressor=model, transformer=StandardScaler())."
+    )
+
+
+# ------------------------------------------------------------------- imbalance
+#: Classes are imbalanced when the smallest has fewer than this share of the largest's rows.
+IMBALANCE_RATIO = 0.25
+
+
+@dataclass
+class ImbalanceAdvice:
+    counts: dict  # class (or label) -> rows (positives for label indicators)
+    ratio: float  # smallest / largest count (for labels: the rarer of positives and negatives over the other)
+    imbalanced: bool
+    message: str
+
+    def lines(self) -> list[str]:
+        return [self.message]
+
+
+def class_counts(y, target_type: str) -> dict:
+    y = np.asarray(y)
+    if target_type == "multilabel-indicator":
+        return {int(j): int(n) for j, n in enumerate(np.asarray(y != 0).sum(axis=0))}
+    labels, counts = np.unique(y, return_counts=True)
+    return {label.item() if hasattr(label, "item") else label: int(n) for label, n in zip(labels, counts)}
+
+
+def imbalance_ratio(y, target_type: str, counts: dict) -> float:
+    """Smallest over largest class count; for label indicators, the worst label's rarer side over its other."""
+    values = np.array(list(counts.values()), dtype=float)
+    if target_type == "multilabel-indicator":
+        n = np.asarray(y).shape[0]
+        rare = np.minimum(values, n - values)
+        return float(np.min(rare / np.maximum(n - rare, 1)))
+    return float(values.min() / values.max())
+
+
+def imbalance_advice(y, target_type: str) -> ImbalanceAdvice:
+    """Class balance of a classification target; imbalanced below ``IMBALANCE_RATIO`` (1 : 4)."""
+    counts = class_counts(y, target_type)
+    ratio = imbalance_ratio(y, target_type, counts)
+    if target_type == "multilabel-indicator":
+        measure = f"the rarest label is present (or absent) {ratio:.2f} times as often as not"
+    else:
+        measure = f"smallest/largest class {ratio:.2f}"
+    if ratio >= IMBALANCE_RATIO:
+        return ImbalanceAdvice(counts, ratio, False, f"balanced enough ({measure})")
+    if target_type != "multilabel-indicator":
+        majority = max(counts.values()) / np.asarray(y).shape[0]
+        measure += f"; always answering the majority scores {majority:.0%}"
+    message = (
+        f"imbalanced: {measure}. Judge the model by sklearn.metrics.balanced_accuracy_score or F1;"
+        " weight rows by inverse class frequency"
+        " (fit(X, y, sample_weight=sklearn.utils.class_weight.compute_sample_weight('balanced', y)));"
+        " and split with stratification (train_test_split(..., stratify=y), StratifiedKFold) so every"
+        " part has each class."
+    )
+    return ImbalanceAdvice(counts, ratio, True, message)
