@@ -38,7 +38,6 @@ from .losses import ALIASES as LOSS_ALIASES
 from .losses import LOSSES
 from .network import (
     Architecture,
-    count_parameters,
     forward_logits,
     glorot_uniform_sklearn,
     layer_extras,
@@ -654,19 +653,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
     # ------------------------------------------------------------------- L-BFGS
     def _fit_lbfgs(self, X, y, sample_weight, architecture):
         n_pad = engine.padded_rows(X.shape[0])
-        program = engine.Program(
-            architecture=architecture,
-            loss=self._loss_name(),
-            solver=None,
-            schedule="constant",
-            batch_rows=0,
-            shuffle=False,
-            early_stopping=False,
-            monitor="score",
-            score="",
-            curve_len=0,
-            l1=self.l1 > 0,
-        )
+        program = engine.loss_program(architecture, self._loss_name(), l1=self.l1 > 0)
         with _x64(X.dtype):
             params, loss, result = fit_lbfgs(
                 self._params(),

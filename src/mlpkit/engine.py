@@ -57,6 +57,28 @@ class Program(NamedTuple):
     clip_value: bool = False
 
 
+def loss_program(architecture, loss, *, solver=None, l1=False, weight_decay=False, clip_norm=False, clip_value=False):
+    """A ``Program`` for computing one batch's loss and step outside the epoch loop (L-BFGS, the
+    learning-rate finder): ``batch_objective``, ``transform_gradients`` and ``optimizer_step`` read
+    these fields; the loop's own fields get neutral values."""
+    return Program(
+        architecture=architecture,
+        loss=loss,
+        solver=solver,
+        schedule="constant",
+        batch_rows=0,
+        shuffle=False,
+        early_stopping=False,
+        monitor="score",
+        score="",
+        curve_len=0,
+        l1=l1,
+        weight_decay=weight_decay,
+        clip_norm=clip_norm,
+        clip_value=clip_value,
+    )
+
+
 class Hyper(NamedTuple):
     """Traced hyper-parameters: new values reuse the compiled program."""
 

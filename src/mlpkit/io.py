@@ -82,7 +82,6 @@ import io
 import json
 import math
 import os
-import secrets
 import zipfile
 from numbers import Integral, Real
 from pathlib import Path
@@ -91,6 +90,7 @@ import jax
 import numpy as np
 
 from ._base import DTYPES, _copy_tree, _x64
+from ._files import strict_loads, write_atomically
 from .estimators import MLPClassifier, MLPRegressor
 from .network import Architecture
 from .optim import STOCHASTIC_SOLVERS, SolverSpec, make_optimizer
@@ -217,26 +217,6 @@ def load(path, *, optimizer_state=True):
             f"{source}: unexpected error while reading the model ({type(error).__name__}: {error});"
             " the file is probably damaged"
         ) from error
-
-
-def write_atomically(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``.
-
-    If anything fails, the temporary file is removed and the file that was at
-    ``path`` (if any) is left untouched.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask decides permissions
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # ------------------------------------------------------------------ which estimators
@@ -685,23 +665,10 @@ def _header_text(array: np.ndarray) -> str:
         raise _Invalid(f"the header is not UTF-8 text ({error.reason} at byte {error.start})") from None
 
 
-def _refuse_constant(name):
-    raise ValueError(f"the non-standard number {name}")
-
-
-def _refuse_duplicates(pairs):
-    obj = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ValueError(f"the key {key!r} twice in one object")
-        obj[key] = value
-    return obj
-
-
 def _parse_header_text(text: str) -> dict:
     """The header object, after its format name and version are checked."""
     try:
-        header = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_refuse_duplicates)
+        header = strict_loads(text)
     except json.JSONDecodeError as error:
         raise _Invalid(f"the header is not valid JSON ({error.msg} at character {error.pos})") from None
     except (ValueError, RecursionError) as error:

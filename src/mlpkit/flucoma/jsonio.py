@@ -32,11 +32,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
+
+from .._files import strict_loads, write_atomically
 
 #: Shown in errors about an object that did not come from a file.
 NOT_A_FILE = "<dict>"
@@ -60,25 +61,10 @@ def dumps(obj) -> str:
     return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _refuse_constant(name):
-    # json.loads accepts the non-standard literals NaN, Infinity and -Infinity; FluCoMa does not.
-    raise ValueError(f"the non-standard number {name} (FluCoMa accepts only finite numbers)")
-
-
-def _refuse_duplicate_keys(pairs):
-    # json.loads silently keeps the last of two equal keys; in a DataSet that hides a lost point.
-    obj = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ValueError(f"the key {key!r} twice in one object (keys must be unique)")
-        obj[key] = value
-    return obj
-
-
 def loads(text: str, source: str = NOT_A_FILE) -> dict:
     """Parse FluCoMa JSON text; the top level must be an object."""
     try:
-        obj = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_refuse_duplicate_keys)
+        obj = strict_loads(text)
     except json.JSONDecodeError as err:
         raise FluCoMaFormatError(
             f"{source}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}). "
@@ -110,20 +96,7 @@ def write_json(path, obj) -> None:
     ``os.replace`` puts it in place in one step. If anything fails, the temporary file is
     removed and the file that was at ``path`` (if any) is left untouched.
     """
-    path = Path(path)
-    text = dumps(obj)  # fails before any file is touched if obj cannot be written
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    # os.open with mode 0o666 lets the umask decide permissions, like an ordinary new file.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomically(path, dumps(obj).encode("utf-8"))  # dumps fails before any file is touched
 
 
 # --------------------------------------------------------------------------- checks

@@ -103,17 +103,10 @@ def loss_program(model, architecture, solver=None, clipping=False) -> engine.Pro
     """
     from ..optim import decays_weights
 
-    return engine.Program(
-        architecture=architecture,
-        loss=model._loss_name(),
+    return engine.loss_program(
+        architecture,
+        model._loss_name(),
         solver=solver,
-        schedule="constant",
-        batch_rows=0,
-        shuffle=False,
-        early_stopping=False,
-        monitor="score",
-        score="",
-        curve_len=0,
         l1=model.l1 > 0,
         weight_decay=solver is not None and model.weight_decay > 0 and not decays_weights(solver),
         clip_norm=clipping and model.clip_norm is not None,
