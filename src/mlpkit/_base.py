@@ -56,6 +56,10 @@ class DivergenceWarning(UserWarning):
 #: 148 ms in numpy, 508 ms compiled with padding and transfers), so the CPU stays in numpy.
 NUMPY_PREDICT_MAX_ROWS = 256 if jax.default_backend() != "cpu" else float("inf")
 
+#: Data below this size is handed to the compiled loop as numpy arrays at each chunk; above, it is
+#: put on the device once per fit (device_put's fixed cost dominates for the tiny data of FluCoMa loops).
+SMALL_DATA_BYTES = 1 << 20
+
 #: Target wall time of one compiled chunk of epochs: short enough for Ctrl-C and progress.
 SECONDS_PER_CHUNK = 0.25
 
@@ -471,6 +475,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
             Y_val=engine.pad_rows(y_val, n_val_pad),
             weight_val=engine.pad_rows(w_val, n_val_pad),
         )
+        if sum(a.nbytes for a in data) < SMALL_DATA_BYTES:
+            return data  # jit's own argument transfer is cheaper than device_put for a few kB
         return jax.device_put(data)  # once, not per chunk of epochs
 
     def _initial_loop_state(self, program, spec, incremental, random_state, dtype):
@@ -601,7 +607,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         return state._replace(opt_state=opt_state)
 
     def _store_stochastic_results(self, state, spec, incremental, max_iter, n_train):
-        state = _copy_tree(state)  # numpy copies: writable, as scikit-learn's arrays are
+        state = _copy_tree(jax.device_get(state._replace(good=None)))  # writable numpy, as scikit-learn's
         n_iter = int(state.n_iter)
         self.n_iter_ = n_iter
         self.t_ = self.t_ + n_iter * n_train  # exact, in Python integers
