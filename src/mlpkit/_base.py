@@ -21,6 +21,7 @@ from numbers import Integral, Real
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import scipy.sparse
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -60,6 +61,13 @@ NUMPY_PREDICT_MAX_ROWS = 256 if jax.default_backend() != "cpu" else float("inf")
 #: put on the device once per fit (device_put's fixed cost dominates for the tiny data of FluCoMa loops).
 SMALL_DATA_BYTES = 1 << 20
 
+#: Most epochs one compiled chunk runs: the per-epoch history buffers have this length (a power of
+#: two), whatever max_iter is.
+MAX_EPOCHS_PER_CHUNK = 1024
+
+#: Fields of the loop state holding each chunk's per-epoch history, by their name in ``history``.
+HISTORY = {"loss": "loss_curve", "val_loss": "val_loss_curve", "score": "score_curve", "lr": "lr_curve"}
+
 #: Target wall time of one compiled chunk of epochs: short enough for Ctrl-C and progress.
 SECONDS_PER_CHUNK = 0.25
 
@@ -76,6 +84,20 @@ def _restore_on_error(estimator):
         estimator.__dict__.clear()
         estimator.__dict__.update(snapshot)
         raise
+
+
+def _cast(a, dtype, what):
+    """``a`` (an array or a sparse matrix) in ``dtype``; a ValueError if its finite values overflow there."""
+    if a.dtype == dtype:
+        return a
+    cast = a.astype(dtype)
+    values = cast.data if scipy.sparse.issparse(cast) else cast
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"{what} has values beyond the range of {np.dtype(dtype).name} (about {np.finfo(dtype).max:.3g}):"
+            " scale the data down, or use dtype='float64'."
+        )
+    return cast
 
 
 def _x64(dtype):
@@ -179,7 +201,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
             f" be preprocessed. Training stopped at epoch {self.n_iter_} and kept the last finite weights;"
             " a smaller learning_rate_init (or gradient clipping, clip_norm) usually helps."
         )
-        if self.on_divergence == "raise":
+        if self.on_divergence == "raise" and not self.early_stopping:
+            # (with early stopping scikit-learn keeps the best epoch's finite weights and does not raise)
             raise ValueError(message + " Pass on_divergence='warn' to keep training's result with a warning.")
         warnings.warn(message, DivergenceWarning)
 
@@ -197,8 +220,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
         dtype = DTYPES[self.dtype]
         sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
         X = X.toarray() if scipy.sparse.issparse(X) else X
-        X = np.asarray(X, dtype=dtype)
-        y = np.asarray(y, dtype=dtype)
+        X = _cast(X, dtype, "X")
+        y = _cast(y, dtype, "y")
         if y.ndim == 1:
             y = y.reshape((-1, 1))
 
@@ -249,6 +272,11 @@ class BaseMultilayerPerceptron(BaseEstimator):
             )
         if out_activation == "softmax" and n_outputs == 1:
             raise ValueError("out_activation='softmax' needs several outputs; with one, use 'logistic'.")
+        if not isinstance(self.solver, (str, optax.GradientTransformation)):
+            raise ValueError(
+                f"solver={self.solver!r} has init and update methods but is not an optax.GradientTransformation;"
+                f" give one (optax.sgd(0.01), optax.chain(...)) or a solver name: {', '.join(SOLVER_NAMES)}."
+            )
         rates = self._dropout_rates(n_hidden)
         if self.solver == "lbfgs" and (self.batch_norm or rates.any() or activation == "rrelu"):
             raise ValueError(
@@ -270,7 +298,10 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
     def _dropout_rates(self, n_hidden):
         """One dropout rate per hidden layer, from a number or a sequence."""
-        rates = np.asarray(self.dropout, dtype=float)
+        try:
+            rates = np.asarray(self.dropout, dtype=float)
+        except (TypeError, ValueError):
+            rates = np.array([np.nan])  # not numbers: the error below says what is expected
         if rates.ndim == 0:
             rates = np.full(n_hidden, rates)
         if rates.shape != (n_hidden,) or not np.all((rates >= 0) & (rates < 1)):
@@ -400,7 +431,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
             early_stopping=bool(self.early_stopping),
             monitor=self.early_stopping_monitor,
             score="accuracy" if is_classifier(self) else "r2",
-            curve_len=engine.curve_length(max_iter),
+            curve_len=engine.curve_length(min(max_iter, MAX_EPOCHS_PER_CHUNK)),
             l1=self.l1 > 0,
             weight_decay=self.weight_decay > 0 and not decays_weights(spec),
             clip_norm=self.clip_norm is not None,
@@ -411,8 +442,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
             data = self._device_data(X_train, y_train, w_train, X_val, y_val, w_val)
             state = self._initial_loop_state(program, spec, incremental, random_state, dtype)
             hyper = self._hyper(dtype, len(self.coefs_) - 1)
-            state = self._run_in_chunks(program, state, data, hyper, max_iter, n_train)
-        self._store_stochastic_results(state, spec, incremental, max_iter, n_train)
+            state, history = self._run_in_chunks(program, state, data, hyper, max_iter, n_train)
+        self._store_stochastic_results(state, history, spec, incremental, max_iter, n_train)
 
     def _hyper(self, dtype, n_hidden):
         as_dtype = partial(np.asarray, dtype=dtype)
@@ -436,6 +467,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
             max_iter=as_dtype(self.max_iter),
             samples_seen=as_dtype(self.t_),
             epoch_limit=np.int32(0),
+            curve_offset=np.int32(0),
         )
 
     def _split_validation(self, X, y, sample_weight, random_state):
@@ -458,7 +490,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
             return 200
         if self.batch_size > n_samples:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
-        return self.batch_size
+        return int(self.batch_size)  # a bool is an Integral to scikit-learn's check
 
     @staticmethod
     def _device_data(X, y, w, X_val, y_val, w_val):
@@ -520,6 +552,12 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
     def _reporters(self):
         """The callbacks of this fit: verbose printing, the progress bar, then the user's."""
+        for index, callback in enumerate(self.callbacks or []):
+            if not callable(callback):
+                raise ValueError(
+                    f"callbacks[{index}] is {callback!r}, not callable: each callback is called as"
+                    " callback(model, info) after each chunk of epochs (see mlpkit.callbacks)."
+                )
         reporters = [VerbosePrinter()] if self.verbose else []
         if self.progress:
             reporters.append(ProgressBar())
@@ -555,15 +593,20 @@ class BaseMultilayerPerceptron(BaseEstimator):
         reporters = self._reporters()
         call_hook(reporters, "on_fit_start", self, max_iter)
         fit_started = time.perf_counter()
+        history = {name: [] for name in HISTORY}
         done = 0
         try:
             while done < max_iter:
                 started = time.perf_counter()
-                limit = min(max_iter, done + chunk)
-                new_state = engine.run_epochs_compiled(program, state, data, hyper._replace(epoch_limit=np.int32(limit)))
+                limit = min(max_iter, done + chunk, done + program.curve_len)  # the buffers hold one chunk
+                chunk_hyper = hyper._replace(epoch_limit=np.int32(limit), curve_offset=np.int32(done))
+                new_state = engine.run_epochs_compiled(program, state, data, chunk_hyper)
                 n_iter, stopped = int(new_state.n_iter), bool(new_state.stopped)
                 state, ran, done = new_state, n_iter - done, n_iter
-                answers = self._report_epochs(reporters, state, done - ran, done, time.perf_counter() - fit_started)
+                curves = jax.device_get([getattr(state, HISTORY[name]) for name in HISTORY])
+                for name, curve in zip(HISTORY, curves):
+                    history[name].extend(float(v) for v in curve[:ran])
+                answers = self._report_epochs(reporters, history, done - ran, time.perf_counter() - fit_started)
                 if stopped or True in answers:
                     break
                 state = self._apply_changes(state, program.solver, [a for a in answers if isinstance(a, dict)])
@@ -574,16 +617,16 @@ class BaseMultilayerPerceptron(BaseEstimator):
             warnings.warn("Training interrupted by user.")
         finally:
             call_hook(reporters, "on_fit_end", self)
-        return state
+        return state, history
 
-    def _report_epochs(self, reporters, state, start, stop, elapsed):
-        """Hand each reporter the epochs ``start:stop`` of this fit; returns their truthy answers."""
-        if not reporters or stop <= start:
+    def _report_epochs(self, reporters, history, start, elapsed):
+        """Hand each reporter the epochs of this fit from ``start`` on; returns their truthy answers."""
+        if not reporters:
             return []
-        curves = [np.asarray(c[start:stop]) for c in (state.loss_curve, state.val_loss_curve, state.score_curve, state.lr_curve)]
         answers = []
-        for i, (loss, val_loss, score, lr) in enumerate(zip(*curves)):
-            info = EpochInfo(start + i + 1, float(loss), float(val_loss), float(score), float(lr), elapsed)
+        new = [history[name][start:] for name in ("loss", "val_loss", "score", "lr")]
+        for i, (loss, val_loss, score, lr) in enumerate(zip(*new)):
+            info = EpochInfo(start + i + 1, loss, val_loss, score, lr, elapsed)
             for reporter in reporters:
                 answer = reporter(self, info)
                 if answer:
@@ -606,26 +649,22 @@ class BaseMultilayerPerceptron(BaseEstimator):
         opt_state = jax.device_put(set_hyperparams(jax.tree.map(np.asarray, state.opt_state), spec, changed))
         return state._replace(opt_state=opt_state)
 
-    def _store_stochastic_results(self, state, spec, incremental, max_iter, n_train):
+    def _store_stochastic_results(self, state, history, spec, incremental, max_iter, n_train):
         state = _copy_tree(jax.device_get(state._replace(good=None)))  # writable numpy, as scikit-learn's
         n_iter = int(state.n_iter)
         self.n_iter_ = n_iter
         self.t_ = self.t_ + n_iter * n_train  # exact, in Python integers
-        losses = [float(v) for v in state.loss_curve[:n_iter]]
+        losses = history["loss"]
         self.loss_curve_ = self.loss_curve_ + losses
-        self.learning_rate_curve_ = getattr(self, "learning_rate_curve_", []) + [
-            float(v) for v in state.lr_curve[:n_iter]
-        ]
+        self.learning_rate_curve_ = getattr(self, "learning_rate_curve_", []) + history["lr"]
         if losses:
             self.loss_ = losses[-1]
         self._no_improvement_count = int(state.no_improvement)
         self._diverged = bool(state.diverged)
         params, stats = state.params, state.stats
         if self.early_stopping:
-            self.validation_scores_ = (self.validation_scores_ or []) + [float(v) for v in state.score_curve[:n_iter]]
-            self.validation_loss_curve_ = (getattr(self, "validation_loss_curve_", None) or []) + [
-                float(v) for v in state.val_loss_curve[:n_iter]
-            ]
+            self.validation_scores_ = (self.validation_scores_ or []) + history["score"]
+            self.validation_loss_curve_ = (getattr(self, "validation_loss_curve_", None) or []) + history["val_loss"]
             self._best_monitored = float(state.best_monitored)
             self.best_validation_score_ = (
                 self._best_monitored if self.early_stopping_monitor == "score" else max(self.validation_scores_)
@@ -719,7 +758,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         dtype = self.coefs_[0].dtype
         architecture = self._architecture_fitted()
         if X.shape[0] <= NUMPY_PREDICT_MAX_ROWS:
-            X = X.astype(dtype, copy=False)
+            X = _cast(X, dtype, "X")
             return forward_logits(self._params(), self._stats(), X, architecture, np)
         X = X.toarray() if scipy.sparse.issparse(X) else X
         n = X.shape[0]

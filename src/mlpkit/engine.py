@@ -100,6 +100,7 @@ class Hyper(NamedTuple):
     max_iter: jax.Array
     samples_seen: jax.Array  # scikit-learn's ``t_`` before this fit (a float: no overflow)
     epoch_limit: jax.Array  # run until n_iter reaches this (a chunk of max_iter)
+    curve_offset: jax.Array  # the first epoch of this chunk: history buffers are indexed from it
 
 
 class Data(NamedTuple):
@@ -121,10 +122,10 @@ class LoopState(NamedTuple):
     key: jax.Array
     n_iter: jax.Array  # epochs run in this fit
     steps: jax.Array  # optimiser steps in this fit
-    loss_curve: jax.Array  # (curve_len,) training loss per epoch of this fit
-    score_curve: jax.Array  # (curve_len,) validation score per epoch of this fit
-    val_loss_curve: jax.Array  # (curve_len,) validation loss per epoch of this fit
-    lr_curve: jax.Array  # (curve_len,) learning rate at the start of each epoch of this fit
+    loss_curve: jax.Array  # (curve_len,) training loss per epoch of this chunk
+    score_curve: jax.Array  # (curve_len,) validation score per epoch of this chunk
+    val_loss_curve: jax.Array  # (curve_len,) validation loss per epoch of this chunk
+    lr_curve: jax.Array  # (curve_len,) learning rate at the start of each epoch of this chunk
     best_loss: jax.Array  # lowest training loss (stopping rule without early stopping)
     best_monitored: jax.Array  # best validation score, or minus the lowest validation loss
     no_improvement: jax.Array
@@ -391,10 +392,10 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper) -> 
         s = roll_back_if_diverged(program, data, before, s, loss)
         return s._replace(
             n_iter=s.n_iter + 1,
-            loss_curve=s.loss_curve.at[s.n_iter].set(loss),
-            score_curve=s.score_curve.at[s.n_iter].set(score),
-            val_loss_curve=s.val_loss_curve.at[s.n_iter].set(val_loss),
-            lr_curve=s.lr_curve.at[s.n_iter].set(lr),
+            loss_curve=s.loss_curve.at[s.n_iter - hyper.curve_offset].set(loss),
+            score_curve=s.score_curve.at[s.n_iter - hyper.curve_offset].set(score),
+            val_loss_curve=s.val_loss_curve.at[s.n_iter - hyper.curve_offset].set(val_loss),
+            lr_curve=s.lr_curve.at[s.n_iter - hyper.curve_offset].set(lr),
         )
 
     return jax.lax.while_loop(lambda s: (s.n_iter < hyper.epoch_limit) & ~s.stopped, body, state)
