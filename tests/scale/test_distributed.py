@@ -1,0 +1,117 @@
+"""mlpkit.distributed: data-parallel training over local processes, and its launcher's failures.
+
+The training tests start real processes (JAX's coordinator on 127.0.0.1, gloo collectives on the
+CPU): about 10 s each on two cores. The launcher's own checks use stand-in processes.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_classification, make_regression
+
+from mlpkit import MLPClassifier, MLPRegressor
+from mlpkit.distributed import DistributedError, fit_data_parallel, launch, shard_rows, supervise
+
+EXACT = dict(
+    hidden_layer_sizes=(16,),
+    random_state=0,
+    shuffle=False,
+    max_iter=4,
+    tol=0,
+    n_iter_no_change=1000,
+    batch_size=100,
+    alpha=0.01,
+)
+
+
+def test_two_processes_take_the_steps_of_one():
+    # 1050 rows: the last global batch (50 rows) lies wholly in process 0, process 1's is empty
+    X, y = make_classification(1050, 8, n_informative=6, n_redundant=0, n_classes=3, random_state=0)
+    X = X.astype(np.float32)
+    one = MLPClassifier(**EXACT).fit(X, y)
+    two = fit_data_parallel(MLPClassifier(**EXACT), X, y, n_processes=2, timeout=240)
+    np.testing.assert_allclose(two.loss_curve_, one.loss_curve_, rtol=1e-5)
+    for a, b in zip(two.coefs_ + two.intercepts_, one.coefs_ + one.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert (two.predict(X) == one.predict(X)).mean() > 0.99
+    assert two.classes_.tolist() == [0, 1, 2] and two.n_iter_ == 4
+
+
+def test_shuffled_regression_reaches_the_in_memory_score():
+    X, y = make_regression(1200, 6, noise=5.0, random_state=0)
+    X, y = X.astype(np.float32), (y / y.std()).astype(np.float32)
+    settings = {"hidden_layer_sizes": (16,), "random_state": 0, "max_iter": 20, "learning_rate_init": 0.01}
+    in_memory = MLPRegressor(**settings, tol=0, n_iter_no_change=1000).fit(X[:1000], y[:1000])
+    parallel = fit_data_parallel(MLPRegressor(**settings), X[:1000], y[:1000], n_processes=2, timeout=240)
+    assert parallel.n_iter_ == 20 and len(parallel.loss_curve_) == 20
+    assert parallel.score(X[1000:], y[1000:]) >= in_memory.score(X[1000:], y[1000:]) - 0.02
+
+
+def test_shards_hold_each_row_once_and_rebuild_every_global_batch():
+    X = np.arange(23, dtype=float).reshape(-1, 1)
+    shards = shard_rows(X, X[:, 0], 3, batch_rows=10)  # local batches of 4 rows
+    assert [s[0][:, 0].tolist() for s in shards] == [
+        [0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22],
+        [4, 5, 6, 7, 14, 15, 16, 17],
+        [8, 9, 18, 19],
+    ]
+
+
+def test_unsupported_settings_are_named_before_starting():
+    with pytest.raises(NotImplementedError, match="batch_norm=True"):
+        fit_data_parallel(MLPRegressor(batch_norm=True), np.zeros((4, 2)), np.zeros(4))
+    with pytest.raises(NotImplementedError, match="learning_rate='cosine'"):
+        fit_data_parallel(MLPRegressor(learning_rate="cosine"), np.zeros((4, 2)), np.zeros(4))
+
+
+# -------------------------------------------------------------------------------------- launcher
+def stand_ins(tmp_path, programs):
+    logs = [open(tmp_path / f"log{i}.txt", "w+") for i in range(len(programs))]
+    processes = [
+        subprocess.Popen([sys.executable, "-c", p], stdout=log, stderr=subprocess.STDOUT)
+        for p, log in zip(programs, logs)
+    ]
+    return processes, logs
+
+
+def test_a_process_that_dies_is_named_and_the_others_stopped(tmp_path):
+    processes, logs = stand_ins(
+        tmp_path, ["import time; time.sleep(60)", "raise SystemExit('shard missing')"]
+    )
+    with pytest.raises(DistributedError, match=r"process 1 of 2 exited with code 1: shard missing"):
+        try:
+            supervise(processes, logs, timeout=30)
+        finally:
+            for p in processes:
+                p.kill()
+    assert processes[0].wait(timeout=5) != 0
+
+
+def test_processes_that_hang_are_stopped_at_the_timeout(tmp_path):
+    processes, logs = stand_ins(
+        tmp_path, ["print('waiting for a peer', flush=True); import time; time.sleep(60)", "pass"]
+    )
+    with pytest.raises(
+        DistributedError, match=r"process\(es\) \[0\] of 2 did not finish within 1 s.*waiting for a peer"
+    ):
+        try:
+            supervise(processes, logs, timeout=1)
+        finally:
+            for p in processes:
+                p.kill()
+
+
+def test_a_real_worker_that_dies_is_reported(tmp_path):
+    X, y = make_regression(64, 3, random_state=0)
+    estimator = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    with open(tmp_path / "job.pkl", "wb") as f:
+        pickle.dump({"estimator": clone(estimator), "n_rows": 64, "classes": None}, f)
+    np.savez(tmp_path / "shard0.npz", X=X[:32], y=y[:32])  # shard1.npz is missing: process 1 dies
+    with pytest.raises(DistributedError, match=r"process 1 of 2 exited with code 1: .*shard1\.npz"):
+        launch(2, str(tmp_path), timeout=120)
