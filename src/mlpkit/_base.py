@@ -165,7 +165,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, dashboard=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -174,12 +174,23 @@ class BaseMultilayerPerceptron(BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels (classification) or real numbers (regression).
         sample_weight : array-like of shape (n_samples,), default=None
+        dashboard : bool, dict or mlpkit.dashboard.Dashboard, default=None
+            True: watch this fit in the browser (pause, stop, change the learning
+            rate); a dict of ``Dashboard`` arguments, or a ``Dashboard``.
 
         Returns
         -------
         self : a fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        if dashboard is None or dashboard is False:
+            return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        from .dashboard import from_option  # the web server is loaded only when asked for
+
+        self._fit_dashboard = from_option(dashboard)
+        try:
+            return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        finally:
+            self.__dict__.pop("_fit_dashboard", None)
 
     def _check_solver(self):
         if self.solver == "lbfgs":
@@ -561,7 +572,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
         reporters = [VerbosePrinter()] if self.verbose else []
         if self.progress:
             reporters.append(ProgressBar())
-        return reporters + list(self.callbacks or [])
+        dashboard = getattr(self, "_fit_dashboard", None)
+        return reporters + list(self.callbacks or []) + ([dashboard] if dashboard is not None else [])
 
     def __setstate__(self, state):
         """Unpickling. joblib stores arrays apart, so the weights the optimiser state refers to arrive
