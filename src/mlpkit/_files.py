@@ -27,8 +27,18 @@ def _refuse_duplicate_keys(pairs):
     for key, value in pairs:
         if key in obj:
             raise ValueError(f"the key {key!r} twice in one object (keys must be unique)")
+        for text in (key, *(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))):
+            _check_encodable(text)
         obj[key] = value
     return obj
+
+
+def _check_encodable(text):
+    # "\ud800" parses to a lone surrogate, which no UTF-8 file can hold: writing it back would fail.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"the string {text!r}, which is not valid Unicode (a lone surrogate escape)") from None
 
 
 def strict_loads(text: str):

@@ -387,16 +387,7 @@ def _numpy_bases():
 NUMPY_BASES = _numpy_bases()
 
 
-NPZ_MEMBERS_UNGUARDED = (
-    "data_files._read_npz reads the archive's members (`archive[name]`) outside _load_numpy's try: a damaged"
-    " .npz escapes read_data as zipfile.BadZipFile (bad CRC-32, file name mismatch, truncated header),"
-    " NotImplementedError (compression method, encryption flag) or EOFError")
-
-
-@pytest.mark.parametrize("suffix", [
-    ".npy",
-    pytest.param(".npz", marks=pytest.mark.xfail(strict=True, reason=NPZ_MEMBERS_UNGUARDED)),
-])
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
 @settings(SETTINGS, phases=[Phase.generate])  # no shrinking: the .npz case fails, and quickly
 @given(data=st.data())
 def test_numpy_readers_raise_only_data_file_errors(suffix, tmp_path, data):
@@ -456,7 +447,7 @@ def test_flucoma_json_data_files_raise_only_data_file_errors(tmp_path, data, whi
 
 # ------------------------------------------------------------------ known gaps
 def _data_is_not_an_object(raw):
-    """A document {"cols": ..., "data": <not an object>}: read_data's known AttributeError (xfailed below)."""
+    """A document {"cols": ..., "data": <not an object>}."""
     try:
         document = json.loads(raw)
     except (ValueError, RecursionError):
@@ -464,9 +455,6 @@ def _data_is_not_an_object(raw):
     return isinstance(document, dict) and set(document) == {"cols", "data"} and not isinstance(document["data"], dict)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "data_files._read_flucoma_set checks the keys {'cols', 'data'} but then calls document['data'].values()"
-    " without checking that 'data' is an object: AttributeError escapes read_data"))
 @pytest.mark.parametrize("data", ["null", "[]", "3", '"x"'])
 def test_a_flucoma_data_file_whose_data_is_not_an_object_is_a_data_file_error(data, tmp_path):
     path = tmp_path / "features.json"
@@ -487,7 +475,6 @@ def _npz_damaged(kind):
     return bytes(raw)
 
 
-@pytest.mark.xfail(strict=True, reason=NPZ_MEMBERS_UNGUARDED)
 @pytest.mark.parametrize("kind", ["a flipped data byte (bad CRC-32)", "an unknown compression method",
                                   "a renamed local header"])
 def test_a_damaged_npz_data_file_is_a_data_file_error(kind, tmp_path):
@@ -509,10 +496,6 @@ ALL_JSON_READERS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "flucoma/jsonio.loads (through _files.strict_loads) catches json.JSONDecodeError and ValueError but not"
-    " RecursionError: a deeply nested document escapes every FluCoMa reader as RecursionError (mlpkit.load"
-    " turns it into a ModelFileError)"))
 @pytest.mark.parametrize("reader", list(ALL_JSON_READERS))
 def test_deeply_nested_json_is_a_format_error(reader, tmp_path):
     path = tmp_path / "deep.json"
@@ -521,9 +504,6 @@ def test_deeply_nested_json_is_a_format_error(reader, tmp_path):
         ALL_JSON_READERS[reader](path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "data_files._read_flucoma_set catches UnicodeDecodeError and JSONDecodeError only: a deeply nested"
-    " FluCoMa JSON escapes read_data as RecursionError"))
 def test_deeply_nested_json_data_file_is_a_data_file_error(tmp_path):
     path = tmp_path / "deep.json"
     path.write_text(DEEP)
@@ -538,10 +518,6 @@ def test_deeply_nested_model_file_is_a_model_file_error(tmp_path):
         mlpkit.load(path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a lone UTF-16 surrogate escape (\\ud800) is accepted by json.loads: DataSet/LabelSet.read succeed,"
-    " but the set cannot be written back (UnicodeEncodeError in jsonio.write_json), and FluCoMa's own"
-    " parser (nlohmann::json) refuses such a file; jsonio.loads should refuse it"))
 @pytest.mark.parametrize("cls, text", [
     (flucoma.DataSet, '{"cols": 1, "data": {"\\ud800": [1.0]}}'),
     (flucoma.LabelSet, '{"cols": 1, "data": {"a": ["\\udc00"]}}'),

@@ -72,6 +72,8 @@ def loads(text: str, source: str = NOT_A_FILE) -> dict:
         ) from None
     except ValueError as err:
         raise FluCoMaFormatError(f"{source}: contains {err}") from None
+    except RecursionError:
+        raise FluCoMaFormatError(f"{source}: nested too deeply to be a FluCoMa file") from None
     if not isinstance(obj, dict):
         raise FluCoMaFormatError(
             f"{source}: the top level is a JSON {_json_type(obj)}, expected an object {{...}}"

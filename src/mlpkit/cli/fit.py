@@ -1,0 +1,68 @@
+"""``mlpkit fit DATA --target COL --out MODEL``: train a network on a data file and save it.
+
+The task (classify or regress) is detected from the target unless ``--task``
+says; hidden layers come from ``--hidden``, any other estimator parameter from
+``--set KEY=VALUE``. ``--test-size 0.2`` holds out a fifth of the rows (split
+with ``--seed``) to report an honest score. The model is saved with
+``mlpkit.save``; with column names (CSV, Parquet) it remembers them, so
+``predict`` and ``evaluate`` pick the right columns from files with more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import options, training
+
+HELP = "train a network on a data file and save it"
+
+EPILOG = """examples:
+  mlpkit fit iris.csv --target species --hidden 16 --out iris.npz --test-size 0.2 --plot plots/
+  mlpkit fit houses.parquet --target price --set max_iter=500 --set early_stopping=True --out houses.npz
+  mlpkit fit data.npz --out model.npz                   (arrays X and y)
+  mlpkit fit features.json --target labels.json --out model.npz   (FluCoMa DataSet + LabelSet)
+
+Ctrl-C stops training between two chunks of epochs: the model so far is saved and the command exits 130."""
+
+
+def add_arguments(parser) -> None:
+    options.add_data_arguments(parser)
+    options.add_model_arguments(parser)
+    parser.add_argument("--out", metavar="MODEL", required=True, help="where to save the model (.npz)")
+    parser.add_argument(
+        "--test-size", metavar="SHARE", type=float, default=0.0,
+        help="hold out this share of the rows (e.g. 0.2) and report the score on them; default 0: train on all",
+    )
+    parser.add_argument("--plot", metavar="DIR", help="write PNG plots here: loss, learning rate, confusion matrix or predicted vs true")
+    parser.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="show a progress bar (default: when the output is a terminal)",
+    )
+    parser.add_argument("--dashboard", action="store_true", help="watch and steer training in the browser (the address is printed)")
+    parser.add_argument("--dashboard-port", metavar="PORT", type=int, default=0, help="port of the dashboard on 127.0.0.1 (default: a free one)")
+    parser.add_argument(
+        "--keep-dashboard", action="store_true",
+        help="after training, keep the dashboard serving the final state until Ctrl-C",
+    )
+
+
+def run(args) -> int:
+    data = options.read_training_data(args)
+    task, why = (args.task, "as asked") if args.task else options.detect_task(data.y)
+    target = ", ".join(data.target_names) or "the target"
+    options.check_task(task, data.y, target)
+    model = options.build_estimator(task, args)  # checks every parameter before anything is printed
+    split = training.split(data.X, data.y, args.test_size, args.seed, classify=task == "classify")
+    other = "regress" if task == "classify" else "classify"
+    print(f"mlpkit: {data.n_samples} rows, {data.X.shape[1]} features from {data.source}; task {task} for {target}:"
+          f" {why}; --task {other} to change", file=sys.stderr)
+    return training.run(model, split, training.Options(
+        out=args.out,
+        progress=sys.stdout.isatty() if args.progress is None else args.progress,
+        dashboard=args.dashboard or args.keep_dashboard,
+        dashboard_port=args.dashboard_port,
+        keep_dashboard=args.keep_dashboard,
+        plot_dir=args.plot,
+        feature_names=data.feature_names,
+    ))

@@ -1,0 +1,198 @@
+"""Train, save, report and plot: what ``mlpkit fit`` and ``mlpkit demo`` share.
+
+``run`` fits the model (with the progress bar and the dashboard when asked),
+saves it with ``mlpkit.save``, prints the scores on the training rows (and the
+held-out rows, with ``--test-size``), the timing, notes for the warnings the
+fit raised, and writes the plots. Ctrl-C during training stops it between two
+chunks of epochs; the model keeps what it learned (the best epoch's weights
+with early stopping), is saved and reported, and ``run`` returns 130.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from .. import plots
+from ..io import save
+from . import report
+from .errors import EXIT_INTERRUPTED, EXIT_OK, CLIError
+from .options import columns_checked_by_name
+
+#: The estimators' warning when Ctrl-C stopped training between chunks.
+INTERRUPTED_MESSAGE = "Training interrupted by user"
+
+
+@dataclass
+class Split:
+    """Training rows, and held-out rows (None without ``--test-size``)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+    @property
+    def evaluation(self):
+        """The rows the data plots show: held out if there are any, else the training rows."""
+        return (self.X_test, self.y_test) if self.X_test is not None else (self.X_train, self.y_train)
+
+
+def split(X, y, test_size: float, seed, classify: bool) -> Split:
+    """Hold out ``test_size`` of the rows (stratified by class where every class has two rows)."""
+    if not test_size:
+        return Split(X, y)
+    if not 0 < test_size < 1:
+        raise CLIError(f"--test-size {test_size}: give the share of rows to hold out, between 0 and 1 (e.g. 0.2)")
+    stratify = None
+    if classify and np.asarray(y).ndim == 1:
+        _, counts = np.unique(y, return_counts=True)
+        stratify = y if counts.min() >= 2 else None
+    try:
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=stratify)
+    except ValueError as error:
+        raise CLIError(f"--test-size {test_size}: {error}") from None
+    return Split(X_train, y_train, X_test, y_test)
+
+
+@dataclass
+class Options:
+    """How to train and where to put the results."""
+
+    out: str
+    progress: bool = False
+    dashboard: bool = False
+    dashboard_port: int = 0
+    keep_dashboard: bool = False
+    plot_dir: str | None = None
+    feature_names: list | None = None
+
+
+def run(model, data: Split, options: Options) -> int:
+    """Fit, save, report, plot; the exit code (0, or 130 after Ctrl-C)."""
+    dashboard = _attach_dashboard(model, options) if options.dashboard else None
+    model.set_params(progress=options.progress)
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.fit(data.X_train, data.y_train)
+        except ValueError as error:
+            raise CLIError(f"training failed: {error}") from None
+        finally:
+            if dashboard is not None and not hasattr(model, "coefs_"):  # the fit failed: nothing to show
+                dashboard.close()
+    seconds = time.perf_counter() - started
+    interrupted = any(INTERRUPTED_MESSAGE in str(w.message) for w in caught)
+    _report_warnings(caught, model)
+
+    model.set_params(callbacks=None, progress=False)  # not part of the saved model
+    if options.feature_names and not hasattr(model, "feature_names_in_"):
+        model.feature_names_in_ = np.asarray(options.feature_names, dtype=object)  # predict picks columns by name
+    _save(model, options.out)
+    _print_summary(model, data, seconds, options.out, _how_it_ended(model, interrupted, dashboard))
+    if options.plot_dir:
+        _write_plots(model, data, options.plot_dir)
+    if dashboard is not None:
+        _finish_dashboard(dashboard, options.keep_dashboard)
+    if interrupted:
+        report.note(f"training was interrupted; the model so far is saved in {options.out}")
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _attach_dashboard(model, options: Options):
+    from ..dashboard import Dashboard
+
+    dashboard = Dashboard(port=options.dashboard_port, keep_open=options.keep_dashboard)
+    dashboard.start()  # now, so a bad port fails before training
+    model.set_params(callbacks=list(model.callbacks or []) + [dashboard])
+    return dashboard
+
+
+def _finish_dashboard(dashboard, keep: bool) -> None:
+    if not keep:
+        dashboard.close()
+        return
+    report.note(f"the dashboard shows the final state at {dashboard.url}; press Ctrl-C to close it")
+    try:
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        dashboard.close()
+
+
+def _report_warnings(caught, model) -> None:
+    """Each distinct warning once, as a note; ConvergenceWarning with the option that helps."""
+    seen = set()
+    for warning in caught:
+        text = " ".join(str(warning.message).split())
+        if text in seen or INTERRUPTED_MESSAGE in text:
+            continue
+        seen.add(text)
+        if issubclass(warning.category, ConvergenceWarning):
+            text += f" More epochs: --set max_iter={2 * model.max_iter}"
+            text += "." if model.early_stopping else "; or stop on held-out data: --set early_stopping=True."
+        report.note(text)
+
+
+def _how_it_ended(model, interrupted: bool, dashboard) -> str:
+    n_iter, max_iter = getattr(model, "n_iter_", 0), model.max_iter
+    if interrupted:
+        return "interrupted (Ctrl-C)"
+    if dashboard is not None and dashboard.state.stop_requested:
+        return "stopped from the dashboard"
+    if model.solver == "lbfgs":
+        return "converged" if n_iter < max_iter else "max_iter reached"
+    if n_iter < max_iter:
+        watched = "validation score" if model.early_stopping else "training loss"
+        return f"stopped early: no {watched} improvement for {model.n_iter_no_change} epochs"
+    return "max_iter reached"
+
+
+def _save(model, out: str) -> None:
+    path = Path(out)
+    if path.parent and not path.parent.is_dir():
+        raise CLIError(f"--out {out}: the directory {str(path.parent)!r} does not exist; create it first")
+    try:
+        save(model, path)
+    except OSError as error:
+        raise CLIError(f"--out {out}: cannot write the model: {error.strerror or error}") from None
+
+
+def _print_summary(model, data: Split, seconds: float, out: str, ended: str) -> None:
+    out_console = report.console()
+    rows = {"train": {"rows": len(data.X_train), "scores": report.scores(model, data.X_train, data.y_train)}}
+    if data.X_test is not None:
+        rows["held out"] = {"rows": len(data.X_test), "scores": report.scores(model, data.X_test, data.y_test)}
+    out_console.print(report.scores_table("Scores", rows))
+    if data.X_test is None:
+        report.note("scores on the training rows only; hold out rows for an honest score with --test-size 0.2")
+    unit = "iterations" if model.solver == "lbfgs" else "epochs"
+    timing = {
+        "fit time": f"{seconds:.2f} s",
+        unit: f"{getattr(model, 'n_iter_', 0)} of max_iter={model.max_iter}",
+        "ended": ended,
+        f"per {unit[:-1]}": f"{1000 * seconds / max(getattr(model, 'n_iter_', 1), 1):.2f} ms (includes compiling)",
+        "parameters": f"{model.n_parameters_:,}",
+        "saved to": out,
+    }
+    out_console.print(report.key_value_table("Training", timing))
+
+
+def _write_plots(model, data: Split, directory: str) -> None:
+    X, y = data.evaluation
+    try:
+        with columns_checked_by_name():
+            written = plots.write_plots(model, directory, X, y)
+    except OSError as error:
+        raise CLIError(f"--plot {directory}: cannot write the plots: {error.strerror or error}") from None
+    report.note("plots: " + ", ".join(str(p) for p in written))

@@ -1,0 +1,29 @@
+"""Helpers of the ``mlpkit`` command's tests (a uniquely named module: tests/ has no packages)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+#: Small and quick: the tests check the command, not the learning.
+QUICK = ["--hidden", "8", "--set", "max_iter=20", "--seed", "0", "--no-progress"]
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def write_csv(path: Path, header, rows) -> Path:
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def assert_png(path: Path, min_width=400, min_height=300):
+    """A real PNG of a sensible size."""
+    import matplotlib.image
+
+    assert path.is_file(), f"{path} was not written"
+    assert path.read_bytes()[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    height, width = matplotlib.image.imread(path).shape[:2]
+    assert min_width <= width <= 3000 and min_height <= height <= 3000, (width, height)

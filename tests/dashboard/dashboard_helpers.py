@@ -1,0 +1,85 @@
+"""Shared by the dashboard tests: HTTP calls, a fit running in a thread, waiting for a condition."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+from sklearn.datasets import load_iris
+
+import mlpkit
+
+X, Y = load_iris(return_X_y=True)
+X = (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+def get(url, path="api/state", headers=None):
+    """(status, decoded JSON or text) of a GET."""
+    request = urllib.request.Request(url + path, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, _decode(response)
+    except urllib.error.HTTPError as error:
+        return error.code, _decode(error)
+
+
+def post(url, path, body, content_type="application/json"):
+    """(status, decoded JSON) of a POST."""
+    request = urllib.request.Request(url + path, data=json.dumps(body).encode(), headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, _decode(response)
+    except urllib.error.HTTPError as error:
+        return error.code, _decode(error)
+
+
+def _decode(response):
+    body = response.read()
+    if response.headers.get("Content-Type", "").startswith("application/json"):
+        return json.loads(body)
+    return body.decode()
+
+
+def wait_for(condition, timeout=30.0, interval=0.02, what="the condition"):
+    """Poll ``condition()`` until it is truthy; its value, or AssertionError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class BackgroundFit:
+    """``model.fit(X, Y)`` in a thread; ``join()`` re-raises what the fit raised."""
+
+    def __init__(self, model):
+        self.model, self.error = model, None
+        self.thread = threading.Thread(target=self._fit, daemon=True)
+        self.thread.start()
+
+    def _fit(self):
+        try:
+            self.model.fit(X, Y)
+        except BaseException as error:  # noqa: BLE001 - handed to the test thread
+            self.error = error
+
+    def join(self, timeout=60.0):
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the fit did not end"
+        if self.error is not None:
+            raise self.error
+        return self.model
+
+
+def slow_model(dashboard, **params):
+    """A small network with room for many epochs, early stopping that never stops by itself."""
+    settings = {"hidden_layer_sizes": (8,), "max_iter": 20000, "early_stopping": True, "n_iter_no_change": np.inf,
+                "random_state": 0, "callbacks": [dashboard]}
+    settings.update(params)
+    return mlpkit.MLPClassifier(**settings)

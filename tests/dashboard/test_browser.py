@@ -1,0 +1,116 @@
+"""The dashboard in a real headless browser: Debian's chromium and chromedriver, driven by selenium.
+
+Skips, saying why, when selenium, chromium or chromedriver is missing
+(``apt-get install chromium chromium-driver``; ``pip install selenium``) or the
+browser cannot start. Chromium runs with a fresh profile and its background
+network features off, so it never reaches beyond 127.0.0.1.
+"""
+
+import os
+import shutil
+import time
+
+import pytest
+from dashboard_helpers import BackgroundFit, X, slow_model, wait_for
+
+from mlpkit import _base
+from mlpkit.dashboard import Dashboard
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+#: Where Debian, Ubuntu and others put the browser and its driver ($MLPKIT_TEST_CHROMIUM / _CHROMEDRIVER first).
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+DRIVERS = ("chromedriver", "/usr/lib/chromium/chromedriver", "/usr/lib/chromium-browser/chromedriver")
+
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--window-size=1200,900",
+)
+
+
+def _first_found(environment_variable, names):
+    for name in (os.environ.get(environment_variable), *names):
+        path = name and shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    binary = _first_found("MLPKIT_TEST_CHROMIUM", BROWSERS)
+    driver = _first_found("MLPKIT_TEST_CHROMEDRIVER", DRIVERS)
+    if binary is None or driver is None:
+        missing = " and ".join(name for name, path in (("chromium", binary), ("chromedriver", driver)) if path is None)
+        pytest.skip(f"no {missing} found: apt-get install chromium chromium-driver to run the browser test")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        # An explicit driver path: selenium then never tries to download one.
+        session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    except WebDriverException as error:
+        pytest.skip(f"chromium could not start: {str(error.msg or error).splitlines()[0]}")
+    yield session
+    session.quit()
+
+
+def test_page_follows_pauses_steers_and_stops_a_running_fit(browser, monkeypatch):
+    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk: many small steps to watch
+    dashboard = Dashboard(quiet=True)
+    fit = BackgroundFit(slow_model(dashboard))
+    url = wait_for(lambda: dashboard.url, what="the server")
+    browser.get(url)
+    assert browser.title == "mlpkit dashboard"
+
+    def text(element_id):
+        return browser.find_element(By.ID, element_id).text
+
+    def points():
+        return int(text("points") or 0)
+
+    # The curve gains points while the fit runs.
+    first = wait_for(lambda: points() >= 3 and points(), what="the first points on the page")
+    wait_for(lambda: points() >= first + 10, what="more points while training runs")
+    assert int(browser.find_element(By.ID, "loss-chart").get_attribute("data-points")) > 0
+    assert text("status") == "running" and "MLPClassifier" in text("model")
+    assert "hidden_layer_sizes" in text("params")
+
+    # Pause holds the fit; resume lets it go on.
+    browser.find_element(By.ID, "pause").click()
+    wait_for(lambda: text("status") == "paused", what="the paused status")
+    time.sleep(0.4)
+    held = points()
+    time.sleep(0.6)
+    assert points() == held
+    browser.find_element(By.ID, "resume").click()
+    wait_for(lambda: points() > held + 5, what="training to go on after resume")
+
+    # A new learning rate from the page reaches the fit.
+    field = browser.find_element(By.ID, "input-learning_rate_init")
+    field.send_keys("0.0123")
+    browser.find_element(By.ID, "apply-learning_rate_init").click()
+    wait_for(lambda: text("learning-rate") not in ("-", "") and abs(float(text("learning-rate")) - 0.0123) < 1e-6,
+             what="the new learning rate on the page")
+
+    # The page loaded nothing from elsewhere and reported no script errors.
+    resources = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert resources and all(name.startswith(url) for name in resources)
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
+
+    # Stop ends the fit early with early stopping's best weights.
+    browser.find_element(By.ID, "stop").click()
+    model = fit.join()
+    assert model.n_iter_ < model.max_iter
+    assert model.learning_rate_curve_[0] == pytest.approx(0.001)
+    assert model.learning_rate_curve_[-1] == pytest.approx(0.0123)
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    assert model.predict(X[:2]).shape == (2,)
+    wait_for(lambda: text("status") in ("finished", "disconnected"), what="the page to show the end")
