@@ -16,7 +16,6 @@ from mlpkit import engine, schedules
 from mlpkit.activations import ACTIVATIONS, SELU_ALPHA, SELU_SCALE, leaky_relu
 from mlpkit.losses import per_sample_loss
 
-jax.config.update("jax_enable_x64", False)
 POINTS = np.array([-30.0, -2.0, -0.5, 0.0, 0.7, 3.0, 30.0])
 
 
