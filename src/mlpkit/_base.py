@@ -61,6 +61,9 @@ NUMPY_PREDICT_MAX_ROWS = 256 if jax.default_backend() != "cpu" else float("inf")
 #: put on the device once per fit (device_put's fixed cost dominates for the tiny data of FluCoMa loops).
 SMALL_DATA_BYTES = 1 << 20
 
+#: Data above this size trains unpadded (see ``_device_data``).
+UNPADDED_DATA_BYTES = 64 << 20
+
 #: Most epochs one compiled chunk runs: the per-epoch history buffers have this length (a power of
 #: two), whatever max_iter is.
 MAX_EPOCHS_PER_CHUNK = 1024
@@ -505,7 +508,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
     @staticmethod
     def _device_data(X, y, w, X_val, y_val, w_val):
-        n_pad = engine.padded_rows(X.shape[0])
+        # Large data is not padded to a bucket: a padded copy would double its memory, and compiling
+        # once per exact size costs little beside training on it.
+        n_pad = X.shape[0] if X.nbytes > UNPADDED_DATA_BYTES else engine.padded_rows(X.shape[0])
         if X_val is None:  # a one-row stand-in keeps the program's signature fixed
             X_val, y_val, w_val = X[:1], y[:1], w[:1]
         n_val_pad = engine.padded_rows(X_val.shape[0])

@@ -156,7 +156,9 @@ def curve_length(max_iter: int) -> int:
 
 
 def pad_rows(a: np.ndarray, n_pad: int) -> np.ndarray:
-    """``a`` with zero rows appended up to ``n_pad`` rows."""
+    """``a`` with zero rows appended up to ``n_pad`` rows (``a`` itself when it has them already)."""
+    if a.shape[0] == n_pad:
+        return a
     out = np.zeros((n_pad,) + a.shape[1:], dtype=a.dtype)
     out[: a.shape[0]] = a
     return out
