@@ -237,33 +237,30 @@ def train_epoch(program: Program, hyper: Hyper, s: LoopState, order, data: Data,
     """One pass of mini-batch updates over the rows in ``order``; returns the state and mean batch loss."""
     B = program.batch_rows
     n_batches = -(-order.shape[0] // B)
-    order = jnp.pad(order, (0, n_batches * B - order.shape[0]))
+    order = jnp.pad(order, (0, n_batches * B - order.shape[0]))  # the last slice stays in bounds
     real_batches = (data.n_rows + B - 1) // B
     grad_fn = jax.value_and_grad(batch_objective, has_aux=True)
 
-    def step(carry, batch):
-        def update(carry):
-            params, stats, opt_state, loss_sum, steps = carry
-            start = batch * B
-            idx = jax.lax.dynamic_slice(order, (start,), (B,))
-            rows = start + jnp.arange(B) < data.n_rows  # the last batch may run into padding
-            weight = jnp.where(rows, data.weight[idx], 0)
-            key = jax.random.fold_in(epoch_key, batch)
-            (_, (reported, stats)), grads = grad_fn(
-                params, stats, data.X[idx], data.Y[idx], weight, rows.astype(weight.dtype), key, program, hyper
-            )
-            grads = transform_gradients(grads, program, hyper)
-            progress = s.n_iter + batch / real_batches
-            params, opt_state = optimizer_step(program, hyper, params, grads, opt_state, progress, steps)
-            n_real = jnp.clip(data.n_rows - start, 0, B)
-            return params, stats, opt_state, loss_sum + reported * n_real, steps + 1
-
-        # Batches made only of padding are skipped: the optimiser must not step on them.
-        return jax.lax.cond(batch < real_batches, update, lambda c: c, carry), None
+    def step(batch, carry):
+        params, stats, opt_state, loss_sum, steps = carry
+        start = batch * B
+        idx = jax.lax.dynamic_slice(order, (start,), (B,))
+        rows = start + jnp.arange(B) < data.n_rows  # the last batch may run into padding
+        weight = jnp.where(rows, data.weight[idx], 0)
+        key = jax.random.fold_in(epoch_key, batch)
+        (_, (reported, stats)), grads = grad_fn(
+            params, stats, data.X[idx], data.Y[idx], weight, rows.astype(weight.dtype), key, program, hyper
+        )
+        grads = transform_gradients(grads, program, hyper)
+        progress = s.n_iter + batch / real_batches
+        params, opt_state = optimizer_step(program, hyper, params, grads, opt_state, progress, steps)
+        n_real = jnp.clip(data.n_rows - start, 0, B)
+        return params, stats, opt_state, loss_sum + reported * n_real, steps + 1
 
     zero = jnp.zeros([], data.X.dtype)
     carry = (s.params, s.stats, s.opt_state, zero, s.steps)
-    (params, stats, opt_state, loss_sum, steps), _ = jax.lax.scan(step, carry, jnp.arange(n_batches))
+    # Only the batches holding real rows run: the trip count is traced, so padding costs no steps.
+    params, stats, opt_state, loss_sum, steps = jax.lax.fori_loop(0, real_batches, step, carry)
     return s._replace(params=params, stats=stats, opt_state=opt_state, steps=steps), loss_sum / data.n_rows
 
 
