@@ -1,7 +1,7 @@
 """The compiled training loop: many epochs of mini-batch training as one XLA program.
 
 ``run_epochs`` is a ``lax.while_loop`` over epochs; each epoch draws an order of
-the rows, runs a ``lax.scan`` over mini-batches (``train_epoch``), scores the
+the rows, runs a ``lax.fori_loop`` over its mini-batches (``train_epoch``), scores the
 validation set and applies the end-of-epoch rules (``apply_epoch_end``):
 scikit-learn's stopping rule, best-weight tracking and learning-rate changes.
 All of it is traced once per *program* (``Program``: network structure, loss,
