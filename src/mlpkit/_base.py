@@ -225,6 +225,10 @@ class BaseMultilayerPerceptron(BaseEstimator):
         if not hasattr(hidden_layer_sizes, "__iter__"):
             hidden_layer_sizes = [hidden_layer_sizes]
         hidden_layer_sizes = list(hidden_layer_sizes)
+        if not all(isinstance(n, Integral) and not isinstance(n, bool) for n in hidden_layer_sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must be whole numbers of units, like (100,) or (64, 32); got {self.hidden_layer_sizes!r}."
+            )
         if np.any(np.array(hidden_layer_sizes) <= 0):
             raise ValueError("hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes)
 
@@ -460,6 +464,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         self._store_stochastic_results(state, history, spec, incremental, max_iter, n_train)
 
     def _hyper(self, dtype, n_hidden):
+        self._check_representable(dtype)
         as_dtype = partial(np.asarray, dtype=dtype)
         inf = np.inf
         return engine.Hyper(
@@ -484,14 +489,42 @@ class BaseMultilayerPerceptron(BaseEstimator):
             curve_offset=np.int32(0),
         )
 
+    #: Parameters that must stay above zero in the training precision (they divide or scale).
+    _POSITIVE_IN_DTYPE = ("learning_rate_init", "lr_decay", "lr_decay_epochs", "huber_delta", "epsilon")
+
+    def _check_representable(self, dtype):
+        """Positive settings that the training precision would round to zero, and learning-rate callables
+        that do not return a number, are named here rather than failing inside the compiled loop."""
+        for name in self._POSITIVE_IN_DTYPE:
+            value = getattr(self, name)
+            if value > 0 and np.asarray(value, dtype) == 0:
+                raise ValueError(
+                    f"{name}={value!r} is 0 in {np.dtype(dtype).name}, the training precision: use a larger value,"
+                    " or dtype='float64'."
+                )
+        if callable(self.learning_rate):
+            rate = self.learning_rate(0)
+            if not isinstance(rate, (Real, np.ndarray, jax.Array)) or isinstance(rate, bool) or np.ndim(rate) != 0:
+                raise ValueError(
+                    f"learning_rate, a callable, returned {rate!r} for step 0; it must map a step count to a number"
+                    " (an optax schedule such as optax.exponential_decay(0.01, 1000, 0.5))."
+                )
+
     def _split_validation(self, X, y, sample_weight, random_state):
         """Hold out ``validation_fraction`` of the rows for early stopping, as scikit-learn does."""
         if not self.early_stopping:
             return X, y, sample_weight, None, None, None
         stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
-        X_train, X_val, y_train, y_val, w_train, w_val = train_test_split(
-            X, y, sample_weight, random_state=random_state, test_size=self.validation_fraction, stratify=stratify
-        )
+        try:
+            X_train, X_val, y_train, y_val, w_train, w_val = train_test_split(
+                X, y, sample_weight, random_state=random_state, test_size=self.validation_fraction, stratify=stratify
+            )
+        except ValueError as error:  # its message speaks of test_size, which the user never gave
+            raise ValueError(
+                f"early_stopping=True cannot hold out validation_fraction={self.validation_fraction!r} of"
+                f" {X.shape[0]} rows: {error} Choose a validation_fraction between 0 and 1 that leaves rows on"
+                " both sides."
+            ) from None
         if X_val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."

@@ -251,37 +251,21 @@ NAMED = [  # (kind, params, what the message must name) — mlpkit names the par
     ("regressor", {"solver": "lbfgs", "activation": "rrelu"}, "lbfgs"),
 ]
 
-UNNAMED_AS_SKLEARN = "the error does not name the parameter (scikit-learn's does not either)"
-NOT_NAMED = [  # mlpkit's error does not name the parameter
-    pytest.param("regressor", {"hidden_layer_sizes": (3.5,)}, "hidden_layer_sizes", True,
-                 marks=pytest.mark.xfail(strict=True, reason=UNNAMED_AS_SKLEARN)),
-    pytest.param("regressor", {"hidden_layer_sizes": (3.0,)}, "hidden_layer_sizes", True,
-                 marks=pytest.mark.xfail(strict=True, reason=UNNAMED_AS_SKLEARN)),
-    pytest.param("regressor", {"hidden_layer_sizes": (True,)}, "hidden_layer_sizes", True,
-                 marks=pytest.mark.xfail(strict=True, reason=UNNAMED_AS_SKLEARN)),
-    pytest.param("regressor", {"hidden_layer_sizes": ("a",)}, "hidden_layer_sizes", True,
-                 marks=pytest.mark.xfail(strict=True, reason=UNNAMED_AS_SKLEARN)),
-    pytest.param("regressor", {"hidden_layer_sizes": (3, None)}, "hidden_layer_sizes", True,
-                 marks=pytest.mark.xfail(strict=True, reason=UNNAMED_AS_SKLEARN)),
-    pytest.param("regressor", {"hidden_layer_sizes": [[3]]}, "hidden_layer_sizes", True,
-                 marks=pytest.mark.xfail(strict=True, reason=UNNAMED_AS_SKLEARN)),
-    pytest.param("regressor", {"hidden_layer_sizes": (np.nan,)}, "hidden_layer_sizes", True,
-                 marks=pytest.mark.xfail(strict=True, reason=UNNAMED_AS_SKLEARN + "; and it is an OverflowError")),
-    pytest.param("regressor", {"early_stopping": True, "validation_fraction": 0.0}, "validation_fraction", True,
-                 marks=pytest.mark.xfail(strict=True, reason=UNNAMED_AS_SKLEARN + " (train_test_split's test_size)")),
-    pytest.param("classifier", {"early_stopping": True, "validation_fraction": 0.99}, "validation_fraction", True,
-                 marks=pytest.mark.xfail(strict=True, reason=UNNAMED_AS_SKLEARN + " (train_test_split's test_size)")),
+NOT_NAMED = [  # scikit-learn's error does not name the parameter here; mlpkit's must
+    pytest.param("regressor", {"hidden_layer_sizes": (3.5,)}, "hidden_layer_sizes", True),
+    pytest.param("regressor", {"hidden_layer_sizes": (3.0,)}, "hidden_layer_sizes", True),
+    pytest.param("regressor", {"hidden_layer_sizes": (True,)}, "hidden_layer_sizes", True),
+    pytest.param("regressor", {"hidden_layer_sizes": ("a",)}, "hidden_layer_sizes", True),
+    pytest.param("regressor", {"hidden_layer_sizes": (3, None)}, "hidden_layer_sizes", True),
+    pytest.param("regressor", {"hidden_layer_sizes": [[3]]}, "hidden_layer_sizes", True),
+    pytest.param("regressor", {"hidden_layer_sizes": (np.nan,)}, "hidden_layer_sizes", True),
+    pytest.param("regressor", {"early_stopping": True, "validation_fraction": 0.0}, "validation_fraction", True),
+    pytest.param("classifier", {"early_stopping": True, "validation_fraction": 0.99}, "validation_fraction", True),
     pytest.param("regressor", {"dropout": ["a"]}, "dropout", False),
     pytest.param("regressor", {"callbacks": [1]}, "callbacks", False),
     pytest.param("classifier", {"callbacks": [None]}, "callbacks", False),
-    pytest.param("regressor", {"learning_rate": lambda step: "fast"}, "learning_rate", False,
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "a learning_rate callable returning a non-number fails inside JAX tracing with"
-                     " 'could not convert string to float', not naming learning_rate"))),
-    pytest.param("regressor", {"learning_rate": lambda step: None}, "learning_rate", False,
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "a learning_rate callable returning None fails with JAX's 'None is not a valid value for"
-                     " jnp.array', not naming learning_rate"))),
+    pytest.param("regressor", {"learning_rate": lambda step: "fast"}, "learning_rate", False),
+    pytest.param("regressor", {"learning_rate": lambda step: None}, "learning_rate", False),
     pytest.param("regressor", {"solver": NotAnOptimizer()}, "solver", False),
 ]
 
@@ -297,7 +281,7 @@ def test_wrong_contents_are_refused_at_fit_naming_the_parameter(kind, params, na
 
 @pytest.mark.parametrize(("kind", "params", "named", "sklearn_too"), NOT_NAMED,
                          ids=lambda v: _id(v) if isinstance(v, dict) else None)
-def test_wrong_contents_not_yet_named(kind, params, named, sklearn_too):
+def test_wrong_contents_sklearn_does_not_name_are_named(kind, params, named, sklearn_too):
     if sklearn_too:  # the same case through scikit-learn: an error too, that does not name it either
         sk_status, sk_error = outcome(lambda: SKLEARN[kind](**{**params, "max_iter": 5}).fit(X, TARGETS[kind]))
         assert sk_status == "error" and named not in str(sk_error)
@@ -315,11 +299,6 @@ def test_batch_size_true_works_as_in_sklearn(kind):
     assert status == "ok", f"{type(value).__name__}: {value}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hyper-parameters are cast to float32 without a range check: lr_decay_epochs=1e-300 becomes 0 and the"
-    " step/exponential factor lr_decay ** (0 / 0) is NaN; learning_rate_init=1e-50 becomes 0 and cosine's"
-    " floor lr_min / learning_rate_init is 0 / 0. Training 'diverges' at epoch 1 and the error blames the"
-    " input data (dtype='float64' trains fine)"))
 @pytest.mark.parametrize("params", [
     {"learning_rate": "step", "lr_decay_epochs": 1e-300},
     {"learning_rate": "exponential", "lr_decay_epochs": 1e-300},
