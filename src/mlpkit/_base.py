@@ -237,6 +237,14 @@ class BaseMultilayerPerceptron(BaseEstimator):
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         dtype = DTYPES[self.dtype]
         sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
+        tiny = np.finfo(dtype).tiny
+        if np.any((sample_weight > 0) & (sample_weight < tiny)):
+            # XLA's CPU code flushes subnormal numbers to zero: such weights would make 0 / 0.
+            raise ValueError(
+                f"sample_weight has values below {tiny:.3g}, the smallest normal {np.dtype(dtype).name}, which"
+                " training would treat as 0. Rescale the weights (their ratios weigh the rows), or use"
+                " dtype='float64'."
+            )
         X = X.toarray() if scipy.sparse.issparse(X) else X
         X = _cast(X, dtype, "X")
         y = _cast(y, dtype, "y")

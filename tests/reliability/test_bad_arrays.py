@@ -352,15 +352,16 @@ def test_predict_on_finite_values_beyond_float32_is_finite_or_a_clear_error(kind
         assert all_finite(value if kind == "regressor" else model.predict_proba(X_in)), "silent NaN predictions"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sample_weight is cast to float32 as given: weights below float32's normal range (~1.2e-38) make the"
-    " weighted mean 0/0 (XLA flushes subnormals to zero), training 'diverges' at epoch 1 and the error blames"
-    " the input data; scikit-learn trains (the weights' scale does not matter), and so does dtype='float64'"))
 @pytest.mark.parametrize("kind", KINDS)
-def test_tiny_sample_weights_train_as_in_sklearn(kind):
+def test_tiny_sample_weights_train_or_are_a_clear_error(kind):
+    """scikit-learn trains in float64; in float32 weights below the smallest normal number would be
+    flushed to zero (0 / 0), so mlpkit names sample_weight and the fix (float64 trains as scikit-learn)."""
     weights = np.full(16, 1e-40)
     assert outcome(lambda: make(kind, "sklearn").fit(X, TARGETS[kind], sample_weight=weights))[0] == "ok"
     status, value = outcome(lambda: make(kind).fit(X, TARGETS[kind], sample_weight=weights))
+    assert status == "error" and "sample_weight" in str(value) and "float64" in str(value)
+    assert_clean_error(value)
+    status, value = outcome(lambda: make(kind, dtype="float64").fit(X, TARGETS[kind], sample_weight=weights))
     assert status == "ok", f"{type(value).__name__}: {value}"
 
 
