@@ -35,6 +35,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import estimators
+from ..estimators import _store_init_arguments
 from .._base import DivergenceWarning, _restore_on_error
 from . import model as flucoma_model
 from .dataset import DataSet, LabelSet, pair_by_identifier
@@ -230,17 +231,7 @@ class MLPRegressor(_FluCoMaMLP):
         tap_out=-1,
         random_state=None,
     ):
-        self.hidden_layers = hidden_layers
-        self.activation = activation
-        self.output_activation = output_activation
-        self.max_iter = max_iter
-        self.learn_rate = learn_rate
-        self.momentum = momentum
-        self.batch_size = batch_size
-        self.validation = validation
-        self.tap_in = tap_in
-        self.tap_out = tap_out
-        self.random_state = random_state
+        _store_init_arguments(self, locals())
 
     def fit(self, source, target) -> float:
         """Train on ``target`` rows paired with ``source`` rows by identifier; returns the training error."""
@@ -299,14 +290,7 @@ class MLPClassifier(_FluCoMaMLP):
         validation=0.2,
         random_state=None,
     ):
-        self.hidden_layers = hidden_layers
-        self.activation = activation
-        self.max_iter = max_iter
-        self.learn_rate = learn_rate
-        self.momentum = momentum
-        self.batch_size = batch_size
-        self.validation = validation
-        self.random_state = random_state
+        _store_init_arguments(self, locals())
 
     def fit(self, source, target) -> float:
         """Train on ``target`` labels paired with ``source`` rows by identifier; returns the training error."""
