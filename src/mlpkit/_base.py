@@ -168,7 +168,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, dashboard=None):
+    def fit(self, X, y, sample_weight=None, *, dashboard=None, track=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -180,20 +180,37 @@ class BaseMultilayerPerceptron(BaseEstimator):
         dashboard : bool, dict or mlpkit.dashboard.Dashboard, default=None
             True: watch this fit in the browser (pause, stop, change the learning
             rate); a dict of ``Dashboard`` arguments, or a ``Dashboard``.
+        track : bool, str, path or mlpkit.experiments.RunRecorder, default=None
+            Record this fit as a run in a local run store (parameters, per-epoch
+            curves, scores, data fingerprint, the model): True uses ``./mlpkit-runs``,
+            a path names the runs directory. See ``mlpkit.experiments``.
 
         Returns
         -------
         self : a fitted estimator.
         """
-        if dashboard is None or dashboard is False:
-            return self._fit(X, y, sample_weight=sample_weight, incremental=False)
-        from .dashboard import from_option  # the web server is loaded only when asked for
+        watchers = []
+        if dashboard is not None and dashboard is not False:
+            from .dashboard import from_option  # the web server is loaded only when asked for
 
-        self._fit_dashboard = from_option(dashboard)
-        try:
+            watchers.append(from_option(dashboard))
+        if track is not None and track is not False:
+            from .experiments import recorder_from_option  # sqlite is loaded only when asked for
+
+            watchers.append(recorder_from_option(track, X, y, sample_weight))
+        if not watchers:
             return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        # Watchers are callbacks of this fit only; they also hear how it ended.
+        self._fit_watchers = watchers
+        try:
+            self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        except BaseException as error:
+            call_hook(watchers, "on_fit_failed", self, error)
+            raise
         finally:
-            self.__dict__.pop("_fit_dashboard", None)
+            self.__dict__.pop("_fit_watchers", None)
+        call_hook(watchers, "on_fit_succeeded", self)
+        return self
 
     def _check_solver(self):
         if self.solver == "lbfgs":
@@ -618,8 +635,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         reporters = [VerbosePrinter()] if self.verbose else []
         if self.progress:
             reporters.append(ProgressBar())
-        dashboard = getattr(self, "_fit_dashboard", None)
-        return reporters + list(self.callbacks or []) + ([dashboard] if dashboard is not None else [])
+        return reporters + list(self.callbacks or []) + getattr(self, "_fit_watchers", [])
 
     def __setstate__(self, state):
         """Unpickling. joblib stores arrays apart, so the weights the optimiser state refers to arrive
