@@ -122,13 +122,7 @@ class Dashboard:
     def start(self) -> str:
         """Start serving (if not already); returns the address."""
         if self._server is None:
-            try:
-                self._server = DashboardServer(self.state, self.port)
-            except OSError as error:
-                raise OSError(
-                    f"the dashboard cannot listen on 127.0.0.1 port {self.port}: {error.strerror or error};"
-                    " pick another port, or port=0 for a free one"
-                ) from None
+            self._server = DashboardServer(self.state, self.port)  # OSError naming the port if it is taken
             if not self.quiet:
                 print(f"mlpkit dashboard: {self._server.url}", file=sys.stderr, flush=True)
             if self.open_browser:

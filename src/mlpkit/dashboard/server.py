@@ -10,6 +10,7 @@ path                       verb   what
 ``/api/state?since=N``     GET    the JSON snapshot, history from epoch ``N`` on (``TrainingState``)
 ``/api/control``           POST   ``{"action": "pause" | "resume" | "stop"}``
 ``/api/params``            POST   ``{"learning_rate_init": 0.01, "momentum": 0.5}`` (those the solver allows)
+``/plot.js``               GET    the chart drawing shared with the runs page (``runs.py``)
 =========================  =====  ==================================================================
 
 POST answers ``{"ok": true, "state": ...}`` or, with status 400, ``{"ok": false, "error": "..."}``.
@@ -17,6 +18,11 @@ POSTs must be ``Content-Type: application/json`` and every request must name thi
 server in its ``Host`` header: a web page from elsewhere can then neither send commands
 (a cross-origin JSON POST needs a preflight this server never grants) nor read the
 state through a rebound DNS name.
+
+``LocalServer`` is that machinery for any page: static files, GET and POST routes
+(functions of the query and body returning JSON, raising ``BadRequest``), the
+``Host`` check and the headers; ``DashboardServer`` is it with the training
+page's routes, and ``runs.RunsServer`` with the runs page's.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ STATIC_FILES = {
     "/index.html": ("index.html", "text/html; charset=utf-8"),
     "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
     "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
+    "/plot.js": ("plot.js", "text/javascript; charset=utf-8"),
 }
 
 #: Sent with every answer: nothing is cached, and the page loads nothing from elsewhere.
@@ -60,7 +67,7 @@ def _static(name: str) -> bytes:
     return resources.files(__package__).joinpath("static", name).read_bytes()
 
 
-class _BadRequest(Exception):
+class BadRequest(Exception):
     """A request this server refuses; the message goes back to the page."""
 
     def __init__(self, message: str, status: HTTPStatus = HTTPStatus.BAD_REQUEST):
@@ -68,34 +75,37 @@ class _BadRequest(Exception):
         self.status = status
 
 
-def _make_handler(state: TrainingState, files: dict, allowed_hosts: set):
-    """A request handler class bound to one dashboard's state."""
+def training_routes(state: TrainingState) -> tuple[dict, dict]:
+    """The training page's GET and POST routes (path -> function(query, body) -> JSON) for one state."""
 
     def get_state(query: dict, body) -> dict:
         try:
             since = int(query.get("since", ["0"])[0])
         except ValueError:
-            raise _BadRequest("since must be a whole number (the number of epochs the page already has)") from None
+            raise BadRequest("since must be a whole number (the number of epochs the page already has)") from None
         return state.snapshot(since)
 
     def post_control(query: dict, body) -> dict:
         if not isinstance(body, dict) or "action" not in body:
-            raise _BadRequest('send {"action": "pause"}, "resume" or "stop"')
+            raise BadRequest('send {"action": "pause"}, "resume" or "stop"')
         try:
             state.command(body["action"])
         except ValueError as error:
-            raise _BadRequest(str(error)) from None
+            raise BadRequest(str(error)) from None
         return {"ok": True, "state": state.snapshot()}
 
     def post_params(query: dict, body) -> dict:
         try:
             accepted = state.change(body)
         except ValueError as error:
-            raise _BadRequest(str(error)) from None
+            raise BadRequest(str(error)) from None
         return {"ok": True, "accepted": accepted, "state": state.snapshot()}
 
-    api_get = {"/api/state": get_state}
-    api_post = {"/api/control": post_control, "/api/params": post_params}
+    return {"/api/state": get_state}, {"/api/control": post_control, "/api/params": post_params}
+
+
+def _make_handler(api_get: dict, api_post: dict, files: dict, allowed_hosts: set):
+    """A request handler class serving ``files`` and the routes, to requests naming ``allowed_hosts``."""
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "mlpkit-dashboard"
@@ -114,33 +124,33 @@ def _make_handler(state: TrainingState, files: dict, allowed_hosts: set):
                 return files[path]
             if path in api_get:
                 return api_get[path](query, None)
-            raise _BadRequest(f"no page {path}", HTTPStatus.NOT_FOUND)
+            raise BadRequest(f"no page {path}", HTTPStatus.NOT_FOUND)
 
         def _post(self, path, query):
             if path not in api_post:
-                raise _BadRequest(f"no command {path}", HTTPStatus.NOT_FOUND)
+                raise BadRequest(f"no command {path}", HTTPStatus.NOT_FOUND)
             if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
-                raise _BadRequest("commands must be sent as application/json", HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+                raise BadRequest("commands must be sent as application/json", HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                raise _BadRequest("request too large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+                raise BadRequest("request too large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             try:
                 body = json.loads(self.rfile.read(length) or b"null")
             except (UnicodeDecodeError, json.JSONDecodeError):
-                raise _BadRequest("the request body is not valid JSON") from None
+                raise BadRequest("the request body is not valid JSON") from None
             return api_post[path](query, body)
 
         def _answer(self, route):
             try:
                 if self.headers.get("Host") not in allowed_hosts:
-                    raise _BadRequest("this dashboard answers only to its own address", HTTPStatus.FORBIDDEN)
+                    raise BadRequest("this dashboard answers only to its own address", HTTPStatus.FORBIDDEN)
                 parts = urlsplit(self.path)
                 result = route(parts.path, parse_qs(parts.query))
                 if isinstance(result, tuple):  # a static file: (bytes, content type)
                     self._send(HTTPStatus.OK, *result)
                 else:
                     self._send(HTTPStatus.OK, json.dumps(result).encode(), "application/json")
-            except _BadRequest as error:
+            except BadRequest as error:
                 body = json.dumps({"ok": False, "error": str(error)}).encode()
                 self._send(error.status, body, "application/json")
 
@@ -157,20 +167,30 @@ def _make_handler(state: TrainingState, files: dict, allowed_hosts: set):
     return Handler
 
 
-class DashboardServer:
-    """Serves one ``TrainingState`` at ``url`` from a daemon thread, until ``close()``."""
+class LocalServer:
+    """Serves static files and JSON routes on 127.0.0.1 at ``url`` from a daemon thread, until ``close()``.
 
-    def __init__(self, state: TrainingState, port: int = 0):
-        self.state = state
-        self._httpd = ThreadingHTTPServer((HOST, int(port)), BaseHTTPRequestHandler)
+    ``static_files``: URL path -> (file in ``static/``, content type); ``api_get`` and
+    ``api_post``: URL path -> function(query, body) returning the JSON answer; ``title``
+    names the page in the error for a port it cannot listen on.
+    """
+
+    def __init__(self, static_files: dict, api_get: dict, api_post: dict, port: int = 0, title: str = "dashboard"):
+        try:
+            self._httpd = ThreadingHTTPServer((HOST, int(port)), BaseHTTPRequestHandler)
+        except OSError as error:
+            raise OSError(
+                f"the {title} cannot listen on {HOST} port {port}: {error.strerror or error};"
+                " pick another port, or port=0 for a free one"
+            ) from None
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
-        files = {path: (_static(name), kind) for path, (name, kind) in STATIC_FILES.items()}
+        files = {path: (_static(file), kind) for path, (file, kind) in static_files.items()}
         allowed = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
-        self._httpd.RequestHandlerClass = _make_handler(state, files, allowed)
+        self._httpd.RequestHandlerClass = _make_handler(api_get, api_post, files, allowed)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
-            name=f"mlpkit-dashboard-{self.port}", daemon=True,
+            name=f"mlpkit-{title.replace(' ', '-')}-{self.port}", daemon=True,
         )
         self._thread.start()
 
@@ -183,3 +203,17 @@ class DashboardServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class DashboardServer(LocalServer):
+    """Serves one ``TrainingState`` at ``url`` from a daemon thread, until ``close()``."""
+
+    def __init__(self, state: TrainingState, port: int = 0):
+        self.state = state
+        super().__init__(STATIC_FILES, *training_routes(state), port=port, title="dashboard")

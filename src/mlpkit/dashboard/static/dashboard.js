@@ -11,102 +11,17 @@
   const history = Object.fromEntries(SERIES.map((name) => [name, []]));
   let shownParams = "";
   const $ = (id) => document.getElementById(id);
+  const { fmt, seconds, drawChart } = window.mlpkitPlot;
 
-  // ------------------------------------------------------------------ numbers and text
-  function fmt(value) {
-    if (value === null || value === undefined || !Number.isFinite(value)) return "-";
-    const size = Math.abs(value);
-    if (size !== 0 && (size >= 1e5 || size < 1e-3)) return value.toExponential(3);
-    return value.toPrecision(4);
-  }
-
-  function seconds(value) {
-    if (!Number.isFinite(value)) return "-";
-    return value < 60 ? value.toFixed(1) + " s" : Math.floor(value / 60) + " min " + Math.round(value % 60) + " s";
-  }
-
-  // ------------------------------------------------------------------ charts
-  function range(values) {
-    let lo = Infinity, hi = -Infinity;
-    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
-    if (lo === hi) { lo -= 0.5; hi += 0.5; }
-    return [lo, hi];
-  }
-
-  function ticks(lo, hi, count) {
-    const out = [];
-    for (let i = 0; i <= count; i += 1) out.push(lo + ((hi - lo) * i) / count);
-    return out;
-  }
-
-  // Draw lines of `series` ([{values, color}]) against xs; log10 y axis when asked and all values are positive.
-  function drawChart(canvas, xs, series, wantLog) {
-    const ctx = canvas.getContext("2d");
-    const W = canvas.width, H = canvas.height;
-    const pad = { left: 70, right: 14, top: 10, bottom: 28 };
-    ctx.clearRect(0, 0, W, H);
-    const all = [];
-    for (const s of series) for (const v of s.values) if (v !== null && Number.isFinite(v)) all.push(v);
-    ctx.font = "12px system-ui, sans-serif";
-    ctx.fillStyle = "#667";
-    if (all.length === 0) {
-      ctx.fillText("waiting for the first epoch", pad.left, H / 2);
-      return 0;
-    }
-    const log = wantLog && all.every((v) => v > 0);
-    const t = log ? Math.log10 : (v) => v;
-    const [lo, hi] = range(all.map(t));
-    const [x0, x1] = [xs[0], Math.max(xs[xs.length - 1], xs[0] + 1)];
-    const px = (x) => pad.left + ((x - x0) / (x1 - x0)) * (W - pad.left - pad.right);
-    const py = (v) => H - pad.bottom - ((t(v) - lo) / (hi - lo)) * (H - pad.top - pad.bottom);
-
-    ctx.strokeStyle = "#dde";
-    ctx.lineWidth = 1;
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const tick of ticks(lo, hi, 4)) {
-      const y = H - pad.bottom - ((tick - lo) / (hi - lo)) * (H - pad.top - pad.bottom);
-      ctx.beginPath(); ctx.moveTo(pad.left, y); ctx.lineTo(W - pad.right, y); ctx.stroke();
-      ctx.fillText(fmt(log ? Math.pow(10, tick) : tick), pad.left - 6, y);
-    }
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const tick of ticks(x0, x1, 5)) {
-      ctx.fillText(String(Math.round(tick)), px(tick), H - pad.bottom + 6);
-    }
-    ctx.strokeStyle = "#99a";
-    ctx.beginPath(); ctx.moveTo(pad.left, pad.top); ctx.lineTo(pad.left, H - pad.bottom);
-    ctx.lineTo(W - pad.right, H - pad.bottom); ctx.stroke();
-
-    // Long runs: about two points per pixel are enough (every `stride`-th epoch, and the last).
-    const stride = Math.max(1, Math.ceil(xs.length / (2 * (W - pad.left - pad.right))));
-    let points = 0;
-    ctx.lineWidth = 2;
-    for (const s of series) {
-      ctx.strokeStyle = s.color;
-      ctx.beginPath();
-      let drawing = false;
-      s.values.forEach((v, i) => {
-        if (v === null || !Number.isFinite(v) || (log && v <= 0)) { drawing = false; return; }
-        points += 1;
-        if (i % stride !== 0 && i !== s.values.length - 1) return;
-        if (drawing) ctx.lineTo(px(xs[i]), py(v)); else ctx.moveTo(px(xs[i]), py(v));
-        drawing = true;
-      });
-      ctx.stroke();
-    }
-    return points;
-  }
-
+  // ------------------------------------------------------------------ charts (plot.js)
   function redraw() {
     const xs = history.step;
-    $("loss-chart").dataset.points = drawChart($("loss-chart"), xs, [
-      { values: history.loss, color: COLORS.loss },
-      { values: history.validation_loss, color: COLORS.validation_loss },
-    ], true);
-    $("rate-chart").dataset.points = drawChart($("rate-chart"), xs, [
-      { values: history.learning_rate, color: COLORS.learning_rate },
-    ], true);
+    drawChart($("loss-chart"), [
+      { xs, values: history.loss, color: COLORS.loss },
+      { xs, values: history.validation_loss, color: COLORS.validation_loss },
+    ], { logY: true, integerX: true });
+    drawChart($("rate-chart"), [{ xs, values: history.learning_rate, color: COLORS.learning_rate }],
+      { logY: true, integerX: true });
   }
 
   // ------------------------------------------------------------------ the page from a snapshot
