@@ -83,3 +83,48 @@ def slow_model(dashboard, **params):
                 "random_state": 0, "callbacks": [dashboard]}
     settings.update(params)
     return mlpkit.MLPClassifier(**settings)
+
+
+# ------------------------------------------------------------------------------ run stores (the runs page)
+#: The runs of ``make_runs``' sweep "lr": parameters that vary (one over three decades, one text, one tuple),
+#: then the accuracy it ends with, None for the pruned one.
+SWEEP_RUNS = (
+    ({"learning_rate_init": 0.001, "activation": "relu", "hidden_layer_sizes": (8,)}, 0.80),
+    ({"learning_rate_init": 0.01, "activation": "tanh", "hidden_layer_sizes": (8,)}, 0.95),
+    ({"learning_rate_init": 0.1, "activation": "relu", "hidden_layer_sizes": (16, 8)}, 0.90),
+    ({"learning_rate_init": 1.0, "activation": "tanh", "hidden_layer_sizes": (16, 8)}, None),
+)
+
+#: A parameter every run of ``make_runs`` shares.
+SHARED_PARAMS = {"alpha": 0.0001, "solver": "adam"}
+
+
+def record_run(store, params, score=None, *, epochs=6, sweep=None, trial=None, name=None, status="finished"):
+    """One run with ``epochs`` epochs of falling losses (validation loss from epoch 2 on); its id.
+
+    ``status``: ``finished`` (with ``{"accuracy": score}``), ``running`` (left so), or ``failed`` / ``pruned``.
+    """
+    run_id = store.start_run("MLPClassifier", {**SHARED_PARAMS, **params}, name=name, sweep=sweep, trial=trial)
+    store.log_epochs(run_id, [(epoch, 2.0 / (epoch + run_id), np.nan if epoch == 1 else 2.5 / (epoch + run_id),
+                               np.nan, 0.001) for epoch in range(1, epochs + 1)])
+    ending = {
+        "finished": lambda: store.finish_run(run_id, {"accuracy": score}),
+        "running": lambda: None,
+        "failed": lambda: store.fail_run(run_id, "ValueError: diverged"),
+        "pruned": lambda: store.fail_run(run_id, "pruned at epoch 6", status="pruned"),
+    }
+    ending[status]()
+    return run_id
+
+
+def make_runs(directory):
+    """A ``RunStore`` in ``directory``: the four runs of ``SWEEP_RUNS`` (sweep "lr", the last pruned),
+    then one named run outside any sweep, finished with no score."""
+    from mlpkit.experiments import RunStore
+
+    store = RunStore(directory)
+    for trial, (params, score) in enumerate(SWEEP_RUNS):
+        record_run(store, params, score, sweep="lr", trial=trial, status="finished" if score is not None else "pruned")
+    record_run(store, {"learning_rate_init": 0.01, "activation": "relu", "hidden_layer_sizes": (8,)}, name="by hand",
+               epochs=3)
+    return store

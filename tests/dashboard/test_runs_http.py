@@ -1,0 +1,171 @@
+"""The runs page's server over plain HTTP (urllib): its JSON, its errors, its security; no browser needed."""
+
+import math
+import urllib.request
+
+import pytest
+from dashboard_helpers import SHARED_PARAMS, SWEEP_RUNS, get, make_runs, post, record_run
+
+from mlpkit.dashboard import serve_runs
+from mlpkit.dashboard.runs import MAX_CURVES
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The store of ``make_runs`` and its runs page, for the tests that only read (one store: quicker)."""
+    directory = tmp_path_factory.mktemp("runs")
+    store = make_runs(directory)
+    with serve_runs(directory) as server:
+        yield store, server
+
+
+def column_types(table):
+    return {(column["group"], column["key"]): column["type"] for column in table["columns"]}
+
+
+def test_page_and_its_scripts_are_served_from_the_package(runs):
+    _, server = runs
+    assert server.url.startswith("http://127.0.0.1:")
+    for path in ("", "runs"):
+        status, page = get(server.url, path)
+        assert status == 200 and 'id="runs"' in page and 'src="plot.js"' in page and 'src="runs.js"' in page
+        assert "http" not in page  # nothing from elsewhere
+    for name in ("runs.js", "plot.js", "dashboard.css"):
+        status, text = get(server.url, name)
+        assert status == 200 and len(text) > 500 and "http://" not in text and "https://" not in text
+    with urllib.request.urlopen(server.url + "api/runs") as response:
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["Content-Type"] == "application/json"
+
+
+def test_runs_come_with_their_params_scores_and_what_varies(runs):
+    store, server = runs
+    status, table = get(server.url, "api/runs")
+    assert status == 200 and table["ok"] and table["sweep"] is None and table["sweeps"] == ["lr"]
+    rows = table["runs"]
+    assert [row["id"] for row in rows] == [run.id for run in store.runs()] and len(rows) == len(SWEEP_RUNS) + 1
+    assert [row["status"] for row in rows] == ["finished", "finished", "finished", "pruned", "finished"]
+    assert [row["scores"].get("accuracy") for row in rows] == [score for _, score in SWEEP_RUNS] + [None]
+    assert rows[1]["params"]["hidden_layer_sizes"] == [8] and rows[2]["params"]["learning_rate_init"] == 0.1
+    assert rows[3]["error"] == "pruned at epoch 6" and rows[4]["name"] == "by hand" and rows[0]["trial"] == 0
+    assert all(row["wall_time"] >= 0 for row in rows)
+    assert table["varying"] == ["activation", "hidden_layer_sizes", "learning_rate_init"]
+    assert table["constant"] == SHARED_PARAMS and table["scores"] == ["accuracy"]
+
+
+def test_columns_say_how_to_sort_them(runs):
+    _, server = runs
+    table = get(server.url, "api/runs")[1]
+    assert [(c["group"], c["key"]) for c in table["columns"]] == [
+        ("run", "id"), ("run", "name"), ("run", "sweep"), ("run", "trial"), ("run", "status"),
+        ("param", "activation"), ("param", "hidden_layer_sizes"), ("param", "learning_rate_init"),
+        ("score", "accuracy"), ("run", "wall_time"),
+    ]
+    types = column_types(table)
+    assert types[("run", "id")] == types[("param", "learning_rate_init")] == types[("score", "accuracy")] == "number"
+    assert types[("run", "trial")] == "number"  # the run outside the sweep has none: missing values do not count
+    assert types[("run", "status")] == types[("param", "activation")] == types[("param", "hidden_layer_sizes")] == "text"
+
+
+def test_one_sweep_lists_its_runs_only_and_drops_the_columns_that_would_not_differ(runs):
+    _, server = runs
+    status, table = get(server.url, "api/runs?sweep=lr")
+    assert status == 200 and table["sweep"] == "lr" and table["sweeps"] == ["lr"]
+    assert [row["trial"] for row in table["runs"]] == [0, 1, 2, 3]
+    keys = [column["key"] for column in table["columns"]]
+    assert "sweep" not in keys and "name" not in keys and "trial" in keys
+    assert get(server.url, "api/runs?sweep=")[1]["sweep"] is None  # empty: every run
+
+
+def test_a_parameter_only_some_runs_have_varies_and_bools_sort_as_text(tmp_path):
+    store = make_runs(tmp_path)
+    record_run(store, {**SWEEP_RUNS[0][0], "batch_norm": True}, 0.5, sweep="other")
+    with serve_runs(tmp_path, port=0) as server:
+        table = get(server.url, "api/runs")[1]
+    assert "batch_norm" in table["varying"] and table["runs"][-1]["params"]["batch_norm"] is True
+    assert column_types(table)[("param", "batch_norm")] == "text"
+    assert table["sweeps"] == ["lr", "other"]
+
+
+def test_curves_are_the_logged_epochs_with_nan_as_null(runs):
+    store, server = runs
+    status, answer = get(server.url, "api/curves?ids=2,1,2")
+    assert status == 200 and answer["ok"] and set(answer["curves"]) == {"1", "2"}
+    for run_id in (1, 2):
+        curve, stored = answer["curves"][str(run_id)], store.curves([run_id])[run_id]
+        assert curve["epoch"] == stored["epoch"] == [1, 2, 3, 4, 5, 6]
+        assert curve["loss"] == pytest.approx(stored["loss"])
+        assert curve["validation_loss"][0] is None and math.isnan(stored["validation_loss"][0])
+        assert curve["validation_loss"][1:] == pytest.approx(stored["validation_loss"][1:])
+        assert curve["validation_score"] == [None] * 6
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("api/runs?sweep=nope", "no sweep 'nope' in "),
+        ("api/curves?ids=1,x", "ids must be run numbers separated by commas, got '1,x'"),
+        ("api/curves?ids=", "no runs named: ask for ids=1,2,3"),
+        ("api/curves", "no runs named: ask for ids=1,2,3"),
+        ("api/curves?ids=1,99,98", "no run 98, 99 in "),
+        ("api/curves?ids=" + ",".join(map(str, range(1, MAX_CURVES + 2))), f"ask for at most {MAX_CURVES}"),
+    ],
+)
+def test_bad_parameters_are_refused_saying_what_to_send(runs, path, message):
+    _, server = runs
+    status, answer = get(server.url, path)
+    assert status == 400 and answer["ok"] is False and message in answer["error"]
+
+
+def test_the_sweep_error_lists_the_sweeps_there_are(runs):
+    _, server = runs
+    error = get(server.url, "api/runs?sweep=nope")[1]["error"]
+    assert "its sweeps: 'lr'" in error and "leave sweep out" in error
+
+
+def test_requests_that_are_not_the_pages_own_are_refused(runs):
+    _, server = runs
+    assert get(server.url, "api/runs", headers={"Host": "evil.example:80"})[0] == 403
+    assert get(server.url, "", headers={"Host": "127.0.0.1:1"})[0] == 403
+    assert post(server.url, "api/runs", {})[0] == 404  # nothing to command here
+    assert get(server.url, "api/state")[0] == 404  # the training page's routes are not here
+    assert get(server.url, "index.html")[0] == 404
+
+
+def test_a_run_recorded_while_serving_appears_on_the_next_request(tmp_path):
+    store = make_runs(tmp_path)
+    with serve_runs(tmp_path) as server:
+        check_a_new_run_appears(store, server)
+
+
+def check_a_new_run_appears(store, server):
+    before = get(server.url, "api/runs")[1]["runs"]
+    run_id = record_run(store, {"learning_rate_init": 0.3, "activation": "relu", "hidden_layer_sizes": (8,)},
+                        sweep="lr", trial=4, status="running", epochs=2)
+    after = get(server.url, "api/runs?sweep=lr")[1]["runs"]
+    assert len(after) == len(before)  # four of the sweep, now five; the run outside it is not listed
+    assert after[-1]["id"] == run_id and after[-1]["status"] == "running" and after[-1]["scores"] == {}
+    assert after[-1]["wall_time"] >= 0  # the time so far
+    assert get(server.url, f"api/curves?ids={run_id}")[1]["curves"][str(run_id)]["epoch"] == [1, 2]
+    store.log_epochs(run_id, [(3, 0.1, 0.2, 0.9, 0.001)])
+    store.finish_run(run_id, {"accuracy": 0.97})
+    row = get(server.url, "api/runs?sweep=lr")[1]["runs"][-1]
+    assert row["status"] == "finished" and row["scores"] == {"accuracy": 0.97}
+    assert get(server.url, f"api/curves?ids={run_id}")[1]["curves"][str(run_id)]["epoch"] == [1, 2, 3]
+
+
+def test_an_empty_runs_directory_is_served_with_no_runs(tmp_path):
+    with serve_runs(tmp_path) as server:
+        status, table = get(server.url, "api/runs")
+    assert status == 200 and table["runs"] == [] and table["varying"] == [] and table["sweeps"] == []
+    assert [column["key"] for column in table["columns"]] == ["id", "status", "wall_time"]
+
+
+def test_a_missing_directory_or_a_busy_port_gives_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no runs directory .*nowhere.*track=DIR"):
+        serve_runs(tmp_path / "nowhere")
+    assert not (tmp_path / "nowhere").exists()  # not created by looking
+    with serve_runs(tmp_path) as first:
+        with pytest.raises(OSError, match=f"the runs page cannot listen on 127.0.0.1 port {first.port}.*port=0"):
+            serve_runs(tmp_path, port=first.port)
