@@ -12,6 +12,7 @@
     mlpkit advise DATA --target COL
     mlpkit convert MODEL --to flucoma|onnx|native --out FILE
     mlpkit demo [--out DIR]
+    mlpkit runs DIR [--port P] [--sweep NAME] [--open]
 
 DATA is CSV/TSV (a header row), Parquet, ``.npy`` (a 2-D array; ``--target`` a
 column index), ``.npz`` (arrays ``X`` and ``y``) or a FluCoMa DataSet JSON
@@ -31,7 +32,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import advise, convert, demo, evaluate, fit, inspect_model, lr_find, predict
+from . import advise, convert, demo, evaluate, fit, inspect_model, lr_find, predict, runs
 from .errors import EXIT_ERROR, EXIT_INTERRUPTED, USER_ERRORS, CLIError, debugging, one_line
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -46,6 +47,7 @@ COMMANDS = {
     "advise": advise,
     "convert": convert,
     "demo": demo,
+    "runs": runs,
 }
 
 
