@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOp
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import engine, initializers
+from . import engine, initializers, packing
 from .activations import ACTIVATIONS, HIDDEN_ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES, canonical_name
 from .lbfgs import fit_lbfgs
 from .callbacks import EpochInfo, ProgressBar, VerbosePrinter, call_hook
@@ -483,9 +483,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
         dtype = X.dtype
         with _x64(dtype):
             data = self._device_data(X_train, y_train, w_train, X_val, y_val, w_val)
-            state = self._initial_loop_state(program, spec, incremental, random_state, dtype)
+            layout, buffers = self._initial_loop_state(program, spec, incremental, random_state, dtype)
             hyper = self._hyper(dtype, len(self.coefs_) - 1)
-            state, history = self._run_in_chunks(program, state, data, hyper, max_iter, n_train)
+            state, history = self._run_in_chunks(program, layout, buffers, data, hyper, max_iter, n_train)
         self._store_stochastic_results(state, history, spec, incremental, max_iter, n_train)
 
     def _hyper(self, dtype, n_hidden):
@@ -586,32 +586,34 @@ class BaseMultilayerPerceptron(BaseEstimator):
         return jax.device_put(data)  # once, not per chunk of epochs
 
     def _initial_loop_state(self, program, spec, incremental, random_state, dtype):
-        """Loop state at the start of a fit, built by one compiled call (no eager JAX ops to compile).
+        """The loop state at the start of a fit, packed, and its layout (``engine.state_layout``).
 
-        The optimiser's moments carry on from the previous fit (``partial_fit``,
-        or ``warm_start``) when the solver is the same and the weights are still
-        the ones it trained; hyper-parameters changed since then take effect.
+        One compiled call builds it (no eager JAX ops to compile). The
+        optimiser's moments carry on from the previous fit (``partial_fit``, or
+        ``warm_start``) when the solver is the same and the weights are still the
+        ones it trained; hyper-parameters changed since then take effect.
         """
         hyper_now = optimizer_params(spec, vars(self))
-        state = engine.start_state(
-            program,
-            params=self._params(),
-            stats=self._stats(),
-            best_params=self._best_params,
-            best_stats=self._best_stats,
-            optimizer_params={k: np.asarray(v, dtype) for k, v in hyper_now.items()},
-            seed=np.int32(random_state.randint(np.iinfo(np.int32).max)),
-            no_improvement=np.int32(self._no_improvement_count),
-            best_loss=np.asarray(np.inf if self.best_loss_ is None else self.best_loss_, dtype),
-            best_monitored=np.asarray(self._best_monitored, dtype),
-        )
+        opt_state = None
         previous = getattr(self, "_optimizer_state", None)
         continuing = incremental or self.warm_start
         if continuing and previous is not None and previous["spec"] == spec and self._weights_unchanged(previous):
             changed = {k: v for k, v in hyper_now.items() if previous["hyperparams"].get(k) != v}
-            opt_state = jax.device_put(set_hyperparams(previous["state"], spec, changed))
-            state = state._replace(opt_state=opt_state, good=(state.params, state.stats, opt_state))
-        return state
+            opt_state = set_hyperparams(previous["state"], spec, changed)
+        args = (
+            self._params(),
+            self._stats(),
+            self._best_params,
+            self._best_stats,
+            {k: np.asarray(v, dtype) for k, v in hyper_now.items()},
+            opt_state,
+            np.int32(random_state.randint(np.iinfo(np.int32).max)),
+            np.int32(self._no_improvement_count),
+            np.asarray(np.inf if self.best_loss_ is None else self.best_loss_, dtype),
+            np.asarray(self._best_monitored, dtype),
+        )
+        layout = engine.state_layout(program, *args)
+        return layout, engine.start_state(program, layout, *args)
 
     def _weights_unchanged(self, previous):
         """Whether the weight arrays are still those the stored optimiser state trained.
@@ -653,12 +655,14 @@ class BaseMultilayerPerceptron(BaseEstimator):
         if same:
             previous["params"] = self._params()
 
-    def _run_in_chunks(self, program, state, data, hyper, max_iter, n_train):
+    def _run_in_chunks(self, program, layout, buffers, data, hyper, max_iter, n_train):
         """Run the compiled loop a chunk of epochs at a time until done, stopped or interrupted.
 
         Chunks aim at ``SECONDS_PER_CHUNK`` of work each, so Ctrl-C is honoured
         quickly and callbacks (verbose lines, progress, the user's) hear of each
-        epoch while training goes on; the state stays on the device between chunks.
+        epoch while training goes on. The packed state (``buffers``) stays on the
+        device between chunks; a numpy copy of the last finished chunk's state
+        is read on the host and returned.
         """
         # First guess from the work per epoch (~6 flops per weight per row, ~1 GFLOP/s).
         n_weights = sum(W.size for W in self.coefs_)
@@ -668,22 +672,26 @@ class BaseMultilayerPerceptron(BaseEstimator):
         call_hook(reporters, "on_fit_start", self, max_iter)
         fit_started = time.perf_counter()
         history = {name: [] for name in HISTORY}
-        done = 0
+        done, state = 0, None
         try:
             while done < max_iter:
                 started = time.perf_counter()
-                limit = min(max_iter, done + chunk, done + program.curve_len)  # the buffers hold one chunk
+                limit = min(max_iter, done + chunk, done + program.curve_len)  # the curves hold one chunk
                 chunk_hyper = hyper._replace(epoch_limit=np.int32(limit), curve_offset=np.int32(done))
-                new_state = engine.run_epochs_compiled(program, state, data, chunk_hyper)
-                n_iter, stopped = int(new_state.n_iter), bool(new_state.stopped)
-                state, ran, done = new_state, n_iter - done, n_iter
-                curves = jax.device_get([getattr(state, HISTORY[name]) for name in HISTORY])
-                for name, curve in zip(HISTORY, curves):
-                    history[name].extend(float(v) for v in curve[:ran])
+                new_buffers = engine.run_epochs_compiled(program, layout, buffers, data, chunk_hyper)
+                new_state = packing.unpack(jax.device_get(new_buffers), layout, np)
+                buffers, state = new_buffers, new_state
+                n_iter, stopped = int(state.n_iter), bool(state.stopped)
+                ran, done = n_iter - done, n_iter
+                for name, field in HISTORY.items():
+                    history[name].extend(getattr(state, field)[:ran].tolist())
                 answers = self._report_epochs(reporters, history, done - ran, time.perf_counter() - fit_started)
                 if stopped or True in answers:
                     break
-                state = self._apply_changes(state, program.solver, [a for a in answers if isinstance(a, dict)])
+                changes = [a for a in answers if isinstance(a, dict)]
+                if changes:
+                    state = self._apply_changes(state, program.solver, changes)
+                    buffers = packing.pack(state, layout, np)
                 if ran and done > chunk:  # the first chunk includes compiling: don't time it
                     per_epoch = (time.perf_counter() - started) / ran
                     chunk = int(np.clip(SECONDS_PER_CHUNK / max(per_epoch, 1e-9), 1, max_iter))
@@ -691,6 +699,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
             warnings.warn("Training interrupted by user.")
         finally:
             call_hook(reporters, "on_fit_end", self)
+        if state is None:  # interrupted before the first chunk finished: the state it started from
+            state = packing.unpack(jax.device_get(buffers), layout, np)
         return state, history
 
     def _report_epochs(self, reporters, history, start, elapsed):
@@ -720,8 +730,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 f" state; it can change {sorted(optimizer_params(spec, vars(self)))} during a fit."
             )
         self.set_params(**changed)
-        opt_state = jax.device_put(set_hyperparams(jax.tree.map(np.asarray, state.opt_state), spec, changed))
-        return state._replace(opt_state=opt_state)
+        return state._replace(opt_state=set_hyperparams(state.opt_state, spec, changed))
 
     def _store_stochastic_results(self, state, history, spec, incremental, max_iter, n_train):
         state = _copy_tree(jax.device_get(state._replace(good=None)))  # writable numpy, as scikit-learn's

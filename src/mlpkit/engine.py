@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from . import packing
 from .activations import ACTIVATIONS
 from .losses import per_sample_loss
 from .network import Architecture, forward_logits, forward_logits_train, l1_penalty, l2_penalty
@@ -264,13 +265,32 @@ def train_epoch(program: Program, hyper: Hyper, s: LoopState, order, data: Data,
     return s._replace(params=params, stats=stats, opt_state=opt_state, steps=steps), loss_sum / data.n_rows
 
 
+#: Largest padded row count shuffled by one packed-key sort (it leaves >= 12 random bits per row).
+PACKED_SORT_MAX_ROWS = 2**20
+
+
 def epoch_order(key, n_rows, n_pad, shuffle):
-    """Row indices for one epoch: the real rows (shuffled or not) first, padding after."""
-    positions = jnp.arange(n_pad)
+    """Row indices for one epoch: the real rows (shuffled or not) first, padding after.
+
+    Shuffling sorts random keys. XLA's CPU sort of one uint32 array is ~4x faster
+    than an argsort (a sort that carries the indices along), so each key packs
+    random high bits above the row's index: ``(random << index_bits) | index``;
+    sorting the keys and masking the high bits off gives the permutation. Ties of
+    the random bits keep index order (a probability of 2**-(32 - index_bits) per
+    pair: at most 2**-12). Padding rows get the largest random part, so they sort last.
+    """
+    positions = jnp.arange(n_pad, dtype=jnp.uint32)
     if not shuffle:
-        return positions
-    priority = jnp.where(positions < n_rows, jax.random.uniform(key, (n_pad,)), 2.0)
-    return jnp.argsort(priority)
+        return positions.astype(jnp.int32)
+    real = positions < n_rows
+    if n_pad > PACKED_SORT_MAX_ROWS:  # too few bits left for the random part: carry indices instead
+        priority = jnp.where(real, jax.random.uniform(key, (n_pad,)), 2.0)
+        return jnp.argsort(priority).astype(jnp.int32)
+    index_bits = max(1, (n_pad - 1).bit_length())
+    random = jax.random.bits(key, (n_pad,), jnp.uint32) >> index_bits
+    random = jnp.where(real, random, jnp.uint32(0xFFFFFFFF >> index_bits))
+    keys = (random << index_bits) | positions
+    return (jnp.sort(keys) & jnp.uint32((1 << index_bits) - 1)).astype(jnp.int32)
 
 
 # -------------------------------------------------------------------- validation
@@ -434,20 +454,29 @@ def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after
     )
 
 
-run_epochs_compiled = jax.jit(run_epochs, static_argnames="program")
+# ---------------------------------------------------------------- compiled entry points
+# The loop state crosses the boundary of a compiled call packed into a few flat buffers
+# (``packing.py``): ~40 separate arrays cost more to pass than a tiny network's epoch costs to run.
+@partial(jax.jit, static_argnames=("program", "layout"))
+def run_epochs_compiled(program: Program, layout: packing.Layout, buffers, data: Data, hyper: Hyper):
+    """``run_epochs`` on a packed loop state (see ``state_layout``); returns it packed."""
+    state = packing.unpack(buffers, layout, jnp)
+    return packing.pack(run_epochs(program, state, data, hyper), layout, jnp)
 
 
-@partial(jax.jit, static_argnames="program")
-def start_state(
-    program: Program, params, stats, best_params, best_stats, optimizer_params, seed, no_improvement, best_loss, best_monitored
+def initial_state(
+    program: Program, params, stats, best_params, best_stats, optimizer_params, opt_state, seed, no_improvement, best_loss,
+    best_monitored,
 ) -> LoopState:
-    """The loop state at the start of a fit, with a fresh optimiser state.
+    """The loop state at the start of a fit.
 
     ``optimizer_params`` holds the estimator's values of the solver's
-    hyper-parameters (``learning_rate_init``, ``momentum``, ...).
+    hyper-parameters (``learning_rate_init``, ``momentum``, ...); ``opt_state`` is
+    the optimiser state to carry on from, or None for a fresh one.
     """
     curve = jnp.full((program.curve_len,), jnp.nan, best_loss.dtype)
-    opt_state = make_optimizer(program.solver, optimizer_params).init(params)
+    if opt_state is None:
+        opt_state = make_optimizer(program.solver, optimizer_params).init(params)
     return LoopState(
         params=params,
         stats=stats,
@@ -471,3 +500,23 @@ def start_state(
         good=(params, stats, opt_state),
         good_loss=jnp.asarray(jnp.inf, best_loss.dtype),
     )
+
+
+@partial(jax.jit, static_argnames=("program", "layout"))
+def start_state(program: Program, layout: packing.Layout, *args):
+    """``initial_state(program, *args)``, packed as ``layout`` (from ``state_layout``)."""
+    return packing.pack(initial_state(program, *args), layout, jnp)
+
+
+#: (program, the arguments' shapes) -> layout of the loop state; as many entries as compiled programs.
+_LAYOUTS: dict = {}
+
+
+def state_layout(program: Program, *args) -> packing.Layout:
+    """The layout of the loop state that ``initial_state(program, *args)`` builds (traced once per shape)."""
+    leaves, treedef = jax.tree.flatten(args)
+    key = (program, treedef, tuple((np.shape(leaf), np.result_type(leaf)) for leaf in leaves))
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        layout = _LAYOUTS[key] = packing.layout_of(jax.eval_shape(partial(initial_state, program), *args))
+    return layout
