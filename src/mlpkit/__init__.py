@@ -13,6 +13,15 @@ from .onnx_export import export_onnx
 
 __version__ = "0.1.0"
 __all__ = ["MLPClassifier", "MLPRegressor", "count_parameters", "export_onnx", "load", "save", "advise", "lr_find", "diagnose",
-           "data_size_warning", "DataSizeWarning", "__version__"]
+           "data_size_warning", "DataSizeWarning", "sweep", "__version__"]
+
+
+def __getattr__(name):
+    # mlpkit.sweep is imported when first used: the experiments package loads sqlite3 and Optuna's helpers
+    if name == "sweep":
+        from .experiments.sweep import sweep
+
+        return sweep
+    raise AttributeError(f"module 'mlpkit' has no attribute {name!r}")
 
 _compilation_cache.enable()

@@ -278,12 +278,15 @@ class RunStore:
         return (run_id, int(epoch), *(_number_or_none(v, f"log_epochs(run {run_id}): row {index}, {column}")
                                       for v, column in zip(values, CURVE_COLUMNS)))
 
-    def finish_run(self, run_id: int, scores, model_path=None) -> None:
+    def finish_run(self, run_id: int, scores, model_path=None, *, wall_time=None) -> None:
         """Mark a running run finished, with its scores (name -> number) and, optionally, its saved model
-        (a path inside the runs directory, stored relative to it)."""
-        scores_json = json.dumps({str(k): _number_or_none(v, f"finish_run(run {run_id}): score {k!r}")
+        (a path inside the runs directory, stored relative to it) and the wall time its recorder measured
+        (default: seconds since ``start_run``)."""
+        scores_json = json.dumps({str(k): int(v) if isinstance(v, Integral) and not isinstance(v, bool)
+                                  else _number_or_none(v, f"finish_run(run {run_id}): score {k!r}")
                                   for k, v in dict(scores or {}).items()}, allow_nan=False)
-        self._end_run(run_id, "finished", scores=scores_json, model_path=self._relative(model_path))
+        self._end_run(run_id, "finished", _number_or_none(wall_time, f"finish_run(run {run_id}): wall_time"),
+                      scores=scores_json, model_path=self._relative(model_path))
 
     def fail_run(self, run_id: int, error, status: str = "failed") -> None:
         """Mark a running run failed (or ``status='pruned'``), with the reason (an exception or text)."""
@@ -292,14 +295,14 @@ class RunStore:
         text = error if isinstance(error, str) else f"{type(error).__name__}: {error}".rstrip(": ")
         self._end_run(run_id, status, error=text)
 
-    def _end_run(self, run_id, status, **columns):
+    def _end_run(self, run_id, status, wall_time=None, **columns):
         now = time.time()
         assignments = "".join(f", {column} = ?" for column in columns)
         with self._transaction() as db:
             updated = db.execute(
-                f"UPDATE runs SET status = ?, finished = ?, wall_time = ? - started{assignments}"
+                f"UPDATE runs SET status = ?, finished = ?, wall_time = COALESCE(?, ? - started){assignments}"
                 " WHERE id = ? AND status = 'running'",
-                (status, now, now, *columns.values(), run_id),
+                (status, now, wall_time, now, *columns.values(), run_id),
             ).rowcount
             if not updated:
                 raise self._not_running(db, run_id, f"mark it {status}")
