@@ -95,16 +95,23 @@ SWEEP_RUNS = (
     ({"learning_rate_init": 1.0, "activation": "tanh", "hidden_layer_sizes": (16, 8)}, None),
 )
 
-#: A parameter every run of ``make_runs`` shares.
-SHARED_PARAMS = {"alpha": 0.0001, "solver": "adam"}
+#: Every run of the test stores is a small classifier like this one, with other values of the parameters set.
+RUN_MODEL = {"max_iter": 6, "random_state": 0}
+
+
+def run_params(**params) -> dict:
+    """Every parameter of ``MLPClassifier(**RUN_MODEL, **params)``, as ``fit(..., track=...)`` records them."""
+    from mlpkit.experiments.recorder import run_params as recorded
+
+    return recorded(mlpkit.MLPClassifier(**{**RUN_MODEL, **params}))
 
 
 def record_run(store, params, score=None, *, epochs=6, sweep=None, trial=None, name=None, status="finished"):
-    """One run with ``epochs`` epochs of falling losses (validation loss from epoch 2 on); its id.
-
-    ``status``: ``finished`` (with ``{"accuracy": score}``), ``running`` (left so), or ``failed`` / ``pruned``.
+    """A run of ``run_params(**params)`` with ``epochs`` epochs of falling losses (validation loss from
+    epoch 2 on); its id. ``status``: ``finished`` (with ``{"accuracy": score}``), ``running`` (left so),
+    or ``failed`` / ``pruned``.
     """
-    run_id = store.start_run("MLPClassifier", {**SHARED_PARAMS, **params}, name=name, sweep=sweep, trial=trial)
+    run_id = store.start_run("MLPClassifier", run_params(**params), name=name, sweep=sweep, trial=trial)
     store.log_epochs(run_id, [(epoch, 2.0 / (epoch + run_id), np.nan if epoch == 1 else 2.5 / (epoch + run_id),
                                np.nan, 0.001) for epoch in range(1, epochs + 1)])
     ending = {

@@ -5,8 +5,9 @@ the page rebuilds its table when the runs change, so a held element can go stale
 """
 
 import pytest
-from dashboard_helpers import SWEEP_RUNS, make_runs, record_run, wait_for
+from dashboard_helpers import RUN_MODEL, SWEEP_RUNS, X, Y, make_runs, record_run, wait_for
 
+import mlpkit
 from mlpkit.dashboard import serve_runs
 
 pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
@@ -85,6 +86,14 @@ def test_runs_page_lists_sorts_overlays_and_follows_the_store(browser, tmp_path)
         wait_for(lambda: page.chart("points") == points + 4, timeout=SHOWS_WITHIN, what="the curve to grow")
         store.finish_run(new, {"accuracy": 0.99})
         wait_for(lambda: "finished" in page.cell_texts(new), timeout=SHOWS_WITHIN, what="the run's end")
+
+        # A real fit recorded with track=DIR while the page is open: its run and its loss curve.
+        mlpkit.MLPClassifier(**RUN_MODEL, learning_rate_init=0.02).fit(X, Y, track=tmp_path)
+        fitted = store.runs()[-1]
+        assert fitted.status == "finished" and fitted.params["learning_rate_init"] == 0.02
+        wait_for(lambda: fitted.id in page.row_ids(), timeout=SHOWS_WITHIN, what="the fitted run in the table")
+        page.tick(fitted.id)
+        wait_for(lambda: page.chart("runs") == 4, timeout=SHOWS_WITHIN, what="the fitted run's curve")
 
         # One sweep only, chosen on the page.
         page.js("const s = document.getElementById('sweep'); s.value = 'lr'; s.dispatchEvent(new Event('change'))")

@@ -4,10 +4,11 @@ import math
 import urllib.request
 
 import pytest
-from dashboard_helpers import SHARED_PARAMS, SWEEP_RUNS, get, make_runs, post, record_run
+from dashboard_helpers import SWEEP_RUNS, get, make_runs, post, record_run, run_params
 
 from mlpkit.dashboard import serve_runs
 from mlpkit.dashboard.runs import MAX_CURVES
+from mlpkit.experiments.store import json_safe
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,9 @@ def test_runs_come_with_their_params_scores_and_what_varies(runs):
     assert rows[3]["error"] == "pruned at epoch 6" and rows[4]["name"] == "by hand" and rows[0]["trial"] == 0
     assert all(row["wall_time"] >= 0 for row in rows)
     assert table["varying"] == ["activation", "hidden_layer_sizes", "learning_rate_init"]
-    assert table["constant"] == SHARED_PARAMS and table["scores"] == ["accuracy"]
+    assert table["constant"] == {name: value for name, value in json_safe(run_params()).items()
+                                 if name not in table["varying"]}
+    assert table["constant"]["alpha"] == 0.0001 and table["scores"] == ["accuracy"]
 
 
 def test_columns_say_how_to_sort_them(runs):
@@ -80,12 +83,15 @@ def test_one_sweep_lists_its_runs_only_and_drops_the_columns_that_would_not_diff
 
 def test_a_parameter_only_some_runs_have_varies_and_bools_sort_as_text(tmp_path):
     store = make_runs(tmp_path)
-    record_run(store, {**SWEEP_RUNS[0][0], "batch_norm": True}, 0.5, sweep="other")
+    run_id = store.start_run("Custom", {**run_params(**SWEEP_RUNS[0][0]), "extra": True}, sweep="other")
+    store.finish_run(run_id, {"accuracy": 0.5})
     with serve_runs(tmp_path, port=0) as server:
         table = get(server.url, "api/runs")[1]
-    assert "batch_norm" in table["varying"] and table["runs"][-1]["params"]["batch_norm"] is True
-    assert column_types(table)[("param", "batch_norm")] == "text"
+    assert "extra" in table["varying"] and "extra" not in table["runs"][0]["params"]
+    assert table["runs"][-1]["params"]["extra"] is True
+    assert column_types(table)[("param", "extra")] == "text"
     assert table["sweeps"] == ["lr", "other"]
+    assert ("run", "estimator") in column_types(table)  # two estimators: the column that tells them apart
 
 
 def test_curves_are_the_logged_epochs_with_nan_as_null(runs):

@@ -47,7 +47,7 @@
   };
   // Column key -> its text (the group's below otherwise), and header names other than the key.
   const CELL_TEXT = { wall_time: seconds, name: (v) => v || "-", sweep: (v) => v || "-", trial: (v) => show(v ?? undefined) };
-  const GROUP_TEXT = { run: show, param: show, score: fmt };
+  const GROUP_TEXT = { run: show, param: show, score: (v) => (Number.isInteger(v) ? String(v) : fmt(v)) };
   const HEADER = { id: "run", wall_time: "time" };
 
   const cellText = (column, value) => (CELL_TEXT[column.key] || GROUP_TEXT[column.group])(value);
