@@ -253,8 +253,10 @@
     fillSelect($("sweep"), table.sweeps, page.sweep, ["", "every run"]);
     if (!table.scores.includes(page.score)) page.score = table.scores[0] || "";
     fillSelect($("score"), table.scores, page.score, null);
+    $("score").disabled = table.scores.length === 0;
     const running = table.runs.filter((row) => row.status === "running").length;
-    $("count").textContent = table.runs.length + " runs" + (running ? " \u00b7 " + running + " running" : "");
+    const count = table.runs.length + (table.runs.length === 1 ? " run" : " runs");
+    $("count").textContent = count + (running ? " \u00b7 " + running + " running" : "");
     setStatus(running ? "running" : "up to date", running ? "running" : "finished");
     $("message").textContent = table.runs.length ? "" : "no runs recorded here yet: they appear as they start";
     renderTable();
