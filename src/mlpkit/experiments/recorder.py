@@ -306,7 +306,10 @@ class RunRecorder(FitWatcher):
 
             model_path = self.store.models / f"run-{self.run_id}.mlpkit"
             with without_callbacks(model):
-                save(model, model_path)
+                try:
+                    save(model, model_path)
+                except ValueError:  # moments that are not finite (a diverged fit kept with on_divergence="warn")
+                    save(model, model_path, optimizer_state=False)  # the weights, or the first error again
         self.store.finish_run(self.run_id, scores, model_path=model_path, wall_time=self.wall_time)
 
     def _fail(self, error):

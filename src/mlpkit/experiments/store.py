@@ -21,7 +21,7 @@ Schema (``SCHEMA`` below; Optuna's own tables may sit beside these)::
          status TEXT NOT NULL,          -- 'running' | 'finished' | 'failed' | 'pruned'
          estimator TEXT NOT NULL,       -- class name, e.g. 'MLPClassifier'
          params TEXT NOT NULL,          -- JSON of get_params(deep=False), made JSON-safe (see json_safe)
-         scores TEXT,                   -- JSON object name -> number (NULL for a missing one)
+         scores TEXT,                   -- JSON object name -> number (null: NaN or infinite)
          data_fingerprint TEXT,         -- hash of the training data (see mlpkit.experiments.recorder)
          started REAL NOT NULL,         -- Unix time
          finished REAL,                 -- Unix time, when it ended (any way)
@@ -147,6 +147,15 @@ def _number_or_none(value, what: str):
     except (TypeError, ValueError):
         raise ValueError(f"{what} must be a number, got {value!r}") from None
     return None if math.isnan(number) else number
+
+
+def _score(value, what: str):
+    """A score for the JSON of ``scores``: whole numbers stay whole; NaN and infinities (a diverged loss)
+    become null, which strict JSON can hold."""
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return int(value)
+    number = _number_or_none(value, what)
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _process_start(pid: int) -> str | None:
@@ -282,8 +291,7 @@ class RunStore:
         """Mark a running run finished, with its scores (name -> number) and, optionally, its saved model
         (a path inside the runs directory, stored relative to it) and the wall time its recorder measured
         (default: seconds since ``start_run``)."""
-        scores_json = json.dumps({str(k): int(v) if isinstance(v, Integral) and not isinstance(v, bool)
-                                  else _number_or_none(v, f"finish_run(run {run_id}): score {k!r}")
+        scores_json = json.dumps({str(k): _score(v, f"finish_run(run {run_id}): score {k!r}")
                                   for k, v in dict(scores or {}).items()}, allow_nan=False)
         self._end_run(run_id, "finished", _number_or_none(wall_time, f"finish_run(run {run_id}): wall_time"),
                       scores=scores_json, model_path=self._relative(model_path))

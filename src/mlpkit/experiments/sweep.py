@@ -230,14 +230,15 @@ def _seed(seed: int, n_existing: int, worker: int) -> int:
 
 
 class _quiet_optuna:
-    """Optuna's INFO log line per trial, silenced for the sweep (the ranked table says it all)."""
+    """Optuna's log lines per trial (and a traceback per failed one), silenced for the sweep: the runs
+    and the ranked table say how each trial went."""
 
     def __init__(self, optuna):
         self.logging = optuna.logging
 
     def __enter__(self):
         self.level = self.logging.get_verbosity()
-        self.logging.set_verbosity(self.logging.WARNING)
+        self.logging.set_verbosity(self.logging.ERROR)
 
     def __exit__(self, *exc):
         self.logging.set_verbosity(self.level)
@@ -401,7 +402,7 @@ def _result(context: _Context, study, store: RunStore, notes, n_run) -> SweepRes
     trials = _ranked_trials(context, study, store)
     finished = [t for t in trials if t["status"] == "finished"]
     if not finished:
-        errors = [f"trial {t['trial']}: {t['error']}" for t in trials if t["error"]][:3]
+        errors = list(dict.fromkeys(t["error"] for t in trials if t["error"]))[:3]  # each different one once
         raise ValueError(
             f"no trial of the sweep {context.name!r} finished ({len(trials)} pruned, failed or interrupted);"
             f" first errors: {'; '.join(errors) or 'none recorded'}. Check the space's values, or more n_trials."

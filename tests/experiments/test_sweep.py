@@ -1,0 +1,170 @@
+"""mlpkit.sweep: finds better settings than the defaults, stores every trial, resumes, reuses compiled programs."""
+
+import importlib
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits, load_iris
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import mlpkit
+from mlpkit import MLPClassifier, MLPRegressor, engine, flucoma
+from mlpkit.experiments import RunStore
+
+sweep_module = importlib.import_module("mlpkit.experiments.sweep")  # the package's `sweep` is the function
+
+optuna = pytest.importorskip("optuna", reason='sweeps need Optuna: pip install "mlpkit[sweep]"')
+
+#: Short fits: the tests check the search, not the learning.
+DIGITS_MODEL = MLPClassifier(hidden_layer_sizes=(32,), max_iter=30, random_state=0)
+DIGITS_SPACE = {"learning_rate_init": {"low": 1e-4, "high": 0.1, "log": True},
+                "alpha": {"low": 1e-6, "high": 1e-2, "log": True}}
+
+#: One structure and one data size for the iris tests, so that they compile their programs once.
+IRIS_MODEL = MLPClassifier(hidden_layer_sizes=(4,), max_iter=8, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16, y
+
+
+@pytest.fixture(scope="module")
+def digits_sweep(digits, tmp_path_factory):
+    X, y = digits
+    runs = tmp_path_factory.mktemp("runs")
+    return mlpkit.sweep(DIGITS_MODEL, X, y, DIGITS_SPACE, n_trials=10, cv=3, runs=runs, random_state=0)
+
+
+def test_ten_trials_on_digits_find_settings_at_least_as_good_as_the_defaults(digits, digits_sweep):
+    X, y = digits
+    result = digits_sweep
+    # the defaults, evaluated as the sweep evaluates a trial: the same folds, early stopping on for pruning
+    defaults = cross_val_score(clone(DIGITS_MODEL).set_params(early_stopping=True), X, y, cv=3).mean()
+    assert result.best_score_ >= defaults
+    assert set(result.best_params_) == {"learning_rate_init", "alpha"}
+    assert result.best_estimator_.get_params()["learning_rate_init"] == result.best_params_["learning_rate_init"]
+    assert result.best_estimator_.score(X, y) > 0.9  # refitted on all the data
+    assert mlpkit.load(result.model_path).score(X, y) == result.best_estimator_.score(X, y)
+    assert result.flucoma_path is None and any("softmax" in note for note in result.notes)  # FluCoMa has no softmax
+    ranked = [t for t in result.trials_ if t["status"] == "finished"]
+    assert ranked[0]["score"] == result.best_score_ and [t["rank"] for t in result.trials_] == list(range(1, 11))
+    assert [t["score"] for t in ranked] == sorted((t["score"] for t in ranked), reverse=True)
+    assert result.study.best_value == result.best_score_
+
+
+def test_the_store_holds_every_trial_with_its_curves(digits_sweep):
+    store, name = digits_sweep.store, digits_sweep.name
+    runs = store.runs(sweep=name)
+    assert sorted(run.trial for run in runs) == list(range(10))
+    assert {run.status for run in runs} <= {"finished", "pruned"} and "finished" in {run.status for run in runs}
+    curves = store.curves([run.id for run in runs])
+    for run in runs:
+        assert curves[run.id]["epoch"][:2] == [1, 2] and len(curves[run.id]["validation_loss"]) >= 5
+        if run.status == "finished":
+            assert set(run.scores) == {"score", "score_std", "fold_0", "fold_1", "fold_2"}
+            assert run.scores["score"] == pytest.approx(np.mean([run.scores[f"fold_{k}"] for k in range(3)]))
+        else:
+            assert run.error.startswith("pruned at epoch")
+    by_trial = {t["trial"]: t for t in digits_sweep.trials_}
+    assert all(by_trial[run.trial]["run_id"] == run.id for run in runs)
+    [best_run] = [run for run in store.runs() if run.sweep is None]  # the refit, outside the sweep
+    assert best_run.name == f"{name}: best" and best_run.model_path is not None
+
+
+def test_an_interrupted_sweep_resumes_without_repeating_finished_trials(tmp_path, monkeypatch):
+    X, y = load_iris(return_X_y=True)
+    model = IRIS_MODEL
+    space = ["learning_rate_init=log:1e-3:1e-1"]
+    fit_fold, calls = sweep_module._fit_fold, []
+
+    def interrupt_the_third_trial(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # as Ctrl-C during the fit
+        return fit_fold(*args)
+
+    monkeypatch.setattr(sweep_module, "_fit_fold", interrupt_the_third_trial)
+    with pytest.raises(KeyboardInterrupt):
+        mlpkit.sweep(model, X, y, space, n_trials=4, runs=tmp_path, name="iris", prune=False)
+    store = RunStore(tmp_path)
+    before = {run.trial: run for run in store.runs(sweep="iris")}
+    assert [before[t].status for t in (0, 1, 2)] == ["finished", "finished", "failed"]
+    assert "interrupted" in before[2].error
+
+    monkeypatch.setattr(sweep_module, "_fit_fold", fit_fold)
+    result = mlpkit.sweep(model, X, y, space, n_trials=4, runs=tmp_path, name="iris", prune=False)
+    after = {run.trial: run for run in store.runs(sweep="iris")}
+    assert result.n_trials_run == 2 and sorted(after) == [0, 1, 2, 3, 4]  # trial 2 ran again as trial 4
+    assert all(after[t] == before[t] for t in (0, 1))  # finished trials untouched
+    assert len(result.study.trials) == 5 and [t["status"] for t in result.trials_].count("finished") == 4
+
+    again = mlpkit.sweep(model, X, y, space, n_trials=6, runs=tmp_path, name="iris", prune=False)
+    assert again.n_trials_run == 2 and len(store.runs(sweep="iris")) == 7
+    with pytest.raises(ValueError, match="was run with another search space"):
+        mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=6, runs=tmp_path, name="iris")
+
+
+def test_without_a_name_repeating_the_call_resumes_the_same_sweep(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    space = ["alpha=1e-5:1e-2"]
+    first = mlpkit.sweep(IRIS_MODEL, X, y, space, n_trials=2, runs=tmp_path, prune=False)
+    second = mlpkit.sweep(IRIS_MODEL, X, y, space, n_trials=2, runs=tmp_path, prune=False)
+    assert second.name == first.name and second.n_trials_run == 0
+    other = mlpkit.sweep(IRIS_MODEL, X + 1, y, space, n_trials=1, runs=tmp_path, prune=False)  # other data
+    assert other.name != first.name and RunStore(tmp_path).sweeps() == [first.name, other.name]
+
+
+def test_trials_differing_in_traced_parameters_reuse_the_compiled_program(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    space = {"learning_rate_init": {"low": 1e-3, "high": 0.1, "log": True}, "alpha": {"low": 1e-6, "high": 1e-2}}
+    mlpkit.sweep(IRIS_MODEL, X, y, space, n_trials=1, runs=tmp_path, name="warm")  # compiles its programs once
+    compiled = engine.run_epochs_compiled._cache_size()
+    result = mlpkit.sweep(IRIS_MODEL, X, y, space, n_trials=5, runs=tmp_path, name="warm")
+    assert result.n_trials_run == 4 and engine.run_epochs_compiled._cache_size() == compiled
+    values = {(t["params"]["learning_rate_init"], t["params"]["alpha"]) for t in result.trials_}
+    assert len(values) == 5  # every trial tried other values
+
+
+def test_the_best_pipeline_is_saved_as_flucoma_json_with_its_scaler(tmp_path):
+    X, _ = load_iris(return_X_y=True)
+    X, y = X[:, :3], X[:, 3]  # petal width from the other measurements
+    pipeline = make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(4,), activation="tanh", max_iter=8,
+                                                            random_state=0))
+    result = mlpkit.sweep(pipeline, X, y, ["mlpregressor__learning_rate_init=log:1e-3:1e-1"], n_trials=2,
+                          runs=tmp_path)
+    assert result.flucoma_path.name.endswith(".flucoma.json") and result.scaler_path.name.endswith(".scaler.json")
+    scaler = flucoma.Standardize.read(result.scaler_path)
+    network = mlpkit.load(result.flucoma_path)  # FluCoMa's MLP file, read back
+    np.testing.assert_allclose(network.predict(scaler.transform(X)).ravel(), result.best_estimator_.predict(X),
+                               rtol=1e-4, atol=1e-5)
+    assert any("network only" in note for note in result.notes)
+
+
+def test_a_sweep_where_no_trial_finishes_says_why(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=r"no trial of the sweep 'bad' finished .* first errors: ValueError: X has"
+                                         r" values beyond the range of float32"):
+        mlpkit.sweep(IRIS_MODEL, X * 1e39, y, {"alpha": [0.1, 0.2]}, n_trials=2, runs=tmp_path, name="bad", prune=False)
+    assert {run.status for run in RunStore(tmp_path).runs(sweep="bad")} == {"failed"}
+
+
+def test_bad_arguments_are_named(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="n_trials must be a whole number >= 1, got 0"):
+        mlpkit.sweep(MLPClassifier(), X, y, {"alpha": [0.1]}, n_trials=0, runs=tmp_path)
+    with pytest.raises(ValueError, match="MLPClassifier has no parameter 'alpah'"):
+        mlpkit.sweep(MLPClassifier(), X, y, {"alpah": [0.1]}, runs=tmp_path)
+
+
+@pytest.mark.slow
+def test_parallel_workers_share_the_study(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    result = mlpkit.sweep(IRIS_MODEL, X, y, ["alpha=1e-5:1e-2"], n_trials=4, runs=tmp_path, n_jobs=2, prune=False)
+    runs = RunStore(tmp_path).runs(sweep=result.name)
+    assert len(runs) >= 4 and len({run.trial for run in runs}) == len(runs)  # one run per trial, no repeats
+    assert {run.status for run in runs} == {"finished"}
