@@ -173,5 +173,6 @@ def test_a_missing_directory_or_a_busy_port_gives_a_clear_error(tmp_path):
         serve_runs(tmp_path / "nowhere")
     assert not (tmp_path / "nowhere").exists()  # not created by looking
     with serve_runs(tmp_path) as first:
-        with pytest.raises(OSError, match=f"the runs page cannot listen on 127.0.0.1 port {first.port}.*port=0"):
+        busy = f"the runs page cannot listen on 127.0.0.1 port {first.port}.*port=0"
+        with pytest.raises(OSError, match=busy):
             serve_runs(tmp_path, port=first.port)

@@ -30,7 +30,7 @@ Ctrl-C stops serving (exit code 130)."""
 WAIT_SECONDS = 0.5
 
 #: Ports a server can listen on (0: a free one).
-PORTS = range(0, 65536)
+PORTS = range(65536)
 
 
 def add_arguments(parser) -> None:
