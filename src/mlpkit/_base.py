@@ -115,7 +115,25 @@ def _copy_tree(tree):
     return jax.tree.map(np.array, tree)
 
 
-class BaseMultilayerPerceptron(BaseEstimator):
+class ParamNamesOnce:
+    """Reads the parameter names from ``__init__``'s signature once per class.
+
+    scikit-learn's ``BaseEstimator`` inspects the signature on every
+    ``get_params``, ``set_params`` and ``clone``: ~0.1 ms each, as much as ten
+    epochs of a tiny network when a live-coding loop refits again and again.
+    """
+
+    _param_names_by_class: dict = {}
+
+    @classmethod
+    def _get_param_names(cls):
+        names = ParamNamesOnce._param_names_by_class.get(cls)
+        if names is None:
+            names = ParamNamesOnce._param_names_by_class[cls] = super()._get_param_names()
+        return list(names)
+
+
+class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
     """Shared machinery of ``MLPClassifier`` and ``MLPRegressor``; use those."""
 
     _parameter_constraints: dict = {

@@ -220,3 +220,32 @@ def test_core_models_flucoma_cannot_express_are_refused_by_layer():
     sigmoid = mlpkit.MLPClassifier(hidden_layer_sizes=(4,), loss="squared_error", max_iter=2)
     sigmoid.fit(X, (X[:, 0] * 3).astype(int))
     assert fl.to_flucoma_dict(sigmoid)["labels"]["labels"] == ["0", "1", "2"]
+
+
+def test_refitting_sees_points_changed_since_the_last_fit():
+    """The pairing of a DataSet is reused between fits only while neither set changed."""
+    source = fl.DataSet.from_numpy(SQUARE.ids, SQUARE.to_numpy()[1])
+    target = fl.DataSet.from_numpy(TARGET.ids, TARGET.to_numpy()[1])
+    model = fl.MLPRegressor(hidden_layers=[4], validation=0, random_state=0, max_iter=5)
+    model.fit(source, target)
+    changes = [
+        lambda: target.update_point("p0", [50.0, -50.0]),
+        lambda: source.set_point("p1", [9.0, 9.0]),
+        lambda: (source.delete_point("p2"), target.delete_point("p2")),
+        lambda: (source.add_point("new", [0.5, 0.5]), target.add_point("new", [1.0, 0.0])),
+    ]
+    for change in changes:
+        change()
+        error = model.fit(source, target)
+        ids, X = source.to_numpy()
+        Y = np.array([target.get_point(i) for i in ids])
+        assert error == pytest.approx(((model.predict(X) - Y) ** 2).sum() / len(X))  # FluCoMa's error on the new data
+    target.clear()
+    with pytest.raises(ValueError, match="same identifiers"):
+        model.fit(source, target)
+
+
+def test_fitting_arrays_leaves_them_writable():
+    X, Y = SQUARE.to_numpy()[1].copy(), TARGET.to_numpy()[1].copy()
+    fl.MLPRegressor(hidden_layers=[4], validation=0, random_state=0, max_iter=2).fit(X, Y)
+    assert X.flags.writeable and Y.flags.writeable

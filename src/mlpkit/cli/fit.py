@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..experiments.recorder import DEFAULT_RUNS
 from . import options, training
 
 HELP = "train a network on a data file and save it"
@@ -45,6 +46,10 @@ def add_arguments(parser) -> None:
         "--keep-dashboard", action="store_true",
         help="after training, keep the dashboard serving the final state until Ctrl-C",
     )
+    parser.add_argument(
+        "--track", metavar="DIR", nargs="?", const=DEFAULT_RUNS,
+        help=f"record the fit as a run in a runs directory (default {DEFAULT_RUNS}); compare runs: mlpkit runs DIR",
+    )
 
 
 def run(args) -> int:
@@ -65,4 +70,5 @@ def run(args) -> int:
         keep_dashboard=args.keep_dashboard,
         plot_dir=args.plot,
         feature_names=data.feature_names,
+        track=args.track,
     ))

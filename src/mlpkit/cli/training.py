@@ -72,6 +72,8 @@ class Options:
     keep_dashboard: bool = False
     plot_dir: str | None = None
     feature_names: list | None = None
+    #: ``fit(..., track=...)``: a runs directory to record the fit in (``--track``), or None.
+    track: str | None = None
 
 
 def run(model, data: Split, options: Options) -> int:
@@ -82,7 +84,7 @@ def run(model, data: Split, options: Options) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model.fit(data.X_train, data.y_train)
+            model.fit(data.X_train, data.y_train, track=options.track)
         except ValueError as error:
             raise CLIError(f"training failed: {error}") from None
         finally:

@@ -67,6 +67,7 @@ class _PointSet:
 
     def __init__(self):
         self._points: dict[str, object] = {}
+        self._version = 0  # counts changes: a model re-fitting again and again reuses its pairing until then
 
     # -- points ---------------------------------------------------------------------------------
 
@@ -79,20 +80,24 @@ class _PointSet:
                 "use update_point to change it or set_point to add or change"
             )
         self._points[identifier] = self._checked(identifier, point)
+        self._version += 1
 
     def update_point(self, identifier, point) -> None:
         """Replace an existing point; ``KeyError`` if there is none (use ``add_point``)."""
         identifier = self._require(identifier)
         self._points[identifier] = self._checked(identifier, point)
+        self._version += 1
 
     def set_point(self, identifier, point) -> None:
         """Add the point, or replace it if the identifier is already there."""
         identifier = _check_identifier(identifier)
         self._points[identifier] = self._checked(identifier, point)
+        self._version += 1
 
     def delete_point(self, identifier) -> None:
         """Remove a point; ``KeyError`` if there is none."""
         del self._points[self._require(identifier)]
+        self._version += 1
 
     def _require(self, identifier) -> str:
         identifier = _check_identifier(identifier)
@@ -126,6 +131,7 @@ class _PointSet:
     def clear(self) -> None:
         """Remove every point."""
         self._points.clear()
+        self._version += 1
 
     # -- FluCoMa JSON -----------------------------------------------------------------------------
 

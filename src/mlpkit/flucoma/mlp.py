@@ -36,7 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import estimators
 from ..estimators import _store_init_arguments
-from .._base import DivergenceWarning, _restore_on_error
+from .._base import DivergenceWarning, ParamNamesOnce, _restore_on_error
 from . import model as flucoma_model
 from .dataset import DataSet, LabelSet, pair_by_identifier
 from .jsonio import write_json
@@ -73,10 +73,24 @@ def _as_pairs(source, target):
     return None, X, Y
 
 
-class _FluCoMaMLP(BaseEstimator):
+class _FluCoMaMLP(ParamNamesOnce, BaseEstimator):
     """What the FluCoMa-style regressor and classifier share; use those."""
 
     _output_activation = None  # the classifier fixes its own
+
+    def _pairs(self, source, target):
+        """``_as_pairs(source, target)``, reused while neither DataSet changed: live re-fitting calls
+        ``fit`` on the same sets again and again, and pairing 200 points costs more than 10 epochs."""
+        versions = (getattr(source, "_version", None), getattr(target, "_version", None))
+        cached = self.__dict__.get("_paired")
+        if cached is not None and cached[0] is source and cached[1] is target and cached[2] == versions:
+            return cached[3]
+        pairs = _as_pairs(source, target)
+        if isinstance(source, DataSet):  # arrays may change in place unseen: pair them afresh each time
+            for array in pairs[1:]:
+                array.flags.writeable = False  # new arrays, shared by later fits
+            self._paired = (source, target, versions, pairs)
+        return pairs
 
     def _network_params(self, n_outputs):
         """The ``mlpkit.MLPRegressor`` parameters that make FluCoMa's training."""
@@ -128,7 +142,9 @@ class _FluCoMaMLP(BaseEstimator):
         if network is None:
             network = estimators.MLPRegressor(**params)
         else:
-            network.set_params(**params)
+            changed = {k: v for k, v in params.items() if getattr(network, k) != v}
+            if changed:
+                network.set_params(**changed)
             if hasattr(network, "coefs_"):
                 network._forget_best()  # each fit's early stopping looks at its own epochs
         before = dict(network.__dict__)  # a fit assigns new arrays, so a shallow copy keeps the old state
@@ -235,7 +251,7 @@ class MLPRegressor(_FluCoMaMLP):
 
     def fit(self, source, target) -> float:
         """Train on ``target`` rows paired with ``source`` rows by identifier; returns the training error."""
-        _, X, Y = _as_pairs(source, target)
+        _, X, Y = self._pairs(source, target)
         return self._train(X, np.asarray(Y, dtype=float).reshape(len(X), -1))
 
     def predict(self, source):
@@ -294,7 +310,7 @@ class MLPClassifier(_FluCoMaMLP):
 
     def fit(self, source, target) -> float:
         """Train on ``target`` labels paired with ``source`` rows by identifier; returns the training error."""
-        _, X, labels = _as_pairs(source, target)
+        _, X, labels = self._pairs(source, target)
         labels = np.asarray(labels).astype(str).ravel()
         classes = [str(label) for label in dict.fromkeys(labels)]  # in order of first appearance
         if getattr(self, "network_", None) is not None and set(classes) <= set(self.labels_):
