@@ -7,7 +7,13 @@ processes (gloo collectives on the CPU), so every process takes the same step on
 The global mini-batch is ``batch_size`` rows, as in one process: process k holds rows
 ``k*b .. (k+1)*b - 1`` of every batch, ``b = ceil(batch_size / N)``. With ``shuffle=False`` the
 steps are those of ``estimator.fit`` in one process (to float rounding); with ``shuffle=True`` each
-process shuffles its own rows each epoch.
+process shuffles its own rows each epoch, and every global batch keeps its size.
+
+On a cluster: ``prepare_job(estimator, X, y, folder, n_processes=N)`` writes the shards into a folder
+that every node sees, ``python -m mlpkit.distributed FOLDER`` runs on each node (under ``srun`` or
+``mpirun`` JAX finds the coordinator, the process count and each process's id; elsewhere give
+``--coordinator HOST:PORT --num-processes N --process-id K``), and ``read_result(estimator, folder)``
+takes the weights that process 0 wrote. Each process uses one device (its first).
 
 The launcher waits at most ``timeout`` seconds: a process that exits with an error, or processes
 that hang (a dead peer leaves the others waiting in a collective), make it stop all of them and
@@ -54,23 +60,42 @@ def fit_data_parallel(estimator, X, y, *, n_processes=2, timeout=600.0):
     The rows are split into one shard per process (each worker loads only its own); after
     ``max_iter`` epochs the weights (identical in every process) come back into ``estimator``.
     """
+    with tempfile.TemporaryDirectory(prefix="mlpkit-dp-") as folder:
+        prepare_job(estimator, X, y, folder, n_processes=n_processes)
+        launch(n_processes, folder, timeout=timeout)
+        return read_result(estimator, folder)
+
+
+def prepare_job(estimator, X, y, folder, *, n_processes):
+    """Write a data-parallel job into ``folder``: one shard of rows per process and the estimator.
+
+    For a cluster: ``folder`` on storage that every node sees, then on each node
+    ``python -m mlpkit.distributed FOLDER`` (see ``main``), then :func:`read_result`.
+    """
     _check_supported(estimator, n_processes)
     X = np.asarray(X, dtype=estimator.dtype)
     y = np.asarray(y)
     if X.ndim != 2 or y.shape[0] != X.shape[0]:
         raise ValueError(f"X must be 2-D with one row per label; got X {X.shape} and y {y.shape}.")
-    with tempfile.TemporaryDirectory(prefix="mlpkit-dp-") as folder:
-        batch_rows = _batch_rows(estimator, X.shape[0])
-        for rank, (X_k, y_k) in enumerate(shard_rows(X, y, n_processes, batch_rows)):
-            np.savez(os.path.join(folder, f"shard{rank}.npz"), X=X_k, y=y_k)
-        with open(os.path.join(folder, "job.pkl"), "wb") as f:
-            pickle.dump(
-                {"estimator": clone(estimator), "n_rows": X.shape[0], "classes": _classes(estimator, y)}, f
-            )
-        launch(n_processes, folder, timeout=timeout)
-        with open(os.path.join(folder, "result.pkl"), "rb") as f:
-            result = pickle.load(f)
-    _adopt_result(estimator, result, X.shape[1])
+    batch_rows = _batch_rows(estimator, X.shape[0])
+    for rank, (X_k, y_k) in enumerate(shard_rows(X, y, n_processes, batch_rows)):
+        np.savez(os.path.join(folder, f"shard{rank}.npz"), X=X_k, y=y_k)
+    job = {"estimator": clone(estimator), "n_rows": X.shape[0], "classes": _classes(estimator, y),
+           "n_processes": n_processes}  # fmt: skip
+    with open(os.path.join(folder, "job.pkl"), "wb") as f:
+        pickle.dump(job, f)
+
+
+def read_result(estimator, folder):
+    """Put the weights that process 0 wrote into ``folder`` into ``estimator``; returns it, fitted."""
+    path = os.path.join(folder, "result.pkl")
+    if not os.path.exists(path):
+        raise DistributedError(
+            f"{path} does not exist: the job in {folder} has not finished (process 0 writes it at the end)."
+        )
+    with open(path, "rb") as f:
+        result = pickle.load(f)
+    _adopt_result(estimator, result, result["coefs"][0].shape[0])
     return estimator
 
 
@@ -92,7 +117,8 @@ def _check_supported(estimator, n_processes):
         raise NotImplementedError(
             f"fit_data_parallel does not support {', '.join(f'{n}={getattr(estimator, n)!r}' for n in named)} yet;"
             " it trains stochastic solvers with a constant learning rate, without dropout, batch_norm,"
-            " prelu/rrelu or early stopping. Use estimator.fit for those."
+            " prelu/rrelu or early stopping. Train in one process for those (estimator.fit; mlpkit fit"
+            " without --processes)."
         )
 
 
@@ -130,14 +156,17 @@ def shard_rows(X, y, n_processes, batch_rows):
     ``b = ceil(batch_rows / n_processes)``; the union of the processes' j-th local batches is the
     j-th global batch of one process (the last ones may be short, or empty in some processes).
     """
-    b = -(-batch_rows // n_processes)
-    n = X.shape[0]
-    starts = np.arange(0, n, batch_rows)
     shards = []
     for k in range(n_processes):
-        rows = np.concatenate([np.arange(s + k * b, min(s + (k + 1) * b, s + batch_rows, n)) for s in starts])
+        rows = np.concatenate([np.arange(r.start, r.stop) for r in local_ranges(X.shape[0], batch_rows, n_processes, k)])
         shards.append((X[rows], y[rows]))
     return shards
+
+
+def local_ranges(n_rows, batch_rows, n_processes, k):
+    """The rows of each global batch that process k holds: one ``range`` per batch (some may be empty)."""
+    b = -(-batch_rows // n_processes)
+    return [range(s + k * b, min(s + (k + 1) * b, s + batch_rows, n_rows)) for s in range(0, n_rows, batch_rows)]
 
 
 # -------------------------------------------------------------------------------------- launcher
@@ -155,7 +184,7 @@ def launch(n_processes, folder, *, timeout):
         ]
         processes = [
             subprocess.Popen(
-                [sys.executable, "-c", WORKER_BOOT, folder, str(rank), str(n_processes), str(port)],
+                [sys.executable, "-c", WORKER_BOOT, folder, f"127.0.0.1:{port}", str(n_processes), str(rank)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -190,7 +219,7 @@ def supervise(processes, logs, timeout):
             raise DistributedError(
                 f"process(es) {hung} of {len(processes)} did not finish within {timeout:g} s and were stopped;"
                 f" last line of process {hung[0]}: {_last_line(logs[hung[0]])}. A process that died or hangs"
-                " leaves the others waiting in a collective; for a longer fit raise timeout=."
+                " leaves the others waiting in a collective; for a longer fit raise timeout= (mlpkit fit: --timeout)."
             )
         time.sleep(POLL_SECONDS)
 
@@ -209,20 +238,51 @@ def _free_port():
 
 
 # ---------------------------------------------------------------------------------------- worker
-#: A worker's program (``python -c WORKER_BOOT FOLDER RANK N_PROCESSES PORT``). It joins the
-#: coordinator before importing mlpkit: jax.distributed.initialize must come before anything starts
-#: JAX's backend, and importing mlpkit does (it asks for the default backend).
+#: A worker's program: ``python -c WORKER_BOOT FOLDER COORDINATOR N_PROCESSES PROCESS_ID``, the last
+#: three empty to let ``jax.distributed.initialize`` find them in the cluster's environment (SLURM,
+#: Open MPI, Kubernetes). It joins the coordinator before importing mlpkit:
+#: jax.distributed.initialize must come before anything starts JAX's backend, and importing mlpkit
+#: does (it asks for the default backend).
 WORKER_BOOT = """
 import sys
 import jax
-folder, rank, n_processes, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+folder, coordinator, n_processes, process_id = sys.argv[1:5]
 jax.config.update("jax_cpu_collectives_implementation", "gloo")
 jax.distributed.initialize(
-    coordinator_address=f"127.0.0.1:{port}", num_processes=n_processes, process_id=rank, initialization_timeout=60
+    coordinator_address=coordinator or None,
+    num_processes=int(n_processes) if n_processes else None,
+    process_id=int(process_id) if process_id else None,
+    initialization_timeout=60,
 )
 from mlpkit.distributed import worker
-worker(folder, rank, n_processes)
+worker(folder, jax.process_index(), jax.process_count())
 """
+
+
+def main(argv=None):
+    """``python -m mlpkit.distributed FOLDER [--coordinator HOST:PORT --num-processes N --process-id K]``.
+
+    Runs one worker of a job that :func:`prepare_job` wrote into ``FOLDER``: on each node of a
+    cluster, or under ``srun`` (SLURM) or ``mpirun`` (Open MPI), which tell JAX the coordinator,
+    the process count and this process's id when the options are left out. Process 0 writes the
+    result; :func:`read_result` reads it. The worker replaces this process (``exec``) with a fresh
+    interpreter that joins the others before JAX starts.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mlpkit.distributed", description=main.__doc__.split("\n\n")[1])
+    parser.add_argument("folder", help="the job's folder (prepare_job), on storage every process sees")
+    parser.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address, reachable from every process")
+    parser.add_argument("--num-processes", metavar="N", type=int, help="processes in the job")
+    parser.add_argument("--process-id", metavar="K", type=int, help="this process's id, 0 .. N-1 (0 runs the coordinator)")
+    args = parser.parse_args(argv)
+    given = [args.coordinator, args.num_processes, args.process_id]
+    if any(v is not None for v in given) and any(v is None for v in given):
+        parser.error("give --coordinator, --num-processes and --process-id together, or none (SLURM, Open MPI)")
+    if not os.path.exists(os.path.join(args.folder, "job.pkl")):
+        parser.error(f"{args.folder} holds no job.pkl; write the job with mlpkit.distributed.prepare_job first")
+    boot = [args.folder, *("" if v is None else str(v) for v in given)]
+    os.execv(sys.executable, [sys.executable, "-c", WORKER_BOOT, *boot])
 
 
 def worker(folder, rank, n_processes):
@@ -232,8 +292,13 @@ def worker(folder, rank, n_processes):
     try:
         with open(os.path.join(folder, "job.pkl"), "rb") as f:
             job = pickle.load(f)
+        if job.get("n_processes", n_processes) != n_processes:
+            raise DistributedError(
+                f"the job in {folder} is cut into {job['n_processes']} shards, but {n_processes} processes"
+                " joined; start as many processes as prepare_job(n_processes=) was given."
+            )
         shard = np.load(os.path.join(folder, f"shard{rank}.npz"), allow_pickle=True)
-        result = _train(job["estimator"], shard["X"], shard["y"], job["classes"], job["n_rows"], n_processes)
+        result = _train(job["estimator"], shard["X"], shard["y"], job["classes"], job["n_rows"], rank, n_processes)
         if rank == 0:
             result.update(classes=job["classes"], n_rows=job["n_rows"])
             with open(os.path.join(folder, "result.pkl"), "wb") as f:
@@ -247,7 +312,7 @@ def worker(folder, rank, n_processes):
     jax.distributed.shutdown()
 
 
-def _train(estimator, X, y, classes, n_rows, n_processes):
+def _train(estimator, X, y, classes, n_rows, rank, n_processes):
     """``max_iter`` epochs of data-parallel steps; returns the weights and the loss per epoch."""
     import jax
     from jax.sharding import Mesh, NamedSharding
@@ -276,7 +341,12 @@ def _train(estimator, X, y, classes, n_rows, n_processes):
     batch_rows = _batch_rows(estimator, n_rows)
     local_rows = -(-batch_rows // n_processes)
     n_batches = -(-n_rows // batch_rows)
-    mesh = Mesh(np.array(jax.devices()), ("data",))
+    # One device per process (its first): a process's shard is one place on the "data" axis, also
+    # on a node whose process sees several GPUs.
+    firsts = {}
+    for device in sorted(jax.devices(), key=lambda d: d.id):
+        firsts.setdefault(device.process_index, device)
+    mesh = Mesh(np.array([firsts[p] for p in sorted(firsts)]), ("data",))
     random_state = check_random_state(estimator.random_state)
     coefs, intercepts = glorot_uniform_sklearn(layer_units, estimator.activation, random_state, dtype)
     with _x64(dtype):
@@ -291,7 +361,7 @@ def _train(estimator, X, y, classes, n_rows, n_processes):
         }
         values = {k: np.asarray(v, dtype) for k, v in optimizer_params(spec, vars(estimator)).items()}
         opt_state = make_optimizer(spec, values).init(params)
-        X_pad, Y_pad, w_pad = _local_batches(X, Y, n_batches, local_rows)
+        X_pad, Y_pad, w_pad = _local_batches(X, Y, local_ranges(n_rows, batch_rows, n_processes, rank), local_rows)
         as_global = partial(jax.make_array_from_process_local_data, NamedSharding(mesh, P("data")))
         data = tuple(as_global(a) for a in (X_pad, Y_pad, w_pad))
         epoch = _compiled_epoch(program, mesh, n_batches, local_rows, bool(estimator.shuffle))
@@ -313,18 +383,37 @@ def _targets(estimator, y, classes):
     return binarizer.transform(y)
 
 
-def _local_batches(X, Y, n_batches, local_rows):
-    """This shard padded to ``n_batches`` local batches of ``local_rows`` rows; weight 0 on padding."""
-    size = n_batches * local_rows
+def _local_batches(X, Y, ranges, local_rows):
+    """This shard laid out as one slot of ``local_rows`` rows per global batch, weight 0 on padding.
+
+    Local batch j holds exactly this process's rows of global batch j (``ranges[j]``), padded at
+    its end: where ``batch_rows`` is not a multiple of the process count some processes hold one
+    row fewer of each batch, and a batch must not borrow rows of the next one.
+    """
+    slots = np.concatenate([j * local_rows + np.arange(len(r)) for j, r in enumerate(ranges)]).astype(np.intp)
+    size = len(ranges) * local_rows
     weight = np.zeros(size, X.dtype)
-    weight[: X.shape[0]] = 1
-    return _pad(X, size), _pad(Y, size), weight
+    weight[slots] = 1
+    return _placed(X, slots, size), _placed(Y, slots, size), weight
 
 
-def _pad(a, rows):
+def _placed(a, slots, rows):
     out = np.zeros((rows,) + a.shape[1:], a.dtype)
-    out[: a.shape[0]] = a
+    out[slots] = a
     return out
+
+
+def epoch_order(weight, key):
+    """The slots' rows for a shuffled epoch: the real rows (weight > 0) in a random order, in the slots of
+    real rows, and each padding slot its own row, so every local batch keeps its count of real rows."""
+    import jax
+    import jax.numpy as jnp
+
+    real = weight > 0
+    priority = jnp.where(real, jax.random.uniform(key, weight.shape), 2.0)
+    real_rows = jnp.argsort(priority)  # the real rows first, shuffled
+    nth_real = jnp.cumsum(real) - 1  # at a real row's slot: how many real rows come before it
+    return jnp.where(real, real_rows[nth_real], jnp.arange(weight.shape[0]))
 
 
 def _compiled_epoch(program, mesh, n_batches, local_rows, shuffle):
@@ -346,10 +435,7 @@ def _compiled_epoch(program, mesh, n_batches, local_rows, shuffle):
 
     def epoch(params, opt_state, X, Y, weight, hyper, key):
         local_key = jax.random.fold_in(key, jax.lax.axis_index("data"))
-        order = jnp.arange(X.shape[0])
-        if shuffle:  # this shard's real rows in a random order, its padding last
-            priority = jnp.where(weight > 0, jax.random.uniform(local_key, (X.shape[0],)), 2.0)
-            order = jnp.argsort(priority)
+        order = epoch_order(weight, local_key) if shuffle else jnp.arange(X.shape[0])
 
         def step(carry, batch):
             params, opt_state, loss_sum = carry
@@ -401,3 +487,7 @@ def _compiled_epoch(program, mesh, n_batches, local_rows, shuffle):
 # 5. batch norm: psum the batch mean and variance in network.forward_logits_train.
 # 6. _base._fit_stochastic: wrap run_epochs_compiled in shard_map over a ("data",) mesh with
 #    Data's row arrays P("data") and the rest P(); n_rows is the local count.
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,9 @@ CPU): about 10 s each on two cores. The launcher's own checks use stand-in proce
 
 from __future__ import annotations
 
+import os
 import pickle
+import socket
 import subprocess
 import sys
 
@@ -16,7 +18,18 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 
 from mlpkit import MLPClassifier, MLPRegressor
-from mlpkit.distributed import DistributedError, fit_data_parallel, launch, shard_rows, supervise
+from mlpkit.distributed import (
+    DistributedError,
+    _local_batches,
+    epoch_order,
+    fit_data_parallel,
+    launch,
+    local_ranges,
+    prepare_job,
+    read_result,
+    shard_rows,
+    supervise,
+)
 
 EXACT = dict(
     hidden_layer_sizes=(16,),
@@ -43,6 +56,19 @@ def test_two_processes_take_the_steps_of_one():
     assert two.classes_.tolist() == [0, 1, 2] and two.n_iter_ == 4
 
 
+def test_two_processes_take_the_steps_of_one_in_float64_to_1e6():
+    # the issue's tolerance: same global batch and seed, float64, weights to 1e-6. batch_size=75 gives the
+    # processes unequal shares of every batch (38 and 37 rows), and 1030 rows a short last batch (55 rows)
+    X, y = make_classification(1030, 8, n_informative=6, n_redundant=0, n_classes=3, random_state=1)
+    settings = {**EXACT, "batch_size": 75, "dtype": "float64"}
+    one = MLPClassifier(**settings).fit(X, y)
+    two = fit_data_parallel(MLPClassifier(**settings), X, y, n_processes=2, timeout=240)
+    assert two.coefs_[0].dtype == np.float64
+    np.testing.assert_allclose(two.loss_curve_, one.loss_curve_, rtol=1e-6, atol=1e-6)
+    for a, b in zip(two.coefs_ + two.intercepts_, one.coefs_ + one.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
 def test_shuffled_regression_reaches_the_in_memory_score():
     X, y = make_regression(1200, 6, noise=5.0, random_state=0)
     X, y = X.astype(np.float32), (y / y.std()).astype(np.float32)
@@ -63,11 +89,76 @@ def test_shards_hold_each_row_once_and_rebuild_every_global_batch():
     ]
 
 
+def test_each_local_batch_holds_its_own_global_batchs_rows_shuffled_or_not():
+    import jax
+
+    n_rows, batch_rows, n_processes = 23, 10, 3  # local slots of 4 rows; process 2 holds 2 rows of a batch
+    ranges = local_ranges(n_rows, batch_rows, n_processes, 2)
+    X, y = shard_rows(np.arange(n_rows, dtype=float).reshape(-1, 1), np.arange(n_rows), n_processes, batch_rows)[2]
+    X_slots, _, weight = _local_batches(X, y.reshape(-1, 1), ranges, local_rows=4)
+    assert weight.tolist() == [1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]
+    assert X_slots[:, 0].tolist() == [8, 9, 0, 0, 18, 19, 0, 0, 0, 0, 0, 0]
+    order = np.asarray(epoch_order(weight, jax.random.PRNGKey(0)))
+    assert sorted(order.tolist()) == list(range(12))  # a permutation of the slots
+    assert (weight[order] == weight).all()  # real rows only into real rows' slots: batch sizes stay
+    orders = {tuple(np.asarray(epoch_order(weight, jax.random.PRNGKey(seed)))) for seed in range(8)}
+    assert len(orders) > 1
+
+
 def test_unsupported_settings_are_named_before_starting():
     with pytest.raises(NotImplementedError, match="batch_norm=True"):
         fit_data_parallel(MLPRegressor(batch_norm=True), np.zeros((4, 2)), np.zeros(4))
     with pytest.raises(NotImplementedError, match="learning_rate='cosine'"):
         fit_data_parallel(MLPRegressor(learning_rate="cosine"), np.zeros((4, 2)), np.zeros(4))
+
+
+def test_workers_started_as_a_slurm_cluster_starts_them(tmp_path):
+    # `srun python -m mlpkit.distributed FOLDER` on each node: JAX reads the coordinator (the first node,
+    # port from the job id), the process count and each process's id from SLURM's variables
+    X, y = make_regression(300, 4, noise=1.0, random_state=0)
+    settings = {"hidden_layer_sizes": (8,), "random_state": 0, "max_iter": 3, "shuffle": False, "dtype": "float64"}
+    prepare_job(MLPRegressor(**settings), X, y, str(tmp_path), n_processes=2)
+    port = free_port_in(range(61440, 65536))  # where SLURM's job id puts the coordinator
+    logs = [open(tmp_path / f"log{rank}.txt", "w+") for rank in range(2)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "mlpkit.distributed", str(tmp_path)],
+            env={**os.environ, "JAX_PLATFORMS": "cpu", "SLURM_JOB_ID": str(port - 61440), "SLURM_NTASKS": "2",
+                 "SLURM_STEP_NODELIST": "localhost", "SLURM_PROCID": str(rank), "SLURM_LOCALID": str(rank)},
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        for rank, log in enumerate(logs)
+    ]
+    try:
+        supervise(processes, logs, timeout=240)
+    finally:
+        for p in processes:
+            p.kill()
+    parallel = read_result(MLPRegressor(**settings), str(tmp_path))
+    one = MLPRegressor(**settings, tol=0, n_iter_no_change=1000).fit(X, y)
+    for a, b in zip(parallel.coefs_ + parallel.intercepts_, one.coefs_ + one.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def free_port_in(ports):
+    for port in np.random.default_rng().permutation(ports):
+        with socket.socket() as s:
+            try:
+                s.bind(("", int(port)))
+            except OSError:
+                continue
+            return int(port)
+    raise RuntimeError(f"no free port in {ports}")
+
+
+def test_the_worker_command_says_what_is_missing(tmp_path):
+    run = [sys.executable, "-m", "mlpkit.distributed", str(tmp_path)]
+    missing_job = subprocess.run(run, capture_output=True, text=True)
+    assert missing_job.returncode == 2 and "holds no job.pkl" in missing_job.stderr
+    half = subprocess.run(run + ["--coordinator", "10.0.0.1:1234"], capture_output=True, text=True)
+    assert half.returncode == 2 and "--num-processes and --process-id together" in half.stderr
+    with pytest.raises(DistributedError, match="has not finished"):
+        read_result(MLPRegressor(), str(tmp_path))
 
 
 # -------------------------------------------------------------------------------------- launcher
