@@ -31,6 +31,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from sklearn import config_context
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
@@ -141,14 +142,17 @@ class _FluCoMaMLP(ParamNamesOnce, BaseEstimator):
             network = None  # the data's width changed: a new network, as FluCoMa
         if network is None:
             network = estimators.MLPRegressor(**params)
+            network._validate_params()
         else:
             changed = {k: v for k, v in params.items() if getattr(network, k) != v}
             if changed:
                 network.set_params(**changed)
+                network._validate_params()
             if hasattr(network, "coefs_"):
                 network._forget_best()  # each fit's early stopping looks at its own epochs
         before = dict(network.__dict__)  # a fit assigns new arrays, so a shallow copy keeps the old state
-        with warnings.catch_warnings():
+        # The network's parameters were checked above when they changed: not again on every fit of a live loop.
+        with warnings.catch_warnings(), config_context(skip_parameter_validation=True):
             # FluCoMa fits in short bursts, resets on a new structure and clips the batch size, all silently.
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.filterwarnings("ignore", message="The network's structure changed")
