@@ -33,6 +33,7 @@ best epoch are put back.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import threading
@@ -55,6 +56,10 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 NETWORK_ATTRIBUTES = ("coefs_", "intercepts_", "prelu_slopes_", "batch_norm_")
 
 
+#: What the estimators warn when Ctrl-C stopped their training (``fit`` and ``partial_fit``).
+INTERRUPTED_MESSAGE = "Training interrupted by user"
+
+
 class StreamError(ValueError):
     """The stream's data is not usable: a chunk of another width, an unseen label, an unreadable file."""
 
@@ -73,6 +78,7 @@ def fit_stream(
     monitor="loss",
     patience=3,
     random_state=None,
+    on_epoch=None,
 ):
     """Train ``estimator`` for ``epochs`` passes over ``source`` through ``partial_fit``; returns it.
 
@@ -104,17 +110,24 @@ def fit_stream(
         Epochs without improvement before training stops (with ``validation``).
     random_state : int or None
         Seeds the shuffle buffer.
+    on_epoch : callable, optional
+        Called after each epoch (and its validation) as ``on_epoch(epoch, history)``, ``epoch``
+        counting from 1, ``history`` as ``stream_history_`` so far: to show progress.
 
     After the call ``estimator.stream_history_`` holds, per epoch, ``train_loss`` (mean of the
     chunks' losses), ``val_loss`` and ``val_score`` (with validation), plus ``best_epoch``,
     ``rows_trained`` and ``seconds``.
+
+    Ctrl-C (KeyboardInterrupt) stops training as it does in ``fit``: the epochs finished so far
+    are kept (with validation, the best one's weights), ``stream_history_`` is set, and a
+    ``UserWarning`` "Training interrupted by user." is issued instead of the exception.
     """
     _check_arguments(estimator, epochs, shuffle_buffer, chunk_rows, validation, monitor, patience)
     chunk_rows = int(chunk_rows or DEFAULT_CHUNK_ROWS)
     read = as_chunk_reader(source, target=target, chunk_rows=chunk_rows, name="source")
     held_out = None
     if isinstance(validation, (int, np.integer)) and not isinstance(validation, bool):
-        read, held_out = _split_every_kth(read, int(validation))
+        read, held_out = _split_every_kth(read, int(validation), chunk_rows)
     elif validation is not None:
         held_out = as_chunk_reader(validation, target=target, chunk_rows=chunk_rows, name="validation")
 
@@ -126,19 +139,25 @@ def fit_stream(
     stopper = _EarlyStopper(monitor, patience, estimator.tol) if held_out is not None else None
     history = trainer.history
     started = time.perf_counter()
-    for epoch in range(epochs):
-        history.train_loss.append(trainer.train_one_epoch(read))
-        if stopper is None:
-            continue
-        loss, score = evaluate(estimator, held_out, classes)
-        history.val_loss.append(loss)
-        history.val_score.append(score)
-        if stopper.improved(loss, score):
-            stopper.keep(estimator, epoch)
-        elif stopper.exhausted():
-            break
+    try:
+        for epoch in range(epochs):
+            history.train_loss.append(trainer.train_one_epoch(read))
+            if stopper is not None:
+                loss, score = evaluate(estimator, held_out, classes)
+                history.val_loss.append(loss)
+                history.val_score.append(score)
+                if stopper.improved(loss, score):
+                    stopper.keep(estimator, epoch)
+            if on_epoch is not None:
+                on_epoch(epoch + 1, history.as_dict())
+            if stopper is not None and stopper.exhausted():
+                break
+        interrupted = False
+    except KeyboardInterrupt:
+        interrupted = True
+        warnings.warn(INTERRUPTED_MESSAGE + ".")
     if stopper is not None:
-        stopper.restore_best(estimator)
+        stopper.restore_best(estimator, mid_epoch=interrupted)
         history.best_epoch = stopper.best_epoch
     history.seconds = time.perf_counter() - started
     estimator.stream_history_ = history.as_dict()
@@ -239,6 +258,45 @@ def _file_reader(path, target, chunk_rows):
     """Chunks of a Parquet or CSV file, read in record batches so that only a batch is in memory."""
     if target is None:
         raise ValueError(f"reading {path!r} needs target=, the name of the label column.")
+    batches = _batches_of(path)
+    _fail_unreadable(path, lambda: next(iter(batches(path, chunk_rows)), None))
+
+    def read():
+        pyarrow = _arrow()
+        rows = 0
+        pending = iter(batches(path, chunk_rows))
+        for index in itertools.count():
+            try:
+                batch = next(pending, None)
+            except (OSError, pyarrow.ArrowException) as error:  # a damaged or ragged part, past the first
+                raise StreamError(
+                    f"chunk {index} of {path!r} (from row {rows}) cannot be read: {_first_line(error)}"
+                ) from None
+            if batch is None:
+                return
+            rows += batch.num_rows
+            yield _batch_to_arrays(batch, target, path)
+
+    return read
+
+
+def feature_names(path, target):
+    """The feature columns of a Parquet/CSV file in the order ``fit_stream`` reads them: all but ``target``.
+
+    Reads one record batch; raises ``StreamError`` if the file cannot be read or lacks ``target``.
+    """
+    path = os.fspath(path)
+    batches = _batches_of(path)
+    batch = _fail_unreadable(path, lambda: next(iter(batches(path, 1)), None))
+    if batch is None:
+        raise StreamError(f"{path!r} holds no rows: there is nothing to train on.")
+    names = batch.schema.names
+    _check_target(names, target, path)
+    return [name for name in names if name != target]
+
+
+def _batches_of(path):
+    """The record-batch reader for the file's format (by suffix), after checking that pyarrow is there."""
     suffix = os.path.splitext(path)[1].lower()
     if suffix in PARQUET_SUFFIXES:
         batches = _parquet_batches
@@ -250,13 +308,7 @@ def _file_reader(path, target, chunk_rows):
             f" {', '.join(PARQUET_SUFFIXES + CSV_SUFFIXES)}, or pass a callable returning (X, y) chunks."
         )
     _arrow()  # a clear ImportError now, not at the first epoch
-    _fail_unreadable(path, lambda: next(iter(batches(path, chunk_rows)), None))
-
-    def read():
-        for batch in batches(path, chunk_rows):
-            yield _batch_to_arrays(batch, target, path)
-
-    return read
+    return batches
 
 
 def _arrow():
@@ -288,26 +340,64 @@ def _csv_batches(path, chunk_rows):
     options = pcsv.ParseOptions(delimiter="\t") if path.lower().endswith(".tsv") else None
     reader = pcsv.open_csv(path, parse_options=options)
     try:
-        yield from reader
+        yield from _recut(reader, chunk_rows)
     finally:
         reader.close()
 
 
+def _recut(batches, rows):
+    """Record batches of exactly ``rows`` rows (the last one shorter) from batches of any size.
+
+    pyarrow's CSV reader cuts by bytes (blocks of about 1 MB); cut again, a CSV file's chunks are
+    ``chunk_rows`` rows as a Parquet file's are, so that chunk numbers and ``validation=k`` mean
+    the same for both.
+    """
+    import pyarrow
+
+    pieces, held = [], 0
+    for batch in batches:
+        start = 0
+        while start < batch.num_rows:
+            piece = batch.slice(start, rows - held)
+            pieces.append(piece)
+            held += piece.num_rows
+            start += piece.num_rows
+            if held == rows:
+                yield _joined(pyarrow, pieces)
+                pieces, held = [], 0
+    if pieces:
+        yield _joined(pyarrow, pieces)
+
+
+def _joined(pyarrow, pieces):
+    if len(pieces) == 1:
+        return pieces[0]
+    return pyarrow.Table.from_batches(pieces).combine_chunks().to_batches()[0]
+
+
 def _fail_unreadable(path, attempt):
-    """Run ``attempt`` (reading the file's first batch); turn any failure into a one-line StreamError."""
+    """``attempt()`` (reading the file's first batch); any failure becomes a one-line StreamError."""
     pyarrow = _arrow()
     try:
-        attempt()
+        return attempt()
     except (OSError, pyarrow.ArrowException) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise StreamError(f"cannot read {path!r}: {first_line}") from None
+        raise StreamError(f"cannot read {path!r}: {_first_line(error)}") from None
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _check_target(names, target, path):
+    if target not in names:
+        raise StreamError(f"{path!r} has no column {target!r} (target=); its columns are {names}.")
 
 
 def _batch_to_arrays(batch, target, path):
     """(X, y) of one record batch: the target column, and every other column as float features."""
     names = batch.schema.names
-    if target not in names:
-        raise StreamError(f"{path!r} has no column {target!r} (target=); its columns are {names}.")
+    _check_target(names, target, path)
     features = [name for name in names if name != target]
     columns = []
     for name in features:
@@ -322,14 +412,24 @@ def _batch_to_arrays(batch, target, path):
     return X, batch.column(target).to_numpy(zero_copy_only=False)
 
 
-def _split_every_kth(read, k):
+def _split_every_kth(read, k, chunk_rows):
     """Two readers over one source: every chunk but each k-th one, and each k-th one (held out)."""
 
     def train():
         return ((i, X, y) for i, X, y in read() if i % k != k - 1)
 
     def held_out():
-        return ((i, X, y) for i, X, y in read() if i % k == k - 1)
+        held = 0
+        for i, X, y in read():
+            if i % k == k - 1:
+                held += 1
+                yield i, X, y
+        if not held:
+            raise StreamError(
+                f"validation={k} holds out chunks {k - 1}, {2 * k - 1}, ... (every k-th), but the source has"
+                f" fewer than {k} chunks: nothing is held out. Lower validation (or, for a file, chunk_rows,"
+                f" now {chunk_rows}), or pass a separate validation source."
+            )
 
     return train, held_out
 
@@ -506,22 +606,30 @@ class _Trainer:
         for X, y in prefetched(chunks):
             self._partial_fit(X, y)
             rows += X.shape[0]
+            self.history.rows_trained += X.shape[0]  # as it goes: right after Ctrl-C too
             loss_sum += self.estimator.loss_ * X.shape[0]
         if rows == 0:
             raise StreamError(
                 "the source yielded no training rows in this epoch: there is nothing to train on."
             )
-        self.history.rows_trained += rows
         return loss_sum / rows
 
     def _partial_fit(self, X, y):
         with warnings.catch_warnings():
             # The rows-per-parameter rule would judge the whole data by its first chunk: not apt here.
             warnings.simplefilter("ignore", DataSizeWarning)
-            if self.classes is None:
-                self.estimator.partial_fit(X, y)
-            else:
-                self.estimator.partial_fit(X, y, classes=self.classes)
+            # partial_fit turns Ctrl-C into a warning and returns, and the stream would go on with
+            # the next chunk: as an error here, it becomes Ctrl-C again (the chunk is not trained on).
+            warnings.filterwarnings("error", message=INTERRUPTED_MESSAGE, category=UserWarning)
+            try:
+                if self.classes is None:
+                    self.estimator.partial_fit(X, y)
+                else:
+                    self.estimator.partial_fit(X, y, classes=self.classes)
+            except UserWarning as warning:
+                if INTERRUPTED_MESSAGE not in str(warning):
+                    raise
+                raise KeyboardInterrupt from None
 
     def _labelled(self, chunks):
         """The chunks as ``(X, y)``, each checked to hold only known labels (classifiers)."""
@@ -623,9 +731,10 @@ class _EarlyStopper:
         self.best_epoch = epoch
         self.best_network = copy_network(estimator)
 
-    def restore_best(self, estimator):
-        """Put the best epoch's network back (its optimiser moments start afresh in a later partial_fit)."""
-        if self.best_network is not None and self.epochs_without:
+    def restore_best(self, estimator, mid_epoch=False):
+        """Put the best epoch's network back (its optimiser moments start afresh in a later partial_fit),
+        unless the last finished epoch was the best and training did not go on from it (``mid_epoch``)."""
+        if self.best_network is not None and (self.epochs_without or mid_epoch):
             set_network(estimator, self.best_network)
 
 

@@ -17,8 +17,16 @@ import pytest
 from sklearn.datasets import make_classification, make_regression
 from sklearn.model_selection import train_test_split
 
-from mlpkit import MLPClassifier, MLPRegressor
-from mlpkit.stream import StreamError, as_chunk_reader, evaluate, fit_stream, shuffled_chunks
+from mlpkit import MLPClassifier, MLPRegressor, engine
+from mlpkit.stream import (
+    StreamError,
+    _recut,
+    as_chunk_reader,
+    evaluate,
+    feature_names,
+    fit_stream,
+    shuffled_chunks,
+)
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -109,6 +117,33 @@ def test_early_stopping_keeps_the_best_epochs_weights(data):
     assert loss == pytest.approx(min(losses), rel=1e-5)
 
 
+def test_ctrl_c_ends_the_stream_with_a_warning_and_the_best_epochs_weights(data, monkeypatch):
+    X_train, _, y_train, _ = data
+    chunks = chunks_of(X_train, y_train)  # 6 chunks; validation=3 holds out 2, so 4 trained per epoch
+    run_epochs, calls = engine.run_epochs_compiled, []
+
+    def ctrl_c_in_the_second_chunk_of_epoch_3(*args):  # partial_fit runs one epoch: one call a chunk
+        calls.append(1)
+        if len(calls) == 10:
+            raise KeyboardInterrupt
+        return run_epochs(*args)
+
+    monkeypatch.setattr(engine, "run_epochs_compiled", ctrl_c_in_the_second_chunk_of_epoch_3)
+    epochs_heard = []
+    model = MLPClassifier(**SMALL)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        fit_stream(
+            model, chunks, validation=3, epochs=5, chunk_rows=CHUNK, random_state=0,
+            on_epoch=lambda epoch, history: epochs_heard.append((epoch, len(history["val_loss"]))),
+        )  # fmt: skip
+    history = model.stream_history_
+    assert epochs_heard == [(1, 1), (2, 2)] and len(history["train_loss"]) == 2 and len(calls) == 10
+    assert history["rows_trained"] == 9 * CHUNK
+    held_out = as_chunk_reader([c for i, c in enumerate(chunks) if i % 3 == 2])
+    loss, _ = evaluate(model, held_out, model.classes_)
+    assert loss == pytest.approx(min(history["val_loss"]), rel=1e-5)  # not the weights of epoch 3's first chunk
+
+
 def test_every_kth_chunk_is_held_out_and_never_trained_on(data):
     X_train, _, y_train, _ = data
     model = fit_stream(MLPClassifier(**SMALL), chunks_of(X_train, y_train), validation=2, chunk_rows=CHUNK)
@@ -151,6 +186,19 @@ def test_csv_file(tmp_path, data):
     model = fit_stream(MLPClassifier(**SMALL), str(path), target="label", chunk_rows=CHUNK)
     assert model.classes_.tolist() == [0, 1, 2]
     assert model.stream_history_["rows_trained"] == len(X_train)
+    # read in chunks of chunk_rows rows, as a Parquet file is (pyarrow's CSV reader cuts by bytes)
+    sizes = [len(y) for _, _, y in as_chunk_reader(path, target="label", chunk_rows=700)()]
+    assert sizes == [700, 700, 700, 700, 200]
+    assert feature_names(path, "label") == [f"x{j}" for j in range(N_FEATURES)]
+
+
+def test_record_batches_are_cut_again_to_the_chunk_size():
+    sizes = [3, 5, 2, 7]
+    starts = np.cumsum([0] + sizes[:-1])
+    batches = [pa.record_batch({"v": np.arange(s, s + n)}) for s, n in zip(starts, sizes)]
+    cut = list(_recut(batches, 4))
+    assert [b.num_rows for b in cut] == [4, 4, 4, 4, 1]
+    assert np.concatenate([b.column("v").to_numpy() for b in cut]).tolist() == list(range(17))
 
 
 def test_unreadable_file_gives_a_one_line_error(tmp_path):
@@ -234,18 +282,27 @@ def test_a_failed_stream_leaves_the_estimator_usable(data):
 
 
 # ------------------------------------------------------------------------------------- memory
+#: One streamed epoch in a fresh process, through the Python API (``python``) or the command (``cli``).
 PEAK_RSS_SCRIPT = textwrap.dedent(
     """
     import json, resource, sys, time
-    from mlpkit import MLPClassifier
+    from mlpkit import MLPClassifier, load
+    from mlpkit.cli import main
     from mlpkit.stream import fit_stream
-    path, chunk = sys.argv[1], int(sys.argv[2])
-    model = MLPClassifier(hidden_layer_sizes=(16,), random_state=0)
+    path, chunk, via = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     started = time.perf_counter()
-    fit_stream(model, path, target="label", classes=[0, 1, 2], chunk_rows=chunk, shuffle_buffer=4 * chunk,
-               random_state=0)
+    if via == "cli":  # the labels come from a first pass over the file
+        out = path + ".model.npz"
+        argv = ["fit", path, "--target", "label", "--stream", "--chunk-rows", str(chunk), "--shuffle-buffer",
+                str(4 * chunk), "--hidden", "16", "--seed", "0", "--task", "classify", "--out", out]
+        assert main(argv) == 0
+        rows = load(out).t_
+    else:
+        model = MLPClassifier(hidden_layer_sizes=(16,), random_state=0)
+        fit_stream(model, path, target="label", classes=[0, 1, 2], chunk_rows=chunk, shuffle_buffer=4 * chunk,
+                   random_state=0)
+        rows = model.stream_history_["rows_trained"]
     seconds = time.perf_counter() - started
-    rows = model.stream_history_["rows_trained"]
     print(json.dumps({"peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "rows": rows,
                       "seconds": seconds}))
     """
@@ -265,10 +322,11 @@ def write_large_parquet(path, n_rows, n_features, chunk):
             )
 
 
-def peak_rss(path, chunk):
+def peak_rss(path, chunk, via="python"):
+    """Peak RSS (KiB), rows trained and seconds of one streamed epoch over ``path`` in a fresh process."""
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     out = subprocess.run(
-        [sys.executable, "-c", PEAK_RSS_SCRIPT, str(path), str(chunk)],
+        [sys.executable, "-c", PEAK_RSS_SCRIPT, str(path), str(chunk), via],
         capture_output=True,
         text=True,
         check=True,
@@ -278,15 +336,17 @@ def peak_rss(path, chunk):
 
 
 @pytest.mark.slow
-def test_peak_memory_stays_flat_as_the_file_grows(tmp_path):
+@pytest.mark.parametrize("via", ["python", "cli"])  # fit_stream, and mlpkit fit --stream
+def test_peak_memory_stays_flat_as_the_file_grows(tmp_path, via):
     chunk, n_features = 20_000, 50
     small, large = tmp_path / "x10.parquet", tmp_path / "x50.parquet"
     write_large_parquet(small, 10 * chunk, n_features, chunk)
     write_large_parquet(large, 50 * chunk, n_features, chunk)
-    peak_rss(small, chunk)  # fills JAX's persistent compilation cache: compiling's peak is not the data's
-    at_10, at_50 = peak_rss(small, chunk), peak_rss(large, chunk)
+    peak_rss(small, chunk, via)  # fills JAX's persistent compilation cache: compiling's peak is not the data's
+    at_10, at_50 = peak_rss(small, chunk, via), peak_rss(large, chunk, via)
     print(
-        f"\npeak RSS 10x: {at_10}, 50x: {at_50}, file sizes {small.stat().st_size}, {large.stat().st_size} bytes"
+        f"\npeak RSS via {via} 10x: {at_10}, 50x: {at_50}, file sizes {small.stat().st_size},"
+        f" {large.stat().st_size} bytes"
     )
     assert at_50["rows"] == 5 * at_10["rows"]
     assert abs(at_50["peak_rss_kib"] - at_10["peak_rss_kib"]) <= 0.10 * at_10["peak_rss_kib"]
