@@ -19,6 +19,16 @@ def write_csv(path: Path, header, rows) -> Path:
     return path
 
 
+def assert_one_line_error(result, *fragments):
+    """Exit code 2; the error is one line, the last one on stderr (after what fit reports before training)."""
+    assert result.code == 2, result
+    lines = result.err.strip().splitlines()
+    assert result.error_lines == lines[-1:], result.err
+    assert "Traceback" not in result.err
+    for fragment in fragments:
+        assert fragment in lines[-1], (fragment, lines[-1])
+
+
 def assert_png(path: Path, min_width=400, min_height=300):
     """A real PNG of a sensible size."""
     import matplotlib.image

@@ -4,17 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from cli_helpers import QUICK, write_csv
-
-
-def assert_one_line_error(result, *fragments):
-    """Exit code 2; the error is one line, the last one on stderr (after what fit reports before training)."""
-    assert result.code == 2, result
-    lines = result.err.strip().splitlines()
-    assert result.error_lines == lines[-1:], result.err
-    assert "Traceback" not in result.err
-    for fragment in fragments:
-        assert fragment in lines[-1], (fragment, lines[-1])
+from cli_helpers import QUICK, assert_one_line_error, write_csv
 
 
 @pytest.fixture(scope="module")

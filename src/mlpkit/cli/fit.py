@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from ..experiments.recorder import DEFAULT_RUNS
-from . import options, training
+from . import options, scale, training
 
 HELP = "train a network on a data file and save it"
 
@@ -23,6 +23,8 @@ EPILOG = """examples:
   mlpkit fit houses.parquet --target price --set max_iter=500 --set early_stopping=True --out houses.npz
   mlpkit fit data.npz --out model.npz                   (arrays X and y)
   mlpkit fit features.json --target labels.json --out model.npz   (FluCoMa DataSet + LabelSet)
+  mlpkit fit big.parquet --target y --stream --chunk-rows 4096 --epochs 5 --validation 0.1 --out big.npz
+  mlpkit fit data.csv --target y --processes 2 --set max_iter=20 --out model.npz   (data parallel)
 
 Ctrl-C stops training between two chunks of epochs: the model so far is saved and the command exits 130."""
 
@@ -50,9 +52,13 @@ def add_arguments(parser) -> None:
         "--track", metavar="DIR", nargs="?", const=DEFAULT_RUNS,
         help=f"record the fit as a run in a runs directory (default {DEFAULT_RUNS}); compare runs: mlpkit runs DIR",
     )
+    scale.add_arguments(parser)
 
 
 def run(args) -> int:
+    scale.check_flags(args)
+    if args.stream:
+        return scale.run_stream(args)
     data = options.read_training_data(args)
     task, why = (args.task, "as asked") if args.task else options.detect_task(data.y)
     target = ", ".join(data.target_names) or "the target"
@@ -71,4 +77,5 @@ def run(args) -> int:
         plot_dir=args.plot,
         feature_names=data.feature_names,
         track=args.track,
+        fit=None if args.processes is None else scale.data_parallel(args.processes, args.timeout),
     ))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,10 @@ class Options:
     feature_names: list | None = None
     #: ``fit(..., track=...)``: a runs directory to record the fit in (``--track``), or None.
     track: str | None = None
+    #: ``fit(model, X, y)`` instead of ``model.fit(X, y)`` (``--processes``: the data-parallel launcher).
+    fit: Callable | None = None
+    #: ``summary(model, seconds, out, interrupted)`` instead of the scores on the rows (``--stream``).
+    summary: Callable | None = None
 
 
 def run(model, data: Split, options: Options) -> int:
@@ -84,7 +89,10 @@ def run(model, data: Split, options: Options) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model.fit(data.X_train, data.y_train, track=options.track)
+            if options.fit is None:
+                model.fit(data.X_train, data.y_train, track=options.track)
+            else:
+                options.fit(model, data.X_train, data.y_train)
         except ValueError as error:
             raise CLIError(f"training failed: {error}") from None
         finally:
@@ -98,7 +106,10 @@ def run(model, data: Split, options: Options) -> int:
     if options.feature_names and not hasattr(model, "feature_names_in_"):
         model.feature_names_in_ = np.asarray(options.feature_names, dtype=object)  # predict picks columns by name
     _save(model, options.out)
-    _print_summary(model, data, seconds, options.out, _how_it_ended(model, interrupted, dashboard))
+    if options.summary is not None:
+        options.summary(model, seconds, options.out, interrupted)
+    else:
+        _print_summary(model, data, seconds, options.out, _how_it_ended(model, interrupted, dashboard))
     if options.plot_dir:
         _write_plots(model, data, options.plot_dir)
     if dashboard is not None:
