@@ -158,7 +158,8 @@ def shard_rows(X, y, n_processes, batch_rows):
     """
     shards = []
     for k in range(n_processes):
-        rows = np.concatenate([np.arange(r.start, r.stop) for r in local_ranges(X.shape[0], batch_rows, n_processes, k)])
+        ranges = local_ranges(X.shape[0], batch_rows, n_processes, k)
+        rows = np.concatenate([np.arange(r.start, r.stop) for r in ranges])
         shards.append((X[rows], y[rows]))
     return shards
 
@@ -166,7 +167,8 @@ def shard_rows(X, y, n_processes, batch_rows):
 def local_ranges(n_rows, batch_rows, n_processes, k):
     """The rows of each global batch that process k holds: one ``range`` per batch (some may be empty)."""
     b = -(-batch_rows // n_processes)
-    return [range(s + k * b, min(s + (k + 1) * b, s + batch_rows, n_rows)) for s in range(0, n_rows, batch_rows)]
+    starts = range(0, n_rows, batch_rows)
+    return [range(s + k * b, min(s + (k + 1) * b, s + batch_rows, n_rows)) for s in starts]
 
 
 # -------------------------------------------------------------------------------------- launcher
@@ -219,7 +221,8 @@ def supervise(processes, logs, timeout):
             raise DistributedError(
                 f"process(es) {hung} of {len(processes)} did not finish within {timeout:g} s and were stopped;"
                 f" last line of process {hung[0]}: {_last_line(logs[hung[0]])}. A process that died or hangs"
-                " leaves the others waiting in a collective; for a longer fit raise timeout= (mlpkit fit: --timeout)."
+                " leaves the others waiting in a collective; for a longer fit raise timeout="
+                " (mlpkit fit: --timeout)."
             )
         time.sleep(POLL_SECONDS)
 
@@ -270,17 +273,19 @@ def main(argv=None):
     """
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m mlpkit.distributed", description=main.__doc__.split("\n\n")[1])
+    parser = argparse.ArgumentParser(
+        prog="python -m mlpkit.distributed", description=main.__doc__.split("\n\n")[1]
+    )
     parser.add_argument("folder", help="the job's folder (prepare_job), on storage every process sees")
-    parser.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address, reachable from every process")
+    parser.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address, seen by all")
     parser.add_argument("--num-processes", metavar="N", type=int, help="processes in the job")
-    parser.add_argument("--process-id", metavar="K", type=int, help="this process's id, 0 .. N-1 (0 runs the coordinator)")
+    parser.add_argument("--process-id", metavar="K", type=int, help="this process's id, 0 .. N-1")
     args = parser.parse_args(argv)
     given = [args.coordinator, args.num_processes, args.process_id]
     if any(v is not None for v in given) and any(v is None for v in given):
-        parser.error("give --coordinator, --num-processes and --process-id together, or none (SLURM, Open MPI)")
+        parser.error("give --coordinator, --num-processes and --process-id together, or none (SLURM, MPI)")
     if not os.path.exists(os.path.join(args.folder, "job.pkl")):
-        parser.error(f"{args.folder} holds no job.pkl; write the job with mlpkit.distributed.prepare_job first")
+        parser.error(f"{args.folder} holds no job.pkl; write one with mlpkit.distributed.prepare_job first")
     boot = [args.folder, *("" if v is None else str(v) for v in given)]
     os.execv(sys.executable, [sys.executable, "-c", WORKER_BOOT, *boot])
 
@@ -298,7 +303,9 @@ def worker(folder, rank, n_processes):
                 " joined; start as many processes as prepare_job(n_processes=) was given."
             )
         shard = np.load(os.path.join(folder, f"shard{rank}.npz"), allow_pickle=True)
-        result = _train(job["estimator"], shard["X"], shard["y"], job["classes"], job["n_rows"], rank, n_processes)
+        result = _train(
+            job["estimator"], shard["X"], shard["y"], job["classes"], job["n_rows"], rank, n_processes
+        )
         if rank == 0:
             result.update(classes=job["classes"], n_rows=job["n_rows"])
             with open(os.path.join(folder, "result.pkl"), "wb") as f:
@@ -361,7 +368,8 @@ def _train(estimator, X, y, classes, n_rows, rank, n_processes):
         }
         values = {k: np.asarray(v, dtype) for k, v in optimizer_params(spec, vars(estimator)).items()}
         opt_state = make_optimizer(spec, values).init(params)
-        X_pad, Y_pad, w_pad = _local_batches(X, Y, local_ranges(n_rows, batch_rows, n_processes, rank), local_rows)
+        ranges = local_ranges(n_rows, batch_rows, n_processes, rank)
+        X_pad, Y_pad, w_pad = _local_batches(X, Y, ranges, local_rows)
         as_global = partial(jax.make_array_from_process_local_data, NamedSharding(mesh, P("data")))
         data = tuple(as_global(a) for a in (X_pad, Y_pad, w_pad))
         epoch = _compiled_epoch(program, mesh, n_batches, local_rows, bool(estimator.shuffle))

@@ -6,6 +6,7 @@ CPU): about 10 s each on two cores. The launcher's own checks use stand-in proce
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import socket
@@ -119,21 +120,23 @@ def test_workers_started_as_a_slurm_cluster_starts_them(tmp_path):
     settings = {"hidden_layer_sizes": (8,), "random_state": 0, "max_iter": 3, "shuffle": False, "dtype": "float64"}
     prepare_job(MLPRegressor(**settings), X, y, str(tmp_path), n_processes=2)
     port = free_port_in(range(61440, 65536))  # where SLURM's job id puts the coordinator
-    logs = [open(tmp_path / f"log{rank}.txt", "w+") for rank in range(2)]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "mlpkit.distributed", str(tmp_path)],
-            env={**os.environ, "JAX_PLATFORMS": "cpu", "SLURM_JOB_ID": str(port - 61440), "SLURM_NTASKS": "2",
-                 "SLURM_STEP_NODELIST": "localhost", "SLURM_PROCID": str(rank), "SLURM_LOCALID": str(rank)},
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        for rank, log in enumerate(logs)
-    ]
-    try:
-        supervise(processes, logs, timeout=240)
-    finally:
-        for p in processes:
-            p.kill()
+    slurm = {"SLURM_JOB_ID": str(port - 61440), "SLURM_NTASKS": "2", "SLURM_STEP_NODELIST": "localhost"}
+    with contextlib.ExitStack() as stack:
+        logs = [stack.enter_context(open(tmp_path / f"log{rank}.txt", "w+")) for rank in range(2)]
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "mlpkit.distributed", str(tmp_path)],
+                env={**os.environ, **slurm, "JAX_PLATFORMS": "cpu", "SLURM_PROCID": str(k), "SLURM_LOCALID": str(k)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            for k, log in enumerate(logs)
+        ]
+        try:
+            supervise(processes, logs, timeout=240)
+        finally:
+            for p in processes:
+                p.kill()
     parallel = read_result(MLPRegressor(**settings), str(tmp_path))
     one = MLPRegressor(**settings, tol=0, n_iter_no_change=1000).fit(X, y)
     for a, b in zip(parallel.coefs_ + parallel.intercepts_, one.coefs_ + one.intercepts_):
@@ -153,9 +156,9 @@ def free_port_in(ports):
 
 def test_the_worker_command_says_what_is_missing(tmp_path):
     run = [sys.executable, "-m", "mlpkit.distributed", str(tmp_path)]
-    missing_job = subprocess.run(run, capture_output=True, text=True)
+    missing_job = subprocess.run(run, capture_output=True, text=True, check=False)
     assert missing_job.returncode == 2 and "holds no job.pkl" in missing_job.stderr
-    half = subprocess.run(run + ["--coordinator", "10.0.0.1:1234"], capture_output=True, text=True)
+    half = subprocess.run(run + ["--coordinator", "10.0.0.1:1234"], capture_output=True, text=True, check=False)
     assert half.returncode == 2 and "--num-processes and --process-id together" in half.stderr
     with pytest.raises(DistributedError, match="has not finished"):
         read_result(MLPRegressor(), str(tmp_path))
