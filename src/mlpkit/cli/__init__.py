@@ -4,7 +4,7 @@
 
     mlpkit fit DATA --target COL --out MODEL [--task classify|regress] [--hidden 64,32]
                [--set KEY=VALUE ...] [--seed N] [--test-size 0.2] [--plot DIR]
-               [--progress/--no-progress] [--dashboard [--keep-dashboard]]
+               [--progress/--no-progress] [--dashboard [--keep-dashboard]] [--track [DIR]]
     mlpkit predict MODEL DATA [--out FILE.csv|FILE.json] [--proba]
     mlpkit evaluate MODEL DATA --target COL [--plot DIR]
     mlpkit inspect MODEL
@@ -13,6 +13,8 @@
     mlpkit convert MODEL --to flucoma|onnx|native --out FILE
     mlpkit demo [--out DIR]
     mlpkit runs DIR [--port P] [--sweep NAME] [--open]
+    mlpkit sweep DATA --target COL --space SPEC [--space ...] --trials N [--cv K] [--jobs J]
+                 [--runs DIR] [--name NAME] [--out MODEL] [--hidden ...] [--set KEY=VALUE ...]
 
 DATA is CSV/TSV (a header row), Parquet, ``.npy`` (a 2-D array; ``--target`` a
 column index), ``.npz`` (arrays ``X`` and ``y``) or a FluCoMa DataSet JSON
@@ -32,7 +34,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import advise, convert, demo, evaluate, fit, inspect_model, lr_find, predict, runs
+from . import advise, convert, demo, evaluate, fit, inspect_model, lr_find, predict, runs, sweep
 from .errors import EXIT_ERROR, EXIT_INTERRUPTED, USER_ERRORS, CLIError, debugging, one_line
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -48,6 +50,7 @@ COMMANDS = {
     "convert": convert,
     "demo": demo,
     "runs": runs,
+    "sweep": sweep,
 }
 
 

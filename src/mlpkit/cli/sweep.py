@@ -1,0 +1,148 @@
+"""``mlpkit sweep DATA --target COL --space SPEC --trials N``: search hyper-parameters, rank the trials.
+
+Each ``--space`` is one parameter's values (``NAME=SPEC``, see below) or a JSON
+file holding a whole space (an object of name -> list of choices or
+``{"low", "high", "log"}``, or a list of such objects of lists: a scikit-learn
+parameter grid). Parameters not searched come from ``--hidden``, ``--set`` and
+``--seed`` as for ``mlpkit fit``. Every trial is recorded as a run in the runs
+directory (``--runs``), where Optuna keeps the sweep too: the same command run
+again, after Ctrl-C or with more ``--trials``, continues it. The best settings
+are refitted on all rows and saved (``--out``, and in the runs directory), with
+FluCoMa JSON beside them when FluCoMa can express the network. See
+``mlpkit.experiments.sweep`` for how trials are scored and pruned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .._files import strict_loads
+from ..experiments.export import network_of, write_flucoma_beside
+from ..experiments.recorder import DEFAULT_RUNS
+from ..experiments.space import FORMS, combine
+from . import options, report
+from .errors import CLIError
+from .training import _save
+
+HELP = "search hyper-parameters (Optuna, pruning, cross-validation), rank the trials, save the best model"
+
+EPILOG = f"""space entries (--space, repeat it):
+  learning_rate_init=log:1e-4:1e-1      a log range
+  alpha=1e-5:1e-2                       a range (16:256 is a range of whole numbers)
+  hidden_layer_sizes=choice:64|128|64,64   choices (64,64 is two layers)
+  activation=choice:relu|tanh
+  space.json                            a JSON file: {{"alpha": [0.0001, 0.001], "batch_size": {{"low": 16, "high": 256}}}}
+
+examples:
+  mlpkit sweep digits.csv --target label --space learning_rate_init=log:1e-4:1e-1 --space alpha=log:1e-6:1e-2 \\
+      --trials 20 --cv 3 --set max_iter=50 --out best.npz
+  mlpkit sweep data.csv --target y --space space.json --trials 50 --jobs 4 --runs experiments/ --name wide
+  mlpkit runs {DEFAULT_RUNS}/                  compare the trials in the browser
+
+Ctrl-C stops the sweep (exit code 130); run the same command again to continue it."""
+
+#: Significant digits of the numbers in the trials table.
+DIGITS = 4
+
+
+def add_arguments(parser) -> None:
+    options.add_data_arguments(parser)
+    options.add_model_arguments(parser)
+    parser.add_argument("--space", metavar="SPEC", action="append", required=True,
+                        help="a parameter's values (NAME=SPEC, see below) or a JSON file of the space; repeat it")
+    parser.add_argument("--trials", metavar="N", type=int, default=20, help="trials to run in all (default 20)")
+    parser.add_argument("--cv", metavar="K", type=int, help=f"score each trial by K-fold cross-validation"
+                        " (default: one held-out fifth of the rows)")
+    parser.add_argument("--scoring", metavar="NAME", help="a scikit-learn scoring name (default: accuracy or R2)")
+    parser.add_argument("--jobs", metavar="J", type=int, default=1, help="worker processes running trials at once")
+    parser.add_argument("--runs", metavar="DIR", default=DEFAULT_RUNS, help=f"runs directory (default {DEFAULT_RUNS})")
+    parser.add_argument("--name", help="the sweep's name in the runs directory (default: derived from what is searched)")
+    parser.add_argument("--timeout", metavar="SECONDS", type=float, help="start no trial after this long")
+    parser.add_argument("--prune", action=argparse.BooleanOptionalAction, default=True,
+                        help="stop unpromising trials early from their validation loss (turns early_stopping on)")
+    parser.add_argument("--out", metavar="MODEL", help="also save the best model here (.npz), FluCoMa JSON beside it")
+
+
+def read_space(entries: list[str]):
+    """The search space of the ``--space`` values: ``NAME=SPEC`` strings and JSON files."""
+    parts = []
+    for entry in entries:
+        if "=" in entry or not Path(entry).suffix.lower() == ".json":
+            parts.append([entry])
+            continue
+        try:
+            parts.append(strict_loads(Path(entry).read_text(encoding="utf-8")))
+        except OSError as error:
+            raise CLIError(f"--space {entry}: cannot read the space file: {error.strerror or error}") from None
+        except ValueError as error:
+            raise CLIError(f"--space {entry}: not a JSON search space ({error}); {FORMS}") from None
+    return combine(parts)
+
+
+def run(args) -> int:
+    from ..experiments.sweep import sweep
+
+    if args.trials < 1 or args.jobs < 1:
+        raise CLIError(f"--trials {args.trials} --jobs {args.jobs}: both are whole numbers from 1")
+    space = read_space(args.space)
+    data = options.read_training_data(args)
+    task, why = (args.task, "as asked") if args.task else options.detect_task(data.y)
+    options.check_task(task, data.y, ", ".join(data.target_names) or "the target")
+    model = options.build_estimator(task, args)
+    print(f"mlpkit: {data.n_samples} rows, {data.X.shape[1]} features from {data.source}; task {task}: {why};"
+          f" searching {', '.join(space.names)} in {args.trials} trials; runs in {args.runs}", file=sys.stderr)
+    try:
+        result = sweep(model, data.X, data.y, space, n_trials=args.trials, cv=args.cv, scoring=args.scoring,
+                       runs=args.runs, name=args.name, n_jobs=args.jobs, random_state=args.seed,
+                       timeout=args.timeout, prune=args.prune)
+    except KeyboardInterrupt:
+        report.note(f"sweep interrupted; the trials that ended are kept in {args.runs}: run the same command"
+                    " again to continue")
+        raise
+    console = report.console()
+    console.print(trials_table(result, space.names))
+    saved = {"sweep": result.name, "trials run now": result.n_trials_run, "best score": _number(result.best_score_),
+             "best settings": ", ".join(f"{k}={_value(v)}" for k, v in result.best_params_.items()),
+             "model": result.model_path, "FluCoMa model": result.flucoma_path, "FluCoMa scaler": result.scaler_path}
+    if args.out:
+        network = network_of(result.best_estimator_)
+        if data.feature_names and not hasattr(network, "feature_names_in_"):
+            network.feature_names_in_ = np.asarray(data.feature_names, dtype=object)  # predict picks columns by name
+        _save(network, args.out)
+        copies = write_flucoma_beside(result.best_estimator_, data.X, args.out)
+        saved.update({"saved to": args.out, "FluCoMa copy": copies.model, "FluCoMa scaler copy": copies.scaler})
+    console.print(report.key_value_table("Best", {k: v for k, v in saved.items() if v is not None}))
+    for note in result.notes:
+        report.note(note)
+    report.note(f"compare the trials in the browser: mlpkit runs {args.runs} --sweep {result.name}")
+    return 0
+
+
+def trials_table(result, names):
+    """The trials, best first: rank, status, score, spread over folds, epochs, seconds, then each searched value."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"Sweep {escape(result.name)}: {len(result.trials_)} trials, best first")
+    for column in ("rank", "trial", "status", "score", "±", "epochs", "seconds", *names):
+        table.add_column(escape(column), justify="left" if column == "status" else "right")
+    for trial in result.trials_:
+        table.add_row(
+            str(trial["rank"]), str(trial["trial"]), trial["status"], _number(trial["score"]),
+            _number(trial["score_std"]), str(trial["epochs"]), _number(trial["seconds"], 2),
+            *(escape(_value(trial["params"].get(name, ""))) for name in names),
+        )
+    return table
+
+
+def _number(value, digits=DIGITS) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}g}"
+
+
+def _value(value) -> str:
+    return _number(value, 3) if isinstance(value, float) else str(value)
