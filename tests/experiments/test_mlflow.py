@@ -1,6 +1,6 @@
 """MLflowCallback against a local MLflow file store, read back through MlflowClient."""
 
-import builtins
+import sys
 
 import numpy as np
 import pytest
@@ -56,14 +56,7 @@ def test_a_failed_fit_ends_its_mlflow_run_failed_with_the_error(tracking_uri):
 
 
 def test_without_mlflow_the_error_says_what_to_install(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_mlflow(name, *args, **kwargs):
-        if name.startswith("mlflow"):
-            raise ImportError("No module named 'mlflow'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_mlflow)
+    monkeypatch.setitem(sys.modules, "mlflow.tracking", None)  # importing it now raises ImportError
     X, y = load_iris(return_X_y=True)
     with pytest.raises(ImportError, match=r'pip install "mlpkit\[mlflow\]"'):
         MLPClassifier(max_iter=2).fit(X, y, track=MLflowCallback())

@@ -161,8 +161,7 @@ def test_bad_arguments_are_named(tmp_path):
         mlpkit.sweep(MLPClassifier(), X, y, {"alpah": [0.1]}, runs=tmp_path)
 
 
-@pytest.mark.slow
-def test_parallel_workers_share_the_study(tmp_path):
+def test_parallel_workers_share_the_study(tmp_path):  # two spawned processes: ~6 s
     X, y = load_iris(return_X_y=True)
     result = mlpkit.sweep(IRIS_MODEL, X, y, ["alpha=1e-5:1e-2"], n_trials=4, runs=tmp_path, n_jobs=2, prune=False)
     runs = RunStore(tmp_path).runs(sweep=result.name)

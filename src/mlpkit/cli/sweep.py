@@ -56,7 +56,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--space", metavar="SPEC", action="append", required=True,
                         help="a parameter's values (NAME=SPEC, see below) or a JSON file of the space; repeat it")
     parser.add_argument("--trials", metavar="N", type=int, default=20, help="trials to run in all (default 20)")
-    parser.add_argument("--cv", metavar="K", type=int, help=f"score each trial by K-fold cross-validation"
+    parser.add_argument("--cv", metavar="K", type=int, help="score each trial by K-fold cross-validation"
                         " (default: one held-out fifth of the rows)")
     parser.add_argument("--scoring", metavar="NAME", help="a scikit-learn scoring name (default: accuracy or R2)")
     parser.add_argument("--jobs", metavar="J", type=int, default=1, help="worker processes running trials at once")
@@ -72,7 +72,7 @@ def read_space(entries: list[str]):
     """The search space of the ``--space`` values: ``NAME=SPEC`` strings and JSON files."""
     parts = []
     for entry in entries:
-        if "=" in entry or not Path(entry).suffix.lower() == ".json":
+        if "=" in entry or Path(entry).suffix.lower() != ".json":
             parts.append([entry])
             continue
         try:

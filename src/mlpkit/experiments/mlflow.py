@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .recorder import FitWatcher, without_callbacks, data_fingerprint, run_params
+from .recorder import FitWatcher, data_fingerprint, run_params, without_callbacks
 from .store import CURVE_COLUMNS, json_safe
 
 __all__ = ["MLflowCallback"]

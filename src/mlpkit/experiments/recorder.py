@@ -37,8 +37,16 @@ import numpy as np
 
 from .store import CURVE_COLUMNS, RunStore
 
-__all__ = ["DEFAULT_RUNS", "FitWatcher", "RunRecorder", "data_fingerprint", "final_scores", "recorder_from_option",
-           "run_params", "estimator_name"]
+__all__ = [
+    "DEFAULT_RUNS",
+    "FitWatcher",
+    "RunRecorder",
+    "data_fingerprint",
+    "estimator_name",
+    "final_scores",
+    "recorder_from_option",
+    "run_params",
+]
 
 #: The runs directory of ``track=True``.
 DEFAULT_RUNS = "mlpkit-runs"

@@ -258,14 +258,14 @@ def _range(name, low, high, log, entry: str) -> Range:
     for end in (low, high):
         if isinstance(end, bool) or not isinstance(end, Real) or not math.isfinite(end):
             raise ValueError(f"search space entry {entry}: the ends of a range are finite numbers, got {end!r}; {FORMS}")
-    if not isinstance(log, bool):
+    if log not in (True, False):
         raise ValueError(f"search space entry {entry}: 'log' is True or False, got {log!r}")
     if not low < high:
         raise ValueError(f"search space entry {entry}: the range {low}..{high} is empty; give LOW < HIGH")
     if log and low <= 0:
         raise ValueError(f"search space entry {entry}: a log range needs LOW > 0, got {low}; {FORMS}")
     both_whole = isinstance(low, Integral) and isinstance(high, Integral)
-    return Range(name, int(low) if both_whole else float(low), int(high) if both_whole else float(high), log)
+    return Range(name, int(low) if both_whole else float(low), int(high) if both_whole else float(high), bool(log))
 
 
 def _grid_points(grid) -> GridPoints:

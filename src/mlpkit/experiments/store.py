@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
 
-__all__ = ["CURVE_COLUMNS", "DATABASE_NAME", "MODELS_DIRECTORY", "Run", "RunStore", "STATUSES", "json_safe"]
+__all__ = ["CURVE_COLUMNS", "DATABASE_NAME", "MODELS_DIRECTORY", "STATUSES", "Run", "RunStore", "json_safe"]
 
 DATABASE_NAME = "runs.sqlite"
 MODELS_DIRECTORY = "models"
@@ -241,9 +241,9 @@ class RunStore:
     def start_run(self, estimator_name, params, *, name=None, sweep=None, trial=None, data_fingerprint=None) -> int:
         """Record a new run as 'running' (owned by this process); returns its id."""
         if not isinstance(estimator_name, str) or not estimator_name:
-            raise ValueError(f"estimator_name must be the estimator's class name, such as 'MLPClassifier'; got {estimator_name!r}")
+            raise TypeError(f"estimator_name must be the estimator's class name, such as 'MLPClassifier'; got {estimator_name!r}")
         if not isinstance(params, dict):
-            raise ValueError(f"params must be a dict of parameter name -> value (get_params()); got {type(params).__name__}")
+            raise TypeError(f"params must be a dict of parameter name -> value (get_params()); got {type(params).__name__}")
         params_json = json.dumps(json_safe(params), allow_nan=False, sort_keys=True)
         pid = os.getpid()
         with self._transaction() as db:
@@ -359,8 +359,8 @@ class RunStore:
                 db.execute(
                     "UPDATE runs SET status = 'failed', finished = ?, wall_time = ? - started, error = ?"
                     " WHERE id = ? AND status = 'running'",
-                    (now, now, f"the process recording this run (pid {pid} on {host}) ended without finishing it:"
-                               " it crashed or was killed", run_id),
+                    (now, now, (f"the process recording this run (pid {pid} on {host}) ended without finishing"
+                                " it: it crashed or was killed"), run_id),
                 )
                 db.execute("DELETE FROM run_processes WHERE run_id = ?", (run_id,))
         return [run_id for run_id, _ in dead]

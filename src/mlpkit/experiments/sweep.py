@@ -55,6 +55,7 @@ import math
 import multiprocessing
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -65,7 +66,15 @@ from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit, check_
 from sklearn.utils import _safe_indexing
 
 from .export import network_of, write_flucoma_beside
-from .recorder import DEFAULT_RUNS, EpochBuffer, RunRecorder, data_fingerprint, estimator_name, history_rows, run_params
+from .recorder import (
+    DEFAULT_RUNS,
+    EpochBuffer,
+    RunRecorder,
+    data_fingerprint,
+    estimator_name,
+    history_rows,
+    run_params,
+)
 from .space import parse_space
 from .store import BUSY_TIMEOUT, DATABASE_NAME, RunStore
 
@@ -315,8 +324,16 @@ def _optimize_in_processes(context: _Context, seeds, remaining):
     """One Optuna worker per spawned process (JAX does not survive fork); Ctrl-C reaches them all."""
     with ProcessPoolExecutor(len(seeds), mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(_optimize, context, seed, remaining) for seed in seeds]
-        for future in futures:
-            future.result()
+        try:
+            for future in futures:
+                future.result()
+        except BrokenProcessPool:
+            raise RuntimeError(
+                f"a worker process of the sweep {context.name!r} ended abruptly. Workers are started with 'spawn',"
+                " which imports the main script again: put the code that calls sweep under"
+                " `if __name__ == \"__main__\":` (and run it from a file, not from standard input), or use n_jobs=1."
+                " Trials that ended are kept; the same call continues the sweep."
+            ) from None
 
 
 # ------------------------------------------------------------------------------------ one trial
@@ -416,8 +433,8 @@ def _result(context: _Context, study, store: RunStore, notes, n_run) -> SweepRes
     model_path = store.model_file(recorder.run_id)
     flucoma = write_flucoma_beside(estimator, context.X, model_path)
     if _prefix(estimator):
-        notes = notes + [f"{model_path.name} holds the pipeline's network only; the steps before it are in"
-                         " best_estimator_ (pickle it to keep the whole pipeline)"]
+        notes = [*notes, (f"{model_path.name} holds the pipeline's network only; the steps before it are in"
+                          " best_estimator_ (pickle it to keep the whole pipeline)")]
     return SweepResult(
         name=context.name, study=study, store=store, best_params_=best["params"], best_score_=best["score"],
         best_estimator_=estimator, trials_=trials, model_path=model_path, flucoma_path=flucoma.model,
