@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import re
 import socket
 import subprocess
 import sys
@@ -48,6 +49,9 @@ from sklearn.utils import check_random_state
 #: Seconds between two looks at the worker processes.
 POLL_SECONDS = 0.05
 
+#: The line of a traceback that names the exception: ``jax.errors.SomeError: ...``.
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b(:|$)")
+
 
 class DistributedError(RuntimeError):
     """A worker process failed or hung; all of them were stopped."""
@@ -58,7 +62,9 @@ def fit_data_parallel(estimator, X, y, *, n_processes=2, timeout=600.0):
     """Fit ``estimator`` on ``(X, y)`` with ``n_processes`` local processes; returns it, fitted.
 
     The rows are split into one shard per process (each worker loads only its own); after
-    ``max_iter`` epochs the weights (identical in every process) come back into ``estimator``.
+    ``max_iter`` epochs the weights (identical in every process) come back into ``estimator``,
+    with ``loss_curve_`` and ``epoch_seconds_``: the wall time of each epoch in process 0 (the
+    first includes compiling).
     """
     with tempfile.TemporaryDirectory(prefix="mlpkit-dp-") as folder:
         prepare_job(estimator, X, y, folder, n_processes=n_processes)
@@ -146,6 +152,7 @@ def _adopt_result(estimator, result, n_features):
     estimator.loss_curve_ = list(result["loss_curve"])
     estimator.loss_ = estimator.loss_curve_[-1]
     estimator.t_ = result["n_rows"] * estimator.n_iter_
+    estimator.epoch_seconds_ = list(result["epoch_seconds"])
     assert estimator.n_features_in_ == n_features
 
 
@@ -228,10 +235,12 @@ def supervise(processes, logs, timeout):
 
 
 def _last_line(log):
+    """The log's last exception line (``SomeError: message``; JAX adds notes after it), else its last line."""
     log.flush()
     log.seek(0)
     lines = [line.strip() for line in log.read().splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
+    errors = [line for line in lines if EXCEPTION_LINE.match(line)]
+    return errors[-1] if errors else lines[-1] if lines else "(no output)"
 
 
 def _free_port():
@@ -372,15 +381,20 @@ def _train(estimator, X, y, classes, n_rows, rank, n_processes):
         X_pad, Y_pad, w_pad = _local_batches(X, Y, ranges, local_rows)
         as_global = partial(jax.make_array_from_process_local_data, NamedSharding(mesh, P("data")))
         data = tuple(as_global(a) for a in (X_pad, Y_pad, w_pad))
-        epoch = _compiled_epoch(program, mesh, n_batches, local_rows, bool(estimator.shuffle))
+        # rows of each global batch (every row weighs 1): each process's share of a batch without a collective
+        batch_weight = np.minimum(batch_rows, n_rows - batch_rows * np.arange(n_batches)).astype(dtype)
+        epoch = _compiled_epoch(program, mesh, batch_weight, local_rows, bool(estimator.shuffle))
         key = jax.random.PRNGKey(random_state.randint(np.iinfo(np.int32).max))
-        losses = []
+        losses, seconds = [], []
         for _ in range(estimator.max_iter):
+            started = time.perf_counter()
             key, epoch_key = jax.random.split(key)
             params, opt_state, loss = epoch(params, opt_state, *data, hyper, epoch_key)
-            losses.append(float(loss.addressable_data(0)))
+            losses.append(float(loss.addressable_data(0)))  # waits for the epoch
+            seconds.append(time.perf_counter() - started)
         params = jax.tree.map(lambda a: np.asarray(a.addressable_data(0)), params)
-    return {"coefs": list(params["coefs"]), "intercepts": list(params["intercepts"]), "loss_curve": losses}
+    return {"coefs": list(params["coefs"]), "intercepts": list(params["intercepts"]), "loss_curve": losses,
+            "epoch_seconds": seconds}  # fmt: skip
 
 
 def _targets(estimator, y, classes):
@@ -424,22 +438,26 @@ def epoch_order(weight, key):
     return jnp.where(real, real_rows[nth_real], jnp.arange(weight.shape[0]))
 
 
-def _compiled_epoch(program, mesh, n_batches, local_rows, shuffle):
+def _compiled_epoch(program, mesh, batch_weight, local_rows, shuffle):
     """One epoch as a compiled program over the process mesh: each step's gradient summed across processes.
 
     Process k's contribution to a step is its batch objective (``engine.batch_objective``) times
-    ``share_k = W_k / W``, its share of the global batch's weight, with the penalties times
-    ``share_k`` too: ``D_k / W + share_k * P / W``. Summed over processes this is exactly the
-    one-process objective of the global batch, ``D / W + P / W``, even where shares are unequal.
+    ``share_k = W_k / W``, its share of the global batch's weight (``W``: ``batch_weight``), with the
+    penalties times ``share_k`` too: ``D_k / W + share_k * P / W``. Summed over processes this is
+    exactly the one-process objective of the global batch, ``D / W + P / W``, even where shares are
+    unequal. A step makes one all-reduce (the gradient and the loss in one vector): every collective
+    is a point where each process waits for the slowest.
     """
     import jax
     import jax.numpy as jnp
     from jax import shard_map
+    from jax.flatten_util import ravel_pytree
     from jax.sharding import PartitionSpec as P
 
     from . import engine
 
     grad_fn = jax.value_and_grad(engine.batch_objective, has_aux=True)
+    n_batches = len(batch_weight)
 
     def epoch(params, opt_state, X, Y, weight, hyper, key):
         local_key = jax.random.fold_in(key, jax.lax.axis_index("data"))
@@ -450,7 +468,7 @@ def _compiled_epoch(program, mesh, n_batches, local_rows, shuffle):
             idx = jax.lax.dynamic_slice(order, (batch * local_rows,), (local_rows,))
             w = weight[idx]
             w_local = jnp.sum(w)
-            w_global = jax.lax.psum(w_local, "data")
+            w_global = jnp.asarray(batch_weight)[batch]
             share = w_local / w_global
             safe_w = jnp.where(w_local > 0, w, 1.0)  # an empty local batch: finite, then scaled by 0
             rows = (w > 0).astype(w.dtype)
@@ -458,18 +476,18 @@ def _compiled_epoch(program, mesh, n_batches, local_rows, shuffle):
             (_, (reported, _)), grads = grad_fn(
                 params, {"mean": (), "var": ()}, X[idx], Y[idx], safe_w, rows, key, program, shard_hyper
             )
-            grads = jax.lax.psum(jax.tree.map(lambda g: g * share, grads), "data")
+            mine, unravel = ravel_pytree((grads, reported))
+            grads, reported = unravel(jax.lax.psum(mine * share, "data"))
             grads = engine.transform_gradients(grads, program, hyper)
             params, opt_state = engine.optimizer_step(program, hyper, params, grads, opt_state, 0.0, 0)
-            loss_sum = loss_sum + jax.lax.psum(reported * share, "data") * w_global
+            loss_sum = loss_sum + reported * w_global
             return (params, opt_state, loss_sum), None
 
         zero = jnp.zeros([], X.dtype)
         (params, opt_state, loss_sum), _ = jax.lax.scan(
             step, (params, opt_state, zero), jnp.arange(n_batches)
         )
-        total = jax.lax.psum(jnp.sum(weight), "data")
-        return params, opt_state, loss_sum / total
+        return params, opt_state, loss_sum / jnp.sum(batch_weight)
 
     sharded = shard_map(
         epoch,

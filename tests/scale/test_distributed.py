@@ -55,6 +55,7 @@ def test_two_processes_take_the_steps_of_one():
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     assert (two.predict(X) == one.predict(X)).mean() > 0.99
     assert two.classes_.tolist() == [0, 1, 2] and two.n_iter_ == 4
+    assert len(two.epoch_seconds_) == 4 and min(two.epoch_seconds_) > 0
 
 
 def test_two_processes_take_the_steps_of_one_in_float64_to_1e6():
@@ -185,6 +186,16 @@ def test_a_process_that_dies_is_named_and_the_others_stopped(tmp_path):
             for p in processes:
                 p.kill()
     assert processes[0].wait(timeout=5) != 0
+
+
+def test_the_error_quoted_is_the_exception_not_the_notes_after_it(tmp_path):
+    program = (
+        "import sys; print('Traceback (most recent call last):'); print('ValueError: shard 1 is empty');"
+        " print('--------------------'); print('For simplicity, JAX has removed its internal frames'); sys.exit(1)"
+    )
+    processes, logs = stand_ins(tmp_path, [program])
+    with pytest.raises(DistributedError, match=r"process 0 of 1 exited with code 1: ValueError: shard 1 is empty \("):
+        supervise(processes, logs, timeout=30)
 
 
 def test_processes_that_hang_are_stopped_at_the_timeout(tmp_path):
