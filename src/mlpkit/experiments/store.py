@@ -20,7 +20,7 @@ Schema (``SCHEMA`` below; Optuna's own tables may sit beside these)::
          trial INTEGER,                 -- the trial number within the sweep
          status TEXT NOT NULL,          -- 'running' | 'finished' | 'failed' | 'pruned'
          estimator TEXT NOT NULL,       -- class name, e.g. 'MLPClassifier'
-         params TEXT NOT NULL,          -- JSON of get_params(deep=False), made JSON-safe (see json_safe)
+         params TEXT NOT NULL,          -- JSON of get_params() (a Pipeline's as step__param), JSON-safe (json_safe)
          scores TEXT,                   -- JSON object name -> number (null: NaN or infinite)
          data_fingerprint TEXT,         -- hash of the training data (see mlpkit.experiments.recorder)
          started REAL NOT NULL,         -- Unix time
