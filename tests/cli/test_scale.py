@@ -13,6 +13,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 CHUNK = 100
+TRAIN = ["{d}/train.parquet", "--target", "kind"]
 SMALL = ["--hidden", "8", "--seed", "0", "--set", "learning_rate_init=0.01"]
 
 
@@ -199,67 +200,67 @@ def test_processes_train_as_one_process_does(mlpkit_cli, data_dir, tmp_path):
         (["{d}/train.parquet", "--stream"], ["name the label column with --target"]),
         # flags
         (
-            ["{d}/train.parquet", "--target", "kind", "--chunk-rows", "100"],
+            [*TRAIN, "--chunk-rows", "100"],
             ["--chunk-rows goes with --stream"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--epochs", "3"],
+            [*TRAIN, "--epochs", "3"],
             ["--epochs goes with --stream", "--set max_iter=E"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--stream", "--validation", "0.7"],
+            [*TRAIN, "--stream", "--validation", "0.7"],
             ["--validation '0.7': give the share"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--stream", "--chunk-rows", "0"],
+            [*TRAIN, "--stream", "--chunk-rows", "0"],
             ["--chunk-rows '0': give a whole number of at least 1"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--stream", "--patience", "2"],
+            [*TRAIN, "--stream", "--patience", "2"],
             ["add --validation SHARE"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--stream", "--test-size", "0.2"],
+            [*TRAIN, "--stream", "--test-size", "0.2"],
             ["--stream and --test-size do not go together", "--validation"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--stream", "--processes", "2"],
+            [*TRAIN, "--stream", "--processes", "2"],
             ["--stream and --processes do not go together"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--stream", "--set", "max_iter=5"],
+            [*TRAIN, "--stream", "--set", "max_iter=5"],
             ["use --epochs 5, not --set max_iter"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--stream", "--set", "early_stopping=True"],
+            [*TRAIN, "--stream", "--set", "early_stopping=True"],
             ["--validation SHARE"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--stream", "--set", "solver=lbfgs"],
+            [*TRAIN, "--stream", "--set", "solver=lbfgs"],
             ["which solver='lbfgs' lacks"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--timeout", "5"],
+            [*TRAIN, "--timeout", "5"],
             ["--timeout limits the processes of --processes N"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--processes", "0"],
+            [*TRAIN, "--processes", "0"],
             ["--processes '0': give a whole number of at least 1"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--processes", "2", "--dashboard"],
+            [*TRAIN, "--processes", "2", "--dashboard"],
             ["--processes 2 and --dashboard do not go together"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--stream", "--track", "{d}/runs"],
+            [*TRAIN, "--stream", "--track", "{d}/runs"],
             ["--stream and --track do not go together"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--processes", "2", "--set", "batch_norm=True"],
+            [*TRAIN, "--processes", "2", "--set", "batch_norm=True"],
             ["--processes 2: fit_data_parallel does not support batch_norm=True", "without --processes"],
         ),
         (
-            ["{d}/train.parquet", "--target", "kind", "--processes", "2", "--timeout", "0.2"],
+            [*TRAIN, "--processes", "2", "--timeout", "0.2"],
             [
                 "--processes 2: process(es) [0, 1] of 2 did not finish within 0.2 s and were stopped",
                 "--timeout",

@@ -21,6 +21,7 @@ import sys
 from functools import partial
 
 from .. import stream
+from ..distributed import DistributedError, fit_data_parallel
 from . import options, report, training
 from .errors import CLIError
 
@@ -52,48 +53,31 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="read DATA (Parquet or CSV) in chunks and train through partial_fit, never loading it whole",
     )
-    group.add_argument(
-        "--chunk-rows",
-        metavar="N",
-        type=partial(whole_number, "--chunk-rows", least=1),
-        help=f"--stream: rows read and trained on at a time (default {stream.DEFAULT_CHUNK_ROWS})",
-    )
-    group.add_argument(
-        "--epochs",
-        metavar="E",
-        type=partial(whole_number, "--epochs", least=1),
-        help=f"--stream: passes over the file (default {STREAM_DEFAULTS['epochs']})",
-    )
-    group.add_argument(
-        "--shuffle-buffer",
-        metavar="R",
-        type=partial(whole_number, "--shuffle-buffer", least=0),
-        help=f"--stream: rows held for shuffling (default {STREAM_DEFAULTS['shuffle_buffer']}; 0 keeps the file's order)",
-    )
-    group.add_argument(
-        "--validation",
-        metavar="SHARE",
-        type=held_out_share,
-        help="--stream: hold out this share of the chunks (0.1: every 10th), score them after each epoch,"
-        " stop when they stop improving and keep the best epoch's weights",
-    )
-    group.add_argument(
-        "--patience",
-        metavar="P",
-        type=partial(whole_number, "--patience", least=1),
-        help=f"--validation: epochs without improvement before stopping (default {STREAM_DEFAULTS['patience']})",
-    )
-    group.add_argument(
-        "--processes",
-        metavar="N",
-        type=partial(whole_number, "--processes", least=1),
-        help="train data-parallel over N local processes (mlpkit.distributed.fit_data_parallel)",
-    )
+    def count(flag, least):
+        return partial(whole_number, flag, least=least)
+
+    flags = [  # flag, metavar, type, help
+        ("--chunk-rows", "N", count("--chunk-rows", 1),
+         f"--stream: rows read and trained on at a time (default {stream.DEFAULT_CHUNK_ROWS})"),
+        ("--epochs", "E", count("--epochs", 1), f"--stream: passes over the file (default {STREAM_DEFAULTS['epochs']})"),
+        ("--shuffle-buffer", "R", count("--shuffle-buffer", 0),
+         f"--stream: rows held for shuffling (default {STREAM_DEFAULTS['shuffle_buffer']}; 0 keeps the file's order)"),
+        ("--validation", "SHARE", held_out_share,
+         "--stream: hold out this share of the chunks (0.1: every 10th), score them after each epoch, stop when they"
+         " stop improving and keep the best epoch's weights"),
+        ("--patience", "P", count("--patience", 1),
+         f"--validation: epochs without improvement before stopping (default {STREAM_DEFAULTS['patience']})"),
+        ("--processes", "N", count("--processes", 1),
+         "train data-parallel over N local processes (mlpkit.distributed.fit_data_parallel)"),
+    ]  # fmt: skip
+    for flag, metavar, kind, text in flags:
+        group.add_argument(flag, metavar=metavar, type=kind, help=text)
     group.add_argument(
         "--timeout",
         metavar="SECONDS",
         type=positive_seconds,
-        help="--processes: stop every process and fail if training takes longer (default 600)",
+        help="--processes: stop every process and fail if training takes longer"
+        f" (default {inspect.signature(fit_data_parallel).parameters['timeout'].default:g})",
     )
 
 
@@ -181,8 +165,6 @@ def _refuse(args, flag: str, reasons: dict) -> None:
 # ------------------------------------------------------------------------ --processes
 def data_parallel(n_processes: int, timeout: float | None):
     """The ``fit(model, X, y)`` of ``training.run`` for ``--processes N``: the launcher's errors as CLI errors."""
-    from ..distributed import DistributedError, fit_data_parallel
-
     limit = {} if timeout is None else {"timeout": timeout}
 
     def fit(model, X, y):
