@@ -63,8 +63,8 @@ def add_arguments(parser) -> None:
         ("--shuffle-buffer", "R", count("--shuffle-buffer", 0),
          f"--stream: rows held for shuffling (default {STREAM_DEFAULTS['shuffle_buffer']}; 0 keeps the file's order)"),
         ("--validation", "SHARE", held_out_share,
-         "--stream: hold out this share of the chunks (0.1: every 10th), score them after each epoch, stop when they"
-         " stop improving and keep the best epoch's weights"),
+         ("--stream: hold out this share of the chunks (0.1: every 10th), score them after each epoch, stop when"
+          " they stop improving and keep the best epoch's weights")),
         ("--patience", "P", count("--patience", 1),
          f"--validation: epochs without improvement before stopping (default {STREAM_DEFAULTS['patience']})"),
         ("--processes", "N", count("--processes", 1),
