@@ -249,3 +249,14 @@ def test_fitting_arrays_leaves_them_writable():
     X, Y = SQUARE.to_numpy()[1].copy(), TARGET.to_numpy()[1].copy()
     fl.MLPRegressor(hidden_layers=[4], validation=0, random_state=0, max_iter=2).fit(X, Y)
     assert X.flags.writeable and Y.flags.writeable
+
+
+def test_pickles_hold_the_model_not_the_training_data():
+    import pickle
+
+    model = fl.MLPRegressor(hidden_layers=[4], validation=0, random_state=0, max_iter=3)
+    model.fit(SQUARE, TARGET)
+    copy = pickle.loads(pickle.dumps(model))
+    assert "_paired" in vars(model) and "_paired" not in vars(copy)
+    np.testing.assert_array_equal(copy.predict(SQUARE.to_numpy()[1]), model.predict(SQUARE.to_numpy()[1]))
+    assert copy.fit(SQUARE, TARGET) >= 0  # and it trains on from there

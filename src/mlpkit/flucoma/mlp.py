@@ -79,6 +79,12 @@ class _FluCoMaMLP(ParamNamesOnce, BaseEstimator):
 
     _output_activation = None  # the classifier fixes its own
 
+    def __getstate__(self):
+        """Pickles leave out the cached pairing: it refers to the user's DataSets, not to the model."""
+        state = super().__getstate__()
+        state.pop("_paired", None)
+        return state
+
     def _pairs(self, source, target):
         """``_as_pairs(source, target)``, reused while neither DataSet changed: live re-fitting calls
         ``fit`` on the same sets again and again, and pairing 200 points costs more than 10 epochs."""
