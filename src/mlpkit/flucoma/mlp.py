@@ -81,7 +81,7 @@ class _FluCoMaMLP(ParamNamesOnce, BaseEstimator):
 
     def __getstate__(self):
         """Pickles leave out the cached pairing: it refers to the user's DataSets, not to the model."""
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: it may be the instance's own __dict__
         state.pop("_paired", None)
         return state
 
