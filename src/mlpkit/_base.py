@@ -840,7 +840,7 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
             and X.shape[1] == self.n_features_in_
             and X.shape[0] > 0
             and not hasattr(self, "feature_names_in_")
-            and np.isfinite(X).all()
+            and np.isfinite(X.sum())  # one pass, no (n, d) bool array; an overflowing sum takes the slow path
         ):
             return X
         return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
