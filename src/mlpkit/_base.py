@@ -830,18 +830,22 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
 
         return diagnose(self, X, y, sample_weight=sample_weight)
 
-    def _validate_predict_input(self, X):
-        # Fast path for the common case (a float ndarray, no feature names); anything
-        # else, or anything wrong, goes through scikit-learn's checks and messages.
-        if (
+    def _is_plain_input(self, X) -> bool:
+        """Whether scikit-learn's checks would pass ``X`` as it is: a finite 2-D float ndarray of the
+        fitted width, without feature names. Hot paths (predicting a row, refitting again and again in a
+        live loop) then skip them; anything else, or anything wrong, gets their checks and messages."""
+        return (
             type(X) is np.ndarray
             and X.ndim == 2
             and X.dtype.kind == "f"
             and X.shape[1] == self.n_features_in_
             and X.shape[0] > 0
             and not hasattr(self, "feature_names_in_")
-            and np.isfinite(X.sum())  # one pass, no (n, d) bool array; an overflowing sum takes the slow path
-        ):
+            and bool(np.isfinite(X.sum()))  # one pass, no (n, d) bool array; an overflowing sum: slow path
+        )
+
+    def _validate_predict_input(self, X):
+        if self._is_plain_input(X):
             return X
         return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
 

@@ -357,16 +357,24 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return LOSSES[self._loss_name()].default_output
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            y_numeric=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
+        plain_targets = (
+            type(y) is np.ndarray
+            and y.dtype.kind == "f"
+            and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 1))
+            and y.shape[0] == getattr(X, "shape", (None,))[0]
+            and bool(np.isfinite(y.sum()))
         )
+        if reset or not (plain_targets and self._is_plain_input(X)):  # (a warm refit skips the checks)
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                multi_output=True,
+                y_numeric=True,
+                dtype=(np.float64, np.float32),
+                reset=reset,
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self._loss_name() == "poisson" and np.any(y < 0):
