@@ -618,12 +618,15 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
         if continuing and previous is not None and previous["spec"] == spec and self._weights_unchanged(previous):
             changed = {k: v for k, v in hyper_now.items() if previous["hyperparams"].get(k) != v}
             opt_state = set_hyperparams(previous["state"], spec, changed)
+        optimizer_params_now = {k: np.asarray(v, dtype) for k, v in hyper_now.items()}
+        if opt_state is None:  # on the host, as a carried state is: start_state then has one signature
+            opt_state = jax.device_get(engine.fresh_optimizer_state(spec, optimizer_params_now, self._params()))
         args = (
             self._params(),
             self._stats(),
             self._best_params,
             self._best_stats,
-            {k: np.asarray(v, dtype) for k, v in hyper_now.items()},
+            optimizer_params_now,
             opt_state,
             np.int32(random_state.randint(np.iinfo(np.int32).max)),
             np.int32(self._no_improvement_count),

@@ -474,11 +474,9 @@ def initial_state(
 
     ``optimizer_params`` holds the estimator's values of the solver's
     hyper-parameters (``learning_rate_init``, ``momentum``, ...); ``opt_state`` is
-    the optimiser state to carry on from, or None for a fresh one.
+    the optimiser state to carry on from (``fresh_optimizer_state`` for a new one).
     """
     curve = jnp.full((program.curve_len,), jnp.nan, best_loss.dtype)
-    if opt_state is None:
-        opt_state = make_optimizer(program.solver, optimizer_params).init(params)
     return LoopState(
         params=params,
         stats=stats,
@@ -504,6 +502,13 @@ def initial_state(
     )
 
 
+@partial(jax.jit, static_argnames="solver")
+def fresh_optimizer_state(solver: SolverSpec, optimizer_params, params):
+    """A new optimiser state for ``params``. A call of its own, so that ``start_state`` compiles one
+    program for first fits and for fits that carry the optimiser's moments on."""
+    return make_optimizer(solver, optimizer_params).init(params)
+
+
 @partial(jax.jit, static_argnames=("program", "layout"))
 def start_state(program: Program, layout: packing.Layout, *args):
     """``initial_state(program, *args)``, packed as ``layout`` (from ``state_layout``)."""
@@ -517,7 +522,8 @@ _LAYOUTS: dict = {}
 def state_layout(program: Program, *args) -> packing.Layout:
     """The layout of the loop state that ``initial_state(program, *args)`` builds (traced once per shape)."""
     leaves, treedef = jax.tree.flatten(args)
-    key = (program, treedef, tuple((np.shape(leaf), np.result_type(leaf)) for leaf in leaves))
+    shapes = tuple((np.shape(leaf), getattr(leaf, "dtype", None) or np.asarray(leaf).dtype) for leaf in leaves)
+    key = (program, treedef, shapes)
     layout = _LAYOUTS.get(key)
     if layout is None:
         layout = _LAYOUTS[key] = packing.layout_of(jax.eval_shape(partial(initial_state, program), *args))
