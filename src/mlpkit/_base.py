@@ -33,8 +33,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import engine, initializers, packing
 from .activations import ACTIVATIONS, HIDDEN_ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES, canonical_name
-from .lbfgs import fit_lbfgs
 from .callbacks import EpochInfo, ProgressBar, VerbosePrinter, call_hook
+from .guide.sizing import DataSizeWarning, data_size_warning
+from .lbfgs import fit_lbfgs
 from .losses import ALIASES as LOSS_ALIASES
 from .losses import LOSSES
 from .network import (
@@ -44,9 +45,9 @@ from .network import (
     layer_extras,
     named_initialization,
 )
-from .guide.sizing import DataSizeWarning, data_size_warning
 from .optim import SOLVER_NAMES, decays_weights, optimizer_params, set_hyperparams, solver_spec
 from .schedules import SKLEARN_SCHEDULES, STEP_FACTORS
+
 
 class DivergenceWarning(UserWarning):
     """Training diverged (non-finite loss or weights); the last finite weights were kept."""
