@@ -155,119 +155,37 @@ def test_processes_train_as_one_process_does(mlpkit_cli, data_dir, tmp_path):
         # the file, read a chunk at a time
         (["{d}/broken.parquet", "--target", "y", "--stream"], ["cannot read '{d}/broken.parquet'"]),
         (["{d}/nowhere.parquet", "--target", "y", "--stream"], ["cannot read '{d}/nowhere.parquet'"]),
-        (
-            ["{d}/ragged.csv", "--target", "y", "--stream", "--chunk-rows", "1000"],
-            ["of '{d}/ragged.csv' (from row", "cannot be read: CSV parse error: Expected 9 columns, got 3"],
-        ),
-        (
-            [
-                "{d}/unseen_label.parquet",
-                "--target",
-                "label",
-                "--stream",
-                "--chunk-rows",
-                "100",
-                "--validation",
-                "0.5",
-            ],
-            ["chunk 3 of the validation rows has labels [9] never seen in training"],
-        ),
-        (
-            [
-                "{d}/three_chunks.parquet",
-                "--target",
-                "label",
-                "--stream",
-                "--chunk-rows",
-                "100",
-                "--validation",
-                "0.1",
-            ],
-            ["validation=10 holds out chunks 9, 19, ...", "fewer than 10 chunks: nothing is held out"],
-        ),
-        (
-            ["{d}/train.parquet", "--target", "label", "--stream"],
-            ["has no column 'label'", "'f0', 'f1', 'f2', 'f3', 'kind'"],
-        ),
-        (
-            ["{d}/text_feature.csv", "--target", "y", "--stream"],
-            ["column 'colour'", "holds string, not numbers"],
-        ),
-        (
-            ["{d}/arrays.npz", "--target", "y", "--stream"],
-            ["--stream reads Parquet or CSV files", "drop --stream"],
-        ),
+        (["{d}/ragged.csv", "--target", "y", "--stream", "--chunk-rows", "1000"],
+         ["of '{d}/ragged.csv' (from row", "cannot be read: CSV parse error: Expected 9 columns, got 3"]),
+        (["{d}/unseen_label.parquet", "--target", "label", "--stream", "--chunk-rows", "100", "--validation", "0.5"],
+         ["chunk 3 of the validation rows has labels [9] never seen in training"]),
+        (["{d}/three_chunks.parquet", "--target", "label", "--stream", "--chunk-rows", "100", "--validation", "0.1"],
+         ["validation=10 holds out chunks 9, 19, ...", "fewer than 10 chunks: nothing is held out"]),
+        (["{d}/train.parquet", "--target", "label", "--stream"], ["has no column 'label'", "'f0', 'f1', 'f2', 'f3', 'kind'"]),
+        (["{d}/text_feature.csv", "--target", "y", "--stream"], ["column 'colour'", "holds string, not numbers"]),
+        (["{d}/arrays.npz", "--target", "y", "--stream"], ["--stream reads Parquet or CSV files", "drop --stream"]),
         (["{d}/train.parquet", "--stream"], ["name the label column with --target"]),
         # flags
-        (
-            [*TRAIN, "--chunk-rows", "100"],
-            ["--chunk-rows goes with --stream"],
-        ),
-        (
-            [*TRAIN, "--epochs", "3"],
-            ["--epochs goes with --stream", "--set max_iter=E"],
-        ),
-        (
-            [*TRAIN, "--stream", "--validation", "0.7"],
-            ["--validation '0.7': give the share"],
-        ),
-        (
-            [*TRAIN, "--stream", "--chunk-rows", "0"],
-            ["--chunk-rows '0': give a whole number of at least 1"],
-        ),
-        (
-            [*TRAIN, "--stream", "--patience", "2"],
-            ["add --validation SHARE"],
-        ),
-        (
-            [*TRAIN, "--stream", "--test-size", "0.2"],
-            ["--stream and --test-size do not go together", "--validation"],
-        ),
-        (
-            [*TRAIN, "--stream", "--processes", "2"],
-            ["--stream and --processes do not go together"],
-        ),
-        (
-            [*TRAIN, "--stream", "--set", "max_iter=5"],
-            ["use --epochs 5, not --set max_iter"],
-        ),
-        (
-            [*TRAIN, "--stream", "--set", "early_stopping=True"],
-            ["--validation SHARE"],
-        ),
-        (
-            [*TRAIN, "--stream", "--set", "solver=lbfgs"],
-            ["which solver='lbfgs' lacks"],
-        ),
-        (
-            [*TRAIN, "--timeout", "5"],
-            ["--timeout limits the processes of --processes N"],
-        ),
-        (
-            [*TRAIN, "--processes", "0"],
-            ["--processes '0': give a whole number of at least 1"],
-        ),
-        (
-            [*TRAIN, "--processes", "2", "--dashboard"],
-            ["--processes 2 and --dashboard do not go together"],
-        ),
-        (
-            [*TRAIN, "--stream", "--track", "{d}/runs"],
-            ["--stream and --track do not go together"],
-        ),
-        (
-            [*TRAIN, "--processes", "2", "--set", "batch_norm=True"],
-            ["--processes 2: fit_data_parallel does not support batch_norm=True", "without --processes"],
-        ),
-        (
-            [*TRAIN, "--processes", "2", "--timeout", "0.2"],
-            [
-                "--processes 2: process(es) [0, 1] of 2 did not finish within 0.2 s and were stopped",
-                "--timeout",
-            ],
-        ),
+        ([*TRAIN, "--chunk-rows", "100"], ["--chunk-rows goes with --stream"]),
+        ([*TRAIN, "--epochs", "3"], ["--epochs goes with --stream", "--set max_iter=E"]),
+        ([*TRAIN, "--stream", "--validation", "0.7"], ["--validation '0.7': give the share"]),
+        ([*TRAIN, "--stream", "--chunk-rows", "0"], ["--chunk-rows '0': give a whole number of at least 1"]),
+        ([*TRAIN, "--stream", "--patience", "2"], ["add --validation SHARE"]),
+        ([*TRAIN, "--stream", "--test-size", "0.2"], ["--stream and --test-size do not go together", "--validation"]),
+        ([*TRAIN, "--stream", "--processes", "2"], ["--stream and --processes do not go together"]),
+        ([*TRAIN, "--stream", "--track", "{d}/runs"], ["--stream and --track do not go together"]),
+        ([*TRAIN, "--stream", "--set", "max_iter=5"], ["use --epochs 5, not --set max_iter"]),
+        ([*TRAIN, "--stream", "--set", "early_stopping=True"], ["--validation SHARE"]),
+        ([*TRAIN, "--stream", "--set", "solver=lbfgs"], ["which solver='lbfgs' lacks"]),
+        ([*TRAIN, "--timeout", "5"], ["--timeout limits the processes of --processes N"]),
+        ([*TRAIN, "--processes", "0"], ["--processes '0': give a whole number of at least 1"]),
+        ([*TRAIN, "--processes", "2", "--dashboard"], ["--processes 2 and --dashboard do not go together"]),
+        ([*TRAIN, "--processes", "2", "--set", "batch_norm=True"],
+         ["--processes 2: fit_data_parallel does not support batch_norm=True", "without --processes"]),
+        ([*TRAIN, "--processes", "2", "--timeout", "0.2"],
+         ["--processes 2: process(es) [0, 1] of 2 did not finish within 0.2 s and were stopped", "--timeout"]),
     ],
-)
+)  # fmt: skip
 def test_bad_input_gives_one_line_and_exit_code_2(mlpkit_cli, files, tmp_path, argv, fragments):
     argv = [a.format(d=files) for a in argv]
     result = mlpkit_cli("fit", *argv, "--out", tmp_path / "never.npz", "--hidden", "4")
