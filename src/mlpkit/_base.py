@@ -17,6 +17,7 @@ import time
 import warnings
 from functools import partial
 from numbers import Integral, Real
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -124,7 +125,7 @@ class ParamNamesOnce:
     epochs of a tiny network when a live-coding loop refits again and again.
     """
 
-    _param_names_by_class: dict = {}
+    _param_names_by_class: ClassVar[dict] = {}
 
     @classmethod
     def _get_param_names(cls):
