@@ -756,7 +756,7 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
         return state._replace(opt_state=set_hyperparams(state.opt_state, spec, changed))
 
     def _store_stochastic_results(self, state, history, spec, incremental, max_iter, n_train):
-        state = _copy_tree(jax.device_get(state._replace(good=None)))  # writable numpy, as scikit-learn's
+        state = _copy_tree(state._replace(good=None))  # writable numpy arrays of their own, as scikit-learn's
         n_iter = int(state.n_iter)
         self.n_iter_ = n_iter
         self.t_ = self.t_ + n_iter * n_train  # exact, in Python integers
