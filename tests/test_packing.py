@@ -87,3 +87,15 @@ def test_epoch_order_puts_each_row_anywhere_with_equal_chance(packed_max, monkey
 
 def test_unshuffled_order_is_the_rows_in_order():
     np.testing.assert_array_equal(engine.epoch_order(jax.random.PRNGKey(0), 5, 8, False), np.arange(8))
+
+
+def test_the_layout_table_is_bounded(monkeypatch):
+    """Layouts are kept per program; past the bound the table starts afresh instead of growing."""
+    import mlpkit
+
+    monkeypatch.setattr(engine, "MAX_LAYOUTS", 2)
+    monkeypatch.setattr(engine, "_LAYOUTS", {})
+    X, y = np.random.RandomState(0).rand(30, 3), np.arange(30) % 2
+    for units in (2, 3, 4, 5):
+        mlpkit.MLPClassifier(hidden_layer_sizes=(units,), max_iter=2).fit(X, y)
+        assert 1 <= len(engine._LAYOUTS) <= 2

@@ -515,8 +515,10 @@ def start_state(program: Program, layout: packing.Layout, *args):
     return packing.pack(initial_state(program, *args), layout, jnp)
 
 
-#: (program, the arguments' shapes) -> layout of the loop state; as many entries as compiled programs.
+#: (program, the arguments' shapes) -> layout of the loop state; as many entries as compiled programs,
+#: up to ``MAX_LAYOUTS`` (then it starts afresh: a layout costs one trace to find again).
 _LAYOUTS: dict = {}
+MAX_LAYOUTS = 1024
 
 
 def state_layout(program: Program, *args) -> packing.Layout:
@@ -526,5 +528,7 @@ def state_layout(program: Program, *args) -> packing.Layout:
     key = (program, treedef, shapes)
     layout = _LAYOUTS.get(key)
     if layout is None:
+        if len(_LAYOUTS) >= MAX_LAYOUTS:  # programs hold user objects (schedules, optax solvers): don't keep all
+            _LAYOUTS.clear()
         layout = _LAYOUTS[key] = packing.layout_of(jax.eval_shape(partial(initial_state, program), *args))
     return layout
