@@ -167,3 +167,28 @@ def test_parallel_workers_share_the_study(tmp_path):  # two spawned processes: ~
     runs = RunStore(tmp_path).runs(sweep=result.name)
     assert len(runs) >= 4 and len({run.trial for run in runs}) == len(runs)  # one run per trial, no repeats
     assert {run.status for run in runs} == {"finished"}
+
+
+#: Epoch-1 calls of ``count_fits``: one per fit it heard of (a module-level list: clone copies the estimator's
+#: callbacks, but a function is copied as itself).
+FITS_HEARD = []
+
+
+def count_fits(model, info):
+    if info.epoch == 1:
+        FITS_HEARD.append(1)
+
+
+def test_the_estimators_own_callbacks_run_in_every_fold(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    FITS_HEARD.clear()
+    model = clone(IRIS_MODEL).set_params(callbacks=[count_fits])
+    mlpkit.sweep(model, X, y, {"alpha": [0.1]}, n_trials=1, cv=2, runs=tmp_path, prune=False)
+    assert len(FITS_HEARD) == 3  # both folds of the trial (the first also reports to the pruner), and the refit
+
+
+def test_the_holdout_is_the_same_on_every_call_when_a_class_is_too_small_to_stratify():
+    X, y = np.arange(60.0).reshape(30, 2), np.array([0] * 15 + [1] * 14 + [2])  # class 2: one row
+    model = MLPClassifier()
+    first, again = (sweep_module._splits(model, X, y, None, None) for _ in range(2))
+    assert [test.tolist() for _, test in first] == [test.tolist() for _, test in again]  # a resumed sweep scores alike

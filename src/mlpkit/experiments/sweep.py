@@ -218,11 +218,11 @@ def _splits(estimator, X, y, cv, random_state) -> list:
     """(train rows, held-out rows) of each fold: ``cv``'s, or one stratified (classifiers) holdout."""
     if cv is None:
         kind = StratifiedShuffleSplit if is_classifier(estimator) else ShuffleSplit
-        splitter = kind(n_splits=1, test_size=HOLDOUT, random_state=0 if random_state is None else random_state)
+        seed = 0 if random_state is None else random_state  # the same rows on every call: a resumed sweep scores alike
         try:
-            return list(splitter.split(X, y))
+            return list(kind(n_splits=1, test_size=HOLDOUT, random_state=seed).split(X, y))
         except ValueError:  # a class with a single row: no stratified split
-            return list(ShuffleSplit(n_splits=1, test_size=HOLDOUT, random_state=random_state).split(X, y))
+            return list(ShuffleSplit(n_splits=1, test_size=HOLDOUT, random_state=seed).split(X, y))
     return list(check_cv(cv, y, classifier=is_classifier(estimator)).split(X, y))
 
 
@@ -396,8 +396,9 @@ def _objective(trial, context: _Context, store: RunStore) -> float:
 def _fit_fold(context: _Context, estimator, train, watcher):
     """A clone of ``estimator`` fitted on the rows ``train``; Ctrl-C during the fit stops the sweep."""
     model = clone(estimator)
-    if watcher is not None:
-        model.set_params(**{f"{_prefix(model)}callbacks": [watcher]})
+    if watcher is not None:  # after the estimator's own callbacks, which steer every fold's fit alike
+        name = f"{_prefix(model)}callbacks"
+        model.set_params(**{name: [*(model.get_params()[name] or []), watcher]})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")  # ConvergenceWarning and the like: expected in short trials
         model.fit(_safe_indexing(context.X, train), _safe_indexing(context.y, train))
