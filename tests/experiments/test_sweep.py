@@ -192,3 +192,25 @@ def test_the_holdout_is_the_same_on_every_call_when_a_class_is_too_small_to_stra
     model = MLPClassifier()
     first, again = (sweep_module._splits(model, X, y, None, None) for _ in range(2))
     assert [test.tolist() for _, test in first] == [test.tolist() for _, test in again]  # a resumed sweep scores alike
+
+
+def test_a_named_sweep_run_again_with_other_fixed_settings_is_refused(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    space = {"alpha": [0.1, 0.2]}
+    mlpkit.sweep(IRIS_MODEL, X, y, space, n_trials=1, runs=tmp_path, name="named", prune=False)
+    for changed in ({"estimator": clone(IRIS_MODEL).set_params(max_iter=9)}, {"cv": 2}, {"prune": True}):
+        arguments = {"estimator": IRIS_MODEL, "prune": False, **changed}
+        with pytest.raises(ValueError, match="'named' .* was run with another setting .* Give this sweep another name"):
+            mlpkit.sweep(arguments.pop("estimator"), X, y, space, n_trials=2, runs=tmp_path, name="named", **arguments)
+    assert len(RunStore(tmp_path).runs(sweep="named")) == 1  # nothing mixed in
+    again = mlpkit.sweep(clone(IRIS_MODEL), X, y, space, n_trials=2, runs=tmp_path, name="named", prune=False)
+    assert again.n_trials_run == 1  # the same settings (a clone: equal, not the same object) continue it
+
+
+def test_callbacks_do_not_keep_an_unnamed_sweep_from_resuming(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    model = clone(IRIS_MODEL).set_params(callbacks=[count_fits])
+    first = sweep_module._default_name(model, sweep_module.parse_space({"alpha": [0.1]}), "data", None, None, True)
+    assert "0x" not in sweep_module._setup(model, None, None, True)  # a function's address differs in each process
+    assert first == sweep_module._default_name(clone(model), sweep_module.parse_space({"alpha": [0.1]}), "data",
+                                               None, None, True)

@@ -31,7 +31,8 @@ Where it is kept
     failed are kept, interrupted ones (Ctrl-C, a killed process) are run anew,
     until ``n_trials`` are done. Without ``name``, the name is derived from the
     estimator, the space, the data, ``cv`` and ``scoring``, so repeating the call
-    resumes it. Each trial is also a run (sweep = the name, trial = its number)
+    resumes it; a named sweep run again with any of these changed is refused
+    (its trials would not compare). Each trial is also a run (sweep = the name, trial = its number)
     with the first fold's curves and the scores ``score`` (the mean), ``score_std``
     and ``fold_<k>``; pruned and failed trials say why in ``error``.
 
@@ -53,6 +54,7 @@ import hashlib
 import json
 import math
 import multiprocessing
+import re
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -94,7 +96,8 @@ PRUNER_WARMUP_EPOCHS = 5
 INTERRUPTED_MESSAGE = "Training interrupted by user"
 
 #: Study attributes that must match when a sweep is resumed: name -> what differs if they don't.
-STUDY_CHECKS = {"mlpkit.space": "search space", "mlpkit.data": "data", "mlpkit.estimator": "estimator"}
+STUDY_CHECKS = {"mlpkit.space": "search space", "mlpkit.data": "data", "mlpkit.estimator": "estimator",
+                "mlpkit.setup": "setting of the parameters not searched, cv, scoring or prune"}
 
 #: Optuna trial state name -> run status (and the order of the ranking, best first).
 STATES = {"COMPLETE": "finished", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
@@ -143,6 +146,7 @@ class _Context:
     n_trials: int
     seed: int
     timeout: float | None
+    setup: str  # the fixed parameters, cv, scoring and prune as text (``_setup``)
 
 
 def sweep(estimator, X, y, space, *, n_trials=20, cv=None, scoring=None, runs=None, name=None, n_jobs=1,
@@ -177,7 +181,8 @@ def sweep(estimator, X, y, space, *, n_trials=20, cv=None, scoring=None, runs=No
     splits = _splits(estimator, X, y, cv, random_state)
     name = name or _default_name(estimator, space, fingerprint, cv, scoring, prune)
     context = _Context(estimator, X, y, space, splits, scoring, str(store.directory), name, fingerprint, prune,
-                       n_trials, 0 if random_state is None else int(random_state), timeout)
+                       n_trials, 0 if random_state is None else int(random_state), timeout,
+                       _setup(estimator, cv, scoring, prune))
 
     with _quiet_optuna(optuna):
         storage = _storage(context)
@@ -226,9 +231,15 @@ def _splits(estimator, X, y, cv, random_state) -> list:
     return list(check_cv(cv, y, classifier=is_classifier(estimator)).split(X, y))
 
 
+def _setup(estimator, cv, scoring, prune) -> str:
+    """What decides a trial's score besides the space and the data, as text that is the same in every process
+    (an object's address, as in ``<function f at 0x7f...>``, left out)."""
+    described = [repr(cv), repr(scoring), prune, sorted((k, repr(v)) for k, v in run_params(estimator).items())]
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", json.dumps(described))
+
+
 def _default_name(estimator, space, fingerprint, cv, scoring, prune) -> str:
-    described = json.dumps([space.describe(), fingerprint, repr(cv), repr(scoring), prune,
-                            sorted((k, repr(v)) for k, v in run_params(estimator).items())])
+    described = json.dumps([space.describe(), fingerprint, _setup(estimator, cv, scoring, prune)])
     return f"{type(network_of(estimator)).__name__}-{hashlib.blake2b(described.encode(), digest_size=4).hexdigest()}"
 
 
@@ -270,7 +281,7 @@ def _open_study(context: _Context, storage, seed=None):
         pruner=optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_EPOCHS),
     )
     expected = {"mlpkit.space": context.space.describe(), "mlpkit.data": context.fingerprint,
-                "mlpkit.estimator": estimator_name(context.estimator)}
+                "mlpkit.estimator": estimator_name(context.estimator), "mlpkit.setup": context.setup}
     for key, what in STUDY_CHECKS.items():
         stored = study.user_attrs.get(key)
         if stored is None:
