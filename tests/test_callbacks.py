@@ -1,6 +1,7 @@
 """Callbacks hear of every epoch while training goes on, and can stop it."""
 
 import numpy as np
+import pytest
 from sklearn.datasets import make_classification
 
 import mlpkit
@@ -73,3 +74,32 @@ def test_a_callback_asking_for_an_unknown_change_is_told_what_it_can_change(monk
     model = mlpkit.MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, callbacks=[lambda m, i: {"alpha": 1.0}])
     with pytest.raises(ValueError, match="can change .*learning_rate_init"):
         model.fit(X, Y)
+
+
+def test_every_fit_watcher_hears_of_a_failure_and_the_fit_raises_its_own_error(monkeypatch):
+    """A watcher whose on_fit_failed raises neither hides the fit's error nor keeps later ones from hearing."""
+    import mlpkit.experiments as experiments
+
+    heard = []
+
+    class Watcher:
+        def __init__(self, name, broken):
+            self.name, self.broken = name, broken
+
+        def __call__(self, model, info):
+            raise RuntimeError("the fit's own error")
+
+        def on_fit_failed(self, model, error):
+            heard.append((self.name, str(error)))
+            if self.broken:
+                raise OSError("disk full")
+
+    watchers = iter([Watcher("first", broken=True)])
+    monkeypatch.setattr(experiments, "recorder_from_option", lambda track, X, y, w: next(watchers))
+    dashboard = Watcher("second", broken=False)
+    monkeypatch.setattr("mlpkit.dashboard.from_option", lambda option: dashboard)
+    X, y = np.random.RandomState(0).rand(20, 2), np.arange(20) % 2
+    model = mlpkit.MLPClassifier(hidden_layer_sizes=(3,), max_iter=3)
+    with pytest.raises(RuntimeError, match="the fit's own error"), pytest.warns(UserWarning, match="disk full"):
+        model.fit(X, y, dashboard=True, track=True)
+    assert heard == [("second", "the fit's own error"), ("first", "the fit's own error")]

@@ -225,7 +225,11 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
         try:
             self._fit(X, y, sample_weight=sample_weight, incremental=False)
         except BaseException as error:
-            call_hook(watchers, "on_fit_failed", self, error)
+            for watcher in watchers:  # each hears of it, and the fit's own error is the one raised
+                try:
+                    call_hook([watcher], "on_fit_failed", self, error)
+                except Exception as hook_error:
+                    warnings.warn(f"{watcher!r}.on_fit_failed raised {hook_error!r} while the fit failed.")
             raise
         finally:
             self.__dict__.pop("_fit_watchers", None)
