@@ -26,16 +26,18 @@ rows; memory stays flat however large the source is. Classifiers need every labe
 
 Validation, with early stopping across epochs: ``validation=k`` holds out every k-th chunk of the
 source (never trained on), ``validation=<another source>`` uses that. After each epoch the held-out
-rows are scored (log-loss or squared error, accuracy or R^2); training stops after ``patience``
-epochs without improvement of the monitored value by the estimator's ``tol``, and the weights of the
-best epoch are put back.
+rows are scored (the estimator's loss, as in training, and accuracy or R^2); training stops after
+``patience`` epochs without improvement of the monitored value by the estimator's ``tol``, and the
+weights of the best epoch are put back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import queue
+import re
 import threading
 import time
 import warnings
@@ -45,12 +47,16 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from .guide.sizing import DataSizeWarning
+from .losses import LOSSES
 
 #: Rows per ``partial_fit`` call when ``chunk_rows`` is not given.
 DEFAULT_CHUNK_ROWS = 4096
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+
+#: The line (from 1, the header's) that pyarrow's CSV errors name, when read on one thread.
+CSV_ROW = re.compile(r"\bRow #(\d+)")
 
 #: The fitted attributes that make up a network (copied to keep the best epoch's weights).
 NETWORK_ATTRIBUTES = ("coefs_", "intercepts_", "prelu_slopes_", "batch_norm_")
@@ -259,19 +265,23 @@ def _file_reader(path, target, chunk_rows):
     if target is None:
         raise ValueError(f"reading {path!r} needs target=, the name of the label column.")
     batches = _batches_of(path)
-    _fail_unreadable(path, lambda: next(iter(batches(path, chunk_rows)), None))
+    _fail_unreadable(path, lambda: next(iter(batches(path, chunk_rows, target)), None))
 
     def read():
         pyarrow = _arrow()
         rows = 0
-        pending = iter(batches(path, chunk_rows))
+        pending = iter(batches(path, chunk_rows, target))
         for index in itertools.count():
             try:
                 batch = next(pending, None)
             except (OSError, pyarrow.ArrowException) as error:  # a damaged or ragged part, past the first
-                raise StreamError(
-                    f"chunk {index} of {path!r} (from row {rows}) cannot be read: {_first_line(error)}"
-                ) from None
+                line = CSV_ROW.search(str(error))  # pyarrow reads ahead: the row's own chunk, where it says
+                where = (
+                    f"chunk {(int(line[1]) - 2) // chunk_rows} of {path!r} (line {line[1]})"
+                    if line
+                    else f"chunk {index} of {path!r} (from row {rows})"
+                )
+                raise StreamError(f"{where} cannot be read: {_first_line(error)}") from None
             if batch is None:
                 return
             rows += batch.num_rows
@@ -325,7 +335,7 @@ def _arrow():
     return pyarrow
 
 
-def _parquet_batches(path, chunk_rows):
+def _parquet_batches(path, chunk_rows, target=None):
     import pyarrow.parquet as pq
 
     # pre_buffer=False: with pyarrow's default (True) iter_batches buffers the whole file's column
@@ -334,11 +344,29 @@ def _parquet_batches(path, chunk_rows):
         yield from parquet.iter_batches(batch_size=chunk_rows)
 
 
-def _csv_batches(path, chunk_rows):
+def _csv_batches(path, chunk_rows, target=None):
+    """Record batches of a CSV file, read on one thread: pyarrow then names a ragged row's line.
+
+    pyarrow infers each column's type from the first block (about 1 MB): a feature column of whole
+    numbers there is read as float64, not int64, so that a later ``0.5`` does not fail the read.
+    """
+    import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    options = pcsv.ParseOptions(delimiter="\t") if path.lower().endswith(".tsv") else None
-    reader = pcsv.open_csv(path, parse_options=options)
+    options = {
+        "parse_options": pcsv.ParseOptions(delimiter="\t") if path.lower().endswith(".tsv") else None,
+        "read_options": pcsv.ReadOptions(use_threads=False),
+    }
+    if target is not None:
+        with contextlib.closing(pcsv.open_csv(path, **options)) as first_block:
+            schema = first_block.schema
+        whole = [
+            f.name
+            for f in schema
+            if f.name != target and (pa.types.is_integer(f.type) or pa.types.is_null(f.type))
+        ]
+        options["convert_options"] = pcsv.ConvertOptions(column_types=dict.fromkeys(whole, pa.float64()))
+    reader = pcsv.open_csv(path, **options)
     try:
         yield from _recut(reader, chunk_rows)
     finally:
@@ -649,10 +677,11 @@ class _Trainer:
 def evaluate(estimator, read, classes=None):
     """(loss, score) of ``estimator`` over every chunk of ``read``, one chunk in memory at a time.
 
-    Classifiers: mean log-loss of ``predict_proba`` and accuracy. Regressors: mean squared
-    error and R^2 (averaged over outputs), accumulated from running sums.
+    Classifiers: mean log-loss of ``predict_proba`` and accuracy. Regressors: the mean of the
+    estimator's own loss (as its ``loss_``: half the squared error for ``loss='squared_error'``,
+    so that it compares with the training loss) and R^2 (averaged over outputs), from running sums.
     """
-    totals = _ClassifierTotals(classes) if is_classifier(estimator) else _RegressorTotals()
+    totals = _ClassifierTotals(classes) if is_classifier(estimator) else _RegressorTotals(estimator)
     for index, X, y in read():
         if classes is not None:
             unseen = np.setdiff1d(np.unique(y), classes)
@@ -685,13 +714,19 @@ class _ClassifierTotals:
 
 
 class _RegressorTotals:
-    def __init__(self):
-        self.rows = 0
+    def __init__(self, estimator):
+        # scikit-learn's regressors (no _loss_name) train on half the squared error
+        self.loss = LOSSES[estimator._loss_name() if hasattr(estimator, "_loss_name") else "squared_error"]
+        self.huber_delta = getattr(estimator, "huber_delta", None)
+        self.rows = self.loss_sum = 0
         self.sums = None  # per output: sum y, sum y^2, sum (y - prediction)^2
 
     def add(self, estimator, X, y):
         y = np.asarray(y, float).reshape(len(y), -1)
-        residual = y - np.asarray(estimator.predict(X), float).reshape(y.shape)
+        prediction = np.asarray(estimator.predict(X), float).reshape(y.shape)
+        per_row = np.asarray(self.loss.on_outputs(prediction, y, self.huber_delta))
+        self.loss_sum += float(per_row.sum()) / (y.shape[1] if self.loss.reported_mean_over_outputs else 1)
+        residual = y - prediction
         sums = np.stack([y.sum(0), (y**2).sum(0), (residual**2).sum(0)])
         self.sums = sums if self.sums is None else self.sums + sums
         self.rows += len(y)
@@ -700,7 +735,7 @@ class _RegressorTotals:
         total, squares, residual = self.sums
         centred = squares - total**2 / self.rows
         r2 = np.where(centred > 0, 1 - residual / np.where(centred > 0, centred, 1), 0.0)
-        return float(residual.mean() / self.rows), float(r2.mean())
+        return self.loss_sum / self.rows, float(r2.mean())
 
 
 # ------------------------------------------------------------------------------- early stopping
@@ -713,15 +748,17 @@ class _EarlyStopper:
         self.best_epoch = None
         self.best_network = None
         self.epochs_without = 0
+        self.epochs = 0
 
     def improved(self, loss, score):
-        """Whether this epoch beat the best by more than ``tol``; counts the epochs since the last."""
+        """Whether this epoch is the best so far (its weights are to be kept). As in ``fit``'s early
+        stopping, patience counts the epochs that did not beat the best by more than ``tol``."""
         value = -loss if self.monitor == "loss" else score
-        if value > self.best + self.tol or self.best_epoch is None:
+        self.epochs += 1
+        self.epochs_without = 0 if value >= self.best + self.tol else self.epochs_without + 1
+        if value > self.best:
             self.best = value
-            self.epochs_without = 0
             return True
-        self.epochs_without += 1
         return False
 
     def exhausted(self):
@@ -734,7 +771,7 @@ class _EarlyStopper:
     def restore_best(self, estimator, mid_epoch=False):
         """Put the best epoch's network back (its optimiser moments start afresh in a later partial_fit),
         unless the last finished epoch was the best and training did not go on from it (``mid_epoch``)."""
-        if self.best_network is not None and (self.epochs_without or mid_epoch):
+        if self.best_network is not None and (self.best_epoch != self.epochs - 1 or mid_epoch):
             set_network(estimator, self.best_network)
 
 

@@ -156,7 +156,7 @@ def test_processes_train_as_one_process_does(mlpkit_cli, data_dir, tmp_path):
         (["{d}/broken.parquet", "--target", "y", "--stream"], ["cannot read '{d}/broken.parquet'"]),
         (["{d}/nowhere.parquet", "--target", "y", "--stream"], ["cannot read '{d}/nowhere.parquet'"]),
         (["{d}/ragged.csv", "--target", "y", "--stream", "--chunk-rows", "1000"],
-         ["of '{d}/ragged.csv' (from row", "cannot be read: CSV parse error: Expected 9 columns, got 3"]),
+         ["chunk 18 of '{d}/ragged.csv' (line 19001) cannot be read", "Expected 9 columns, got 3"]),
         (["{d}/unseen_label.parquet", "--target", "label", "--stream", "--chunk-rows", "100", "--validation", "0.5"],
          ["chunk 3 of the validation rows has labels [9] never seen in training"]),
         (["{d}/three_chunks.parquet", "--target", "label", "--stream", "--chunk-rows", "100", "--validation", "0.1"],

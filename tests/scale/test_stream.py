@@ -102,6 +102,18 @@ def test_regressor_with_a_separate_validation_source():
     assert model.score(X[2000:], y[2000:]) == pytest.approx(max(history["val_score"]), abs=1e-3)
 
 
+@pytest.mark.parametrize(
+    "loss, per_row",
+    [("squared_error", lambda r: 0.5 * r**2), ("absolute_error", np.abs)],  # as the estimator's loss_
+)
+def test_a_regressors_validation_loss_is_its_training_loss(loss, per_row):
+    X, y = make_regression(1000, N_FEATURES, noise=5.0, random_state=0)
+    X, y = X.astype(np.float32), (y / y.std()).astype(np.float32)
+    model = fit_stream(MLPRegressor(**SMALL, loss=loss), chunks_of(X, y), chunk_rows=CHUNK, shuffle_buffer=0)
+    loss_value, _ = evaluate(model, as_chunk_reader(chunks_of(X, y)))
+    assert loss_value == pytest.approx(float(np.mean(per_row(model.predict(X) - y))), rel=1e-4)
+
+
 def test_early_stopping_keeps_the_best_epochs_weights(data):
     X_train, _, y_train, _ = data
     chunks = chunks_of(X_train, y_train)
@@ -115,6 +127,21 @@ def test_early_stopping_keeps_the_best_epochs_weights(data):
     held_out = as_chunk_reader([c for i, c in enumerate(chunks) if i % 3 == 2])
     loss, _ = evaluate(model, held_out, model.classes_)
     assert loss == pytest.approx(min(losses), rel=1e-5)
+
+
+def test_the_lowest_validation_loss_is_kept_even_when_it_improved_by_less_than_tol(data):
+    # tol=10: no epoch counts as an improvement, so training stops after 1 + patience epochs; the
+    # weights kept must still be those of the lowest validation loss, not of the first epoch
+    X_train, _, y_train, _ = data
+    chunks = chunks_of(X_train, y_train)
+    model = MLPClassifier(**{**SMALL, "tol": 10.0})
+    fit_stream(model, chunks, validation=3, epochs=10, patience=2, chunk_rows=CHUNK, random_state=0)
+    history = model.stream_history_
+    losses = history["val_loss"]
+    assert len(losses) == 3 and int(np.argmin(losses)) != 0
+    assert history["best_epoch"] == int(np.argmin(losses))
+    held_out = as_chunk_reader([c for i, c in enumerate(chunks) if i % 3 == 2])
+    assert evaluate(model, held_out, model.classes_)[0] == pytest.approx(min(losses), rel=1e-5)
 
 
 def test_ctrl_c_ends_the_stream_with_a_warning_and_the_best_epochs_weights(data, monkeypatch):
@@ -158,6 +185,7 @@ def test_shuffle_buffer_keeps_every_row_once_in_chunks_of_the_asked_size():
     rows = np.concatenate([c[0][:, 0] for c in out])
     assert sorted(rows.tolist()) == X[:, 0].tolist()
     assert not np.array_equal(rows, X[:, 0])
+    assert rows[:100].max() >= 200  # the first chunk out is drawn from several chunks in, not one
     assert [len(c[0]) for c in out] == [100] * 9 + [130]  # the 30-row tail joins the last chunk
     assert all(np.array_equal(c[0][:, 0], c[1]) for c in out)  # rows keep their labels
     unshuffled = np.concatenate([c[0][:, 0] for c in shuffled_chunks(source, 0, 100, None)])
@@ -190,6 +218,28 @@ def test_csv_file(tmp_path, data):
     sizes = [len(y) for _, _, y in as_chunk_reader(path, target="label", chunk_rows=700)()]
     assert sizes == [700, 700, 700, 700, 200]
     assert feature_names(path, "label") == [f"x{j}" for j in range(N_FEATURES)]
+
+
+def test_csv_whole_numbers_then_a_fraction_in_a_later_block(tmp_path):
+    # pyarrow infers a column's type from the first block (about 1 MB): whole numbers there, then 0.5
+    lines = ["count,size,label"] + [f"{i % 7},{i % 5}.25,{i % 2}" for i in range(300_000)]
+    lines[250_000] = "0.5,1.25,1"  # data row 249_999: past the first block
+    path = tmp_path / "counts.csv"
+    path.write_text("\n".join(lines) + "\n")
+    chunks = list(as_chunk_reader(path, target="label", chunk_rows=10_000)())
+    assert len(chunks) == 30 and chunks[24][1][9_999, 0] == 0.5
+    assert chunks[0][2].dtype.kind == "i"  # the labels keep their type
+
+
+def test_a_ragged_csv_row_names_its_own_chunk_and_line(tmp_path):
+    lines = ["a,b,label"] + [f"{i}.5,{i % 9}.25,{i % 2}" for i in range(120_000)]
+    lines[95_001] = "1,2"  # data row 95000: chunk 9 of 10_000 rows, line 95002 of the file
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(
+        StreamError, match=r"chunk 9 of .* \(line 95002\) cannot be read: .*Expected 3 columns"
+    ):
+        list(as_chunk_reader(path, target="label", chunk_rows=10_000)())
 
 
 def test_record_batches_are_cut_again_to_the_chunk_size():
