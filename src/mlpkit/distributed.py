@@ -84,9 +84,14 @@ def prepare_job(estimator, X, y, folder, *, n_processes):
     if X.ndim != 2 or y.shape[0] != X.shape[0]:
         raise ValueError(f"X must be 2-D with one row per label; got X {X.shape} and y {y.shape}.")
     batch_rows = _batch_rows(estimator, X.shape[0])
+    with contextlib.suppress(FileNotFoundError):  # an earlier job's: read_result must not take it
+        os.remove(os.path.join(folder, "result.pkl"))
     for rank, (X_k, y_k) in enumerate(shard_rows(X, y, n_processes, batch_rows)):
         np.savez(os.path.join(folder, f"shard{rank}.npz"), X=X_k, y=y_k)
-    job = {"estimator": clone(estimator), "n_rows": X.shape[0], "classes": _classes(estimator, y),
+    job_estimator = clone(estimator)
+    if job_estimator.random_state is None:  # one seed for all: every process starts from the same weights
+        job_estimator.random_state = int(np.random.randint(np.iinfo(np.int32).max))
+    job = {"estimator": job_estimator, "n_rows": X.shape[0], "classes": _classes(estimator, y),
            "n_processes": n_processes}  # fmt: skip
     with open(os.path.join(folder, "job.pkl"), "wb") as f:
         pickle.dump(job, f)
@@ -317,8 +322,10 @@ def worker(folder, rank, n_processes):
         )
         if rank == 0:
             result.update(classes=job["classes"], n_rows=job["n_rows"])
-            with open(os.path.join(folder, "result.pkl"), "wb") as f:
+            path = os.path.join(folder, "result.pkl")
+            with open(path + ".partial", "wb") as f:
                 pickle.dump(result, f)
+            os.replace(path + ".partial", path)  # read_result never sees half a file
     except BaseException:  # noqa: BLE001 (any failure: report it and exit)
         # Exit at once: jax.distributed.shutdown() would wait at a barrier for the other processes,
         # which wait for this one in a collective. The launcher sees the exit and stops them.

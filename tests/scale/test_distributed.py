@@ -155,6 +155,25 @@ def free_port_in(ports):
     raise RuntimeError(f"no free port in {ports}")
 
 
+def test_every_process_starts_from_the_same_weights_without_a_seed(tmp_path):
+    # random_state=None: each worker would draw its own initial weights (and average gradients taken
+    # at different points); prepare_job fixes one seed for all of them
+    model = MLPRegressor(hidden_layer_sizes=(4,), random_state=None)
+    prepare_job(model, np.zeros((8, 2)), np.zeros(8), str(tmp_path), n_processes=2)
+    with open(tmp_path / "job.pkl", "rb") as f:
+        seed = pickle.load(f)["estimator"].random_state
+    assert isinstance(seed, int) and model.random_state is None
+
+
+def test_a_job_prepared_again_does_not_offer_the_old_result(tmp_path):
+    X, y = np.zeros((8, 2)), np.zeros(8)
+    prepare_job(MLPRegressor(hidden_layer_sizes=(4,)), X, y, str(tmp_path), n_processes=2)
+    (tmp_path / "result.pkl").write_bytes(pickle.dumps({"coefs": [np.zeros((2, 4))]}))  # a finished job's
+    prepare_job(MLPRegressor(hidden_layer_sizes=(4,)), X, y, str(tmp_path), n_processes=2)
+    with pytest.raises(DistributedError, match="has not finished"):
+        read_result(MLPRegressor(), str(tmp_path))
+
+
 def test_the_worker_command_says_what_is_missing(tmp_path):
     run = [sys.executable, "-m", "mlpkit.distributed", str(tmp_path)]
     missing_job = subprocess.run(run, capture_output=True, text=True, check=False)
