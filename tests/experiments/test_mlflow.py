@@ -55,6 +55,7 @@ def test_a_failed_fit_ends_its_mlflow_run_failed_with_the_error(tracking_uri):
     assert run.info.status == "FAILED" and run.data.tags["mlpkit.error"] == "RuntimeError: no more"
 
 
+@pytest.mark.filterwarnings("error:.*on_fit_failed raised")  # the failure is its own: nothing more to say
 def test_without_mlflow_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "mlflow.tracking", None)  # importing it now raises ImportError
     X, y = load_iris(return_X_y=True)

@@ -214,7 +214,11 @@ class FitWatcher:
         if self._buffer is None:
             if self._started is None:
                 self._started = time.perf_counter()
-            self._begin(model)
+            try:
+                self._begin(model)
+            except Exception:
+                self._begin_failed = True  # (MLflow missing, store unwritable): no run to mark failed later
+                raise
             self._buffer = EpochBuffer(self._write_epochs)
 
     # -------------------------------------------------------------- protocol
@@ -240,6 +244,8 @@ class FitWatcher:
         self._end(self._buffer.flush, lambda: self._succeed(model, final_scores(model, *self._data)))
 
     def on_fit_failed(self, model, error):
+        if getattr(self, "_begin_failed", False):
+            return  # the failure was this watcher's own, already raised by the fit
         self._ensure_begun(model)
         self._end(self._buffer.flush, lambda: self._fail(error))
 
