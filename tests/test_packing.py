@@ -99,3 +99,12 @@ def test_the_layout_table_is_bounded(monkeypatch):
     for units in (2, 3, 4, 5):
         mlpkit.MLPClassifier(hidden_layer_sizes=(units,), max_iter=2).fit(X, y)
         assert 1 <= len(engine._LAYOUTS) <= 2
+
+
+def test_the_largest_packed_shuffle_does_not_follow_the_rows_order():
+    """Rows whose random parts tie stay in index order; at the largest packed size such runs must stay
+    short, or batches would follow the data's order (a uniform shuffle increases half the time)."""
+    n = engine.PACKED_SORT_MAX_ROWS
+    for order in epoch_orders(n, n, epochs=2):
+        increasing = np.mean(np.diff(order) > 0)
+        assert increasing < 0.75, increasing

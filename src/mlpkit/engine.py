@@ -267,8 +267,9 @@ def train_epoch(program: Program, hyper: Hyper, s: LoopState, order, data: Data,
     return s._replace(params=params, stats=stats, opt_state=opt_state, steps=steps), loss_sum / data.n_rows
 
 
-#: Largest padded row count shuffled by one packed-key sort (it leaves >= 12 random bits per row).
-PACKED_SORT_MAX_ROWS = 2**20
+#: Largest padded row count shuffled by one packed-key sort: it leaves >= 16 random bits per row, so
+#: rows that share a random value (kept in index order) stay rare, about one pair per 2**16 / n rows.
+PACKED_SORT_MAX_ROWS = 2**16
 
 
 def epoch_order(key, n_rows, n_pad, shuffle):
@@ -277,9 +278,11 @@ def epoch_order(key, n_rows, n_pad, shuffle):
     Shuffling sorts random keys. XLA's CPU sort of one uint32 array is ~4x faster
     than an argsort (a sort that carries the indices along), so each key packs
     random high bits above the row's index: ``(random << index_bits) | index``;
-    sorting the keys and masking the high bits off gives the permutation. Ties of
-    the random bits keep index order (a probability of 2**-(32 - index_bits) per
-    pair: at most 2**-12). Padding rows get the largest random part, so they sort last.
+    sorting the keys and masking the high bits off gives the permutation. Rows whose
+    random parts tie keep their index order; with few random bits, whole runs of
+    rows would, and batches would follow the data's order: beyond
+    ``PACKED_SORT_MAX_ROWS`` the shuffle is an argsort of random floats instead.
+    Padding rows get the largest random part, so they sort last.
     """
     positions = jnp.arange(n_pad, dtype=jnp.uint32)
     if not shuffle:
