@@ -108,3 +108,22 @@ def test_the_largest_packed_shuffle_does_not_follow_the_rows_order():
     for order in epoch_orders(n, n, epochs=2):
         increasing = np.mean(np.diff(order) > 0)
         assert increasing < 0.75, increasing
+
+
+def test_padded_and_aligned_copies_start_on_the_boundary_xla_uses_in_place():
+    a = np.arange(30, dtype=np.float32).reshape(10, 3)
+    padded = engine.pad_rows(a, 16)
+    assert padded.ctypes.data % engine.CPU_ALIGNMENT == 0
+    np.testing.assert_array_equal(padded[:10], a)
+    assert not padded[10:].any()
+    assert engine.pad_rows(a, 10) is a
+
+    unaligned = np.empty(31, np.float32)[1:].reshape(10, 3)  # 4 bytes past an aligned start at most
+    unaligned[...] = a
+    if unaligned.ctypes.data % engine.CPU_ALIGNMENT:
+        copy = engine.aligned(unaligned)
+        assert copy is not unaligned and copy.ctypes.data % engine.CPU_ALIGNMENT == 0
+        np.testing.assert_array_equal(copy, a)
+    assert engine.aligned(padded) is padded
+    strided = padded[:, :2]
+    assert engine.aligned(strided).flags.c_contiguous

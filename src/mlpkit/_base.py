@@ -607,6 +607,8 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
         )
         if sum(a.nbytes for a in data) < SMALL_DATA_BYTES:
             return data  # jit's own argument transfer is cheaper than device_put for a few kB
+        if jax.default_backend() == "cpu":  # then the "device" uses aligned host arrays in place
+            data = data._replace(**{k: engine.aligned(v) for k, v in data._asdict().items() if np.ndim(v)})
         return jax.device_put(data)  # once, not per chunk of epochs
 
     def _initial_loop_state(self, program, spec, incremental, random_state, dtype):

@@ -158,12 +158,38 @@ def curve_length(max_iter: int) -> int:
     return max(16, 1 << (max_iter - 1).bit_length())
 
 
+#: XLA's CPU client uses a numpy array in place (no copy) when its data start on this byte boundary;
+#: numpy's large arrays usually start 16 bytes past a page, and are copied, at ~2 GB/s.
+CPU_ALIGNMENT = 64
+
+
+def aligned_empty(shape, dtype) -> np.ndarray:
+    """An uninitialised array whose data start on a ``CPU_ALIGNMENT`` boundary."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + CPU_ALIGNMENT, np.uint8)
+    start = -raw.ctypes.data % CPU_ALIGNMENT
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
+
+
+def aligned(a: np.ndarray) -> np.ndarray:
+    """``a`` itself if XLA's CPU client can use it in place, else an aligned copy (numpy copies twice as
+    fast as the client's transfer does: 46 against 90 ms for 60000 x 784 float32)."""
+    if a.flags.c_contiguous and a.ctypes.data % CPU_ALIGNMENT == 0:
+        return a
+    out = aligned_empty(a.shape, a.dtype)
+    np.copyto(out, a)
+    return out
+
+
 def pad_rows(a: np.ndarray, n_pad: int) -> np.ndarray:
-    """``a`` with zero rows appended up to ``n_pad`` rows (``a`` itself when it has them already)."""
+    """``a`` with zero rows appended up to ``n_pad`` rows (``a`` itself when it has them already);
+    a padded copy is aligned for XLA's CPU client (``aligned``)."""
     if a.shape[0] == n_pad:
         return a
-    out = np.zeros((n_pad,) + a.shape[1:], dtype=a.dtype)
+    out = aligned_empty((n_pad,) + a.shape[1:], a.dtype)
     out[: a.shape[0]] = a
+    out[a.shape[0] :] = 0
     return out
 
 
