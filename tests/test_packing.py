@@ -127,3 +127,16 @@ def test_padded_and_aligned_copies_start_on_the_boundary_xla_uses_in_place():
     assert engine.aligned(padded) is padded
     strided = padded[:, :2]
     assert engine.aligned(strided).flags.c_contiguous
+
+
+def test_large_leaves_cross_on_their_own():
+    """Copying a big network's weights into a buffer would cost more than passing them: they stay apart."""
+    big = np.arange(packing.PACK_MAX_SIZE + 1, dtype=np.float32).reshape(-1, 1)
+    tree = dict(TREE, big=big)
+    layout = packing.layout_of(tree)
+    buffers = packing.pack(tree, layout, np)
+    assert len(buffers) == len(layout.groups) + 1 and buffers[-1] is big
+    assert [b.size for b in buffers[:-1]] == [2, 10, 1, 2]  # the small leaves, packed as before
+    assert_same_tree(packing.unpack(buffers, layout, np), tree)
+    inside = jax.jit(lambda b: packing.pack(packing.unpack(b, layout, jnp), layout, jnp))(buffers)
+    assert_same_tree(packing.unpack(jax.device_get(inside), layout, np), tree)

@@ -7,7 +7,7 @@ counters, curves), which made the fixed cost of a call several times the
 compute of a tiny network's epoch. Packed, the same state crosses the boundary
 as four buffers (bool, float, int32, uint32) and is unpacked inside the
 compiled program, where the slices are free; on the host ``unpack`` returns
-numpy views.
+numpy views. Large arrays (a big network's weights) cross on their own.
 
 ``layout_of(tree)`` records where each leaf lies (static and hashable, so it can
 be a static argument of ``jax.jit``); ``pack(tree, layout, xp)`` and
@@ -24,18 +24,25 @@ import jax
 import numpy as np
 
 
+#: Leaves with more elements than this cross on their own: copying them into a buffer (a 660k-weight
+#: network's state is ~18 MB) costs far more than the microsecond an argument of their own costs.
+PACK_MAX_SIZE = 4096
+
+
 class Slot(NamedTuple):
-    """Where one leaf lies: buffer ``group``, elements ``start:stop``, reshaped to ``shape``."""
+    """Where one leaf lies: buffer ``group``, elements ``start:stop``, reshaped to ``shape``; a large
+    leaf (``group`` -1) is buffer ``len(groups) + start``, itself."""
 
     group: int
     start: int
     stop: int
     shape: tuple
+    dtype: str
 
 
 class Layout(NamedTuple):
     treedef: Any
-    groups: tuple  # the buffers' dtype names, in order
+    groups: tuple  # the packed buffers' dtype names, in order
     slots: tuple  # one Slot per leaf, in the order of jax.tree.leaves
 
 
@@ -43,25 +50,42 @@ def layout_of(tree) -> Layout:
     """The layout of ``tree``, whose leaves are arrays or ``jax.ShapeDtypeStruct``s."""
     leaves, treedef = jax.tree.flatten(tree)
     dtypes = [np.dtype(leaf.dtype).name for leaf in leaves]
-    groups = tuple(sorted(set(dtypes)))
+    small = [math.prod(leaf.shape) <= PACK_MAX_SIZE for leaf in leaves]
+    groups = tuple(sorted({dtype for dtype, packed in zip(dtypes, small) if packed}))
     filled = dict.fromkeys(groups, 0)
-    slots = []
-    for leaf, dtype in zip(leaves, dtypes):
-        size = math.prod(leaf.shape)
-        slots.append(Slot(groups.index(dtype), filled[dtype], filled[dtype] + size, tuple(leaf.shape)))
-        filled[dtype] += size
+    slots, n_own = [], 0
+    for leaf, dtype, packed in zip(leaves, dtypes, small):
+        shape = tuple(leaf.shape)
+        if packed:
+            size = math.prod(shape)
+            slots.append(Slot(groups.index(dtype), filled[dtype], filled[dtype] + size, shape, dtype))
+            filled[dtype] += size
+        else:
+            slots.append(Slot(-1, n_own, n_own + 1, shape, dtype))
+            n_own += 1
     return Layout(treedef, groups, tuple(slots))
 
 
 def pack(tree, layout: Layout, xp) -> tuple:
-    """The leaves of ``tree`` (laid out as ``layout``) concatenated into one flat buffer per dtype."""
-    parts = [[] for _ in layout.groups]
+    """The small leaves of ``tree`` (laid out as ``layout``) concatenated into one flat buffer per
+    dtype, then the large leaves as they are."""
+    parts, own = [[] for _ in layout.groups], []
     for leaf, slot in zip(jax.tree.leaves(tree), layout.slots):
-        parts[slot.group].append(xp.ravel(xp.asarray(leaf, dtype=layout.groups[slot.group])))
-    return tuple(xp.concatenate(group) for group in parts)
+        leaf = xp.asarray(leaf, dtype=slot.dtype)
+        if slot.group < 0:
+            own.append(leaf)
+        else:
+            parts[slot.group].append(xp.ravel(leaf))
+    return tuple(xp.concatenate(group) for group in parts) + tuple(own)
 
 
 def unpack(buffers, layout: Layout, xp):
     """The tree that ``pack`` flattened; on the host, numpy views into ``buffers``."""
-    leaves = [xp.reshape(buffers[slot.group][slot.start : slot.stop], slot.shape) for slot in layout.slots]
+    n_groups = len(layout.groups)
+    leaves = [
+        buffers[n_groups + slot.start]
+        if slot.group < 0
+        else xp.reshape(buffers[slot.group][slot.start : slot.stop], slot.shape)
+        for slot in layout.slots
+    ]
     return layout.treedef.unflatten(leaves)
