@@ -54,15 +54,17 @@ def test_progress_bar_runs_and_closes(capsys):
     assert "5/5" in capsys.readouterr().out
 
 
-def test_a_callback_can_change_the_learning_rate_mid_fit(monkeypatch):
+@pytest.mark.parametrize("units", [6, 1000], ids=["small weights", "weights crossing unpacked"])
+def test_a_callback_can_change_the_learning_rate_mid_fit(monkeypatch, units):
     monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)
 
     def halve_at_three(model, info):
         if info.epoch == 3:
             return {"learning_rate_init": 0.0005, "beta_1": 0.8}
 
-    model = mlpkit.MLPClassifier(hidden_layer_sizes=(6,), max_iter=6, random_state=0, callbacks=[halve_at_three])
+    model = mlpkit.MLPClassifier(hidden_layer_sizes=(units,), max_iter=6, random_state=0, callbacks=[halve_at_three])
     model.fit(X, Y)
+    assert all(type(W) is np.ndarray for W in model.coefs_)
     np.testing.assert_allclose(model.learning_rate_curve_, [0.001] * 3 + [0.0005] * 3, rtol=1e-6)
     assert model.learning_rate_init == 0.0005 and model.beta_1 == 0.8
 

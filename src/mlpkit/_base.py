@@ -708,8 +708,11 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
                 limit = min(max_iter, done + chunk, done + program.curve_len)  # the curves hold one chunk
                 chunk_hyper = hyper._replace(epoch_limit=np.int32(limit), curve_offset=np.int32(done))
                 new_buffers = engine.run_epochs_compiled(program, layout, buffers, data, chunk_hyper)
-                new_state = packing.unpack(jax.device_get(new_buffers), layout, np)
-                buffers, state = new_buffers, new_state
+                # The packed buffers (counters, curves, small arrays) come to the host after each chunk;
+                # large weight arrays stay on the device until the fit ends.
+                n_packed = len(layout.groups)
+                host = (*jax.device_get(new_buffers[:n_packed]), *new_buffers[n_packed:])
+                buffers, state = new_buffers, packing.unpack(host, layout, np)
                 n_iter, stopped = int(state.n_iter), bool(state.stopped)
                 ran, done = n_iter - done, n_iter
                 for name, field in HISTORY.items():
@@ -730,7 +733,7 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
             call_hook(reporters, "on_fit_end", self)
         if state is None:  # interrupted before the first chunk finished: the state it started from
             state = packing.unpack(jax.device_get(buffers), layout, np)
-        return state, history
+        return jax.device_get(state), history  # the large arrays, once
 
     def _report_epochs(self, reporters, history, start, elapsed):
         """Hand each reporter the epochs of this fit from ``start`` on; returns their truthy answers."""
