@@ -733,7 +733,9 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
             call_hook(reporters, "on_fit_end", self)
         if state is None:  # interrupted before the first chunk finished: the state it started from
             state = packing.unpack(jax.device_get(buffers), layout, np)
-        return jax.device_get(state), history  # the large arrays, once
+        if len(buffers) > len(layout.groups):  # large arrays crossed on their own: fetch them, once
+            state = jax.device_get(state)
+        return state, history
 
     def _report_epochs(self, reporters, history, start, elapsed):
         """Hand each reporter the epochs of this fit from ``start`` on; returns their truthy answers."""
