@@ -29,19 +29,19 @@ def test_pack_and_unpack_round_trip_on_the_host():
     buffers = packing.pack(TREE, layout, np)
     assert [b.dtype.name for b in buffers] == ["bool", "float32", "int32", "uint32"]
     assert [b.size for b in buffers] == [2, 10, 1, 2]
-    assert_same_tree(packing.unpack(buffers, layout, np), TREE)
+    assert_same_tree(packing.unpack(buffers, layout), TREE)
 
 
 def test_pack_and_unpack_round_trip_inside_a_compiled_call():
     layout = packing.layout_of(TREE)
     double = jax.jit(
         lambda buffers: packing.pack(
-            jax.tree.map(lambda a: a * 2 if a.dtype == jnp.float32 else a, packing.unpack(buffers, layout, jnp)),
+            jax.tree.map(lambda a: a * 2 if a.dtype == jnp.float32 else a, packing.unpack(buffers, layout)),
             layout,
             jnp,
         )
     )
-    out = packing.unpack(jax.device_get(double(packing.pack(TREE, layout, np))), layout, np)
+    out = packing.unpack(jax.device_get(double(packing.pack(TREE, layout, np))), layout)
     expected = jax.tree.map(lambda a: a * 2 if np.asarray(a).dtype == np.float32 else a, TREE)
     assert_same_tree(out, expected)
 
@@ -137,6 +137,6 @@ def test_large_leaves_cross_on_their_own():
     buffers = packing.pack(tree, layout, np)
     assert len(buffers) == len(layout.groups) + 1 and buffers[-1] is big
     assert [b.size for b in buffers[:-1]] == [2, 10, 1, 2]  # the small leaves, packed as before
-    assert_same_tree(packing.unpack(buffers, layout, np), tree)
-    inside = jax.jit(lambda b: packing.pack(packing.unpack(b, layout, jnp), layout, jnp))(buffers)
-    assert_same_tree(packing.unpack(jax.device_get(inside), layout, np), tree)
+    assert_same_tree(packing.unpack(buffers, layout), tree)
+    inside = jax.jit(lambda b: packing.pack(packing.unpack(b, layout), layout, jnp))(buffers)
+    assert_same_tree(packing.unpack(jax.device_get(inside), layout), tree)

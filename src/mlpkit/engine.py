@@ -491,7 +491,7 @@ def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after
 @partial(jax.jit, static_argnames=("program", "layout"))
 def run_epochs_compiled(program: Program, layout: packing.Layout, buffers, data: Data, hyper: Hyper):
     """``run_epochs`` on a packed loop state (see ``state_layout``); returns it packed."""
-    state = packing.unpack(buffers, layout, jnp)
+    state = packing.unpack(buffers, layout)
     return packing.pack(run_epochs(program, state, data, hyper), layout, jnp)
 
 

@@ -11,7 +11,7 @@ numpy views. Large arrays (a big network's weights) cross on their own.
 
 ``layout_of(tree)`` records where each leaf lies (static and hashable, so it can
 be a static argument of ``jax.jit``); ``pack(tree, layout, xp)`` and
-``unpack(buffers, layout, xp)`` work with ``jax.numpy`` inside a trace and with
+``unpack(buffers, layout)`` work with ``jax.numpy`` inside a trace and with
 ``numpy`` on the host.
 """
 
@@ -79,13 +79,13 @@ def pack(tree, layout: Layout, xp) -> tuple:
     return tuple(xp.concatenate(group) for group in parts) + tuple(own)
 
 
-def unpack(buffers, layout: Layout, xp):
-    """The tree that ``pack`` flattened; on the host, numpy views into ``buffers``."""
+def unpack(buffers, layout: Layout):
+    """The tree that ``pack`` flattened (numpy views into ``buffers`` on the host)."""
     n_groups = len(layout.groups)
     leaves = [
         buffers[n_groups + slot.start]
         if slot.group < 0
-        else xp.reshape(buffers[slot.group][slot.start : slot.stop], slot.shape)
+        else buffers[slot.group][slot.start : slot.stop].reshape(slot.shape)
         for slot in layout.slots
     ]
     return layout.treedef.unflatten(leaves)

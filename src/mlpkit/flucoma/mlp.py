@@ -182,7 +182,8 @@ class _FluCoMaMLP(ParamNamesOnce, BaseEstimator):
     @staticmethod
     def _error(network, X, Y):
         """FluCoMa's error: sum over outputs of the squared difference, averaged over rows."""
-        return float(np.sum((network.predict(X).reshape(Y.shape) - Y) ** 2) / len(Y))
+        predicted = network._predict(X, check_input=False)  # X was checked by this fit
+        return float(np.sum((predicted.reshape(Y.shape) - Y) ** 2) / len(Y))
 
     def clear(self):
         """Forget the network: the next ``fit`` starts from new random weights."""
