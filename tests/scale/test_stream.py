@@ -114,34 +114,37 @@ def test_a_regressors_validation_loss_is_its_training_loss(loss, per_row):
     assert loss_value == pytest.approx(float(np.mean(per_row(model.predict(X) - y))), rel=1e-4)
 
 
-def test_early_stopping_keeps_the_best_epochs_weights(data):
+def fit_with_held_out_chunks(data, epochs, **params):
+    """A classifier streamed over ``data``'s training rows with every third chunk held out (patience 2)."""
     X_train, _, y_train, _ = data
     chunks = chunks_of(X_train, y_train)
+    model = MLPClassifier(**{**SMALL, **params})
+    fit_stream(model, chunks, validation=3, epochs=epochs, patience=2, chunk_rows=CHUNK, random_state=0)
+    return model, chunks, model.stream_history_["val_loss"]
+
+
+def held_out_loss(model, chunks):
+    """The model's loss on the chunks ``fit_with_held_out_chunks`` held out."""
+    return evaluate(model, as_chunk_reader([c for i, c in enumerate(chunks) if i % 3 == 2]), model.classes_)[0]
+
+
+def test_early_stopping_keeps_the_best_epochs_weights(data):
     # a learning rate far too large: the validation loss soon stops improving
-    model = MLPClassifier(**{**SMALL, "learning_rate_init": 0.5})
-    fit_stream(model, chunks, validation=3, epochs=12, patience=2, chunk_rows=CHUNK, random_state=0)
+    model, chunks, losses = fit_with_held_out_chunks(data, epochs=12, learning_rate_init=0.5)
     history = model.stream_history_
-    losses = history["val_loss"]
     assert history["best_epoch"] == int(np.argmin(losses))
     assert len(losses) <= 12
-    held_out = as_chunk_reader([c for i, c in enumerate(chunks) if i % 3 == 2])
-    loss, _ = evaluate(model, held_out, model.classes_)
-    assert loss == pytest.approx(min(losses), rel=1e-5)
+    assert held_out_loss(model, chunks) == pytest.approx(min(losses), rel=1e-5)
 
 
 def test_the_lowest_validation_loss_is_kept_even_when_it_improved_by_less_than_tol(data):
     # tol=10: no epoch counts as an improvement, so training stops after 1 + patience epochs; the
     # weights kept must still be those of the lowest validation loss, not of the first epoch
-    X_train, _, y_train, _ = data
-    chunks = chunks_of(X_train, y_train)
-    model = MLPClassifier(**{**SMALL, "tol": 10.0})
-    fit_stream(model, chunks, validation=3, epochs=10, patience=2, chunk_rows=CHUNK, random_state=0)
+    model, chunks, losses = fit_with_held_out_chunks(data, epochs=10, tol=10.0)
     history = model.stream_history_
-    losses = history["val_loss"]
     assert len(losses) == 3 and int(np.argmin(losses)) != 0
     assert history["best_epoch"] == int(np.argmin(losses))
-    held_out = as_chunk_reader([c for i, c in enumerate(chunks) if i % 3 == 2])
-    assert evaluate(model, held_out, model.classes_)[0] == pytest.approx(min(losses), rel=1e-5)
+    assert held_out_loss(model, chunks) == pytest.approx(min(losses), rel=1e-5)
 
 
 def test_ctrl_c_ends_the_stream_with_a_warning_and_the_best_epochs_weights(data, monkeypatch):
