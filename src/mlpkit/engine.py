@@ -553,11 +553,13 @@ MAX_LAYOUTS = 1024
 def state_layout(program: Program, *args) -> packing.Layout:
     """The layout of the loop state that ``initial_state(program, *args)`` builds (traced once per shape)."""
     leaves, treedef = jax.tree.flatten(args)
-    shapes = tuple((np.shape(leaf), getattr(leaf, "dtype", None) or np.asarray(leaf).dtype) for leaf in leaves)
+    # (not `getattr(leaf, "dtype", None) or ...`: a dtype has a length, 0 fields, so its truth is no test)
+    dtypes = (leaf.dtype if hasattr(leaf, "dtype") else np.asarray(leaf).dtype for leaf in leaves)
+    shapes = tuple(zip((np.shape(leaf) for leaf in leaves), dtypes))
     key = (program, treedef, shapes)
     layout = _LAYOUTS.get(key)
     if layout is None:
-        if len(_LAYOUTS) >= MAX_LAYOUTS:  # programs hold user objects (schedules, optax solvers): don't keep all
+        if len(_LAYOUTS) >= MAX_LAYOUTS:  # programs hold user objects (schedules, optax solvers)
             _LAYOUTS.clear()
         layout = _LAYOUTS[key] = packing.layout_of(jax.eval_shape(partial(initial_state, program), *args))
     return layout
