@@ -41,6 +41,29 @@ def test_refit_on_similar_data_and_new_hyperparameters_does_not_recompile():
     assert programs_compiled() == compiled
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_short_refits_train_exactly_as_one_long_fit(solver):
+    """Refits carry the optimiser's moments and the random stream on: ten warm fits of 3 epochs, or 30
+    calls of partial_fit, are the same training as one fit of 30 epochs (same shuffles, same steps)."""
+    X, y = make_regression(n_samples=150, n_features=4, random_state=0)
+    y = y / y.std()
+    settings = dict(hidden_layer_sizes=(7,), solver=solver, batch_size=32, tol=0.0, n_iter_no_change=np.inf,
+                    random_state=3)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        long = mlpkit.MLPRegressor(max_iter=30, **settings).fit(X, y)
+        warm = mlpkit.MLPRegressor(max_iter=3, warm_start=True, **settings)
+        for _ in range(10):
+            warm.fit(X, y)
+        partial = mlpkit.MLPRegressor(**settings)
+        for _ in range(30):
+            partial.partial_fit(X, y)
+    for model in (warm, partial):
+        np.testing.assert_allclose(model.loss_curve_, long.loss_curve_, rtol=1e-6)
+        for W, W_long in zip(model.coefs_, long.coefs_):
+            np.testing.assert_allclose(W, W_long, rtol=1e-5, atol=1e-7)
+
+
 def test_new_structure_compiles_a_new_program():
     X, y = make_regression(n_samples=100, n_features=4, random_state=0)
     mlpkit.MLPRegressor(hidden_layer_sizes=(5,), max_iter=2).fit(X, y)

@@ -89,18 +89,6 @@ def test_unshuffled_order_is_the_rows_in_order():
     np.testing.assert_array_equal(engine.epoch_order(jax.random.PRNGKey(0), 5, 8, False), np.arange(8))
 
 
-def test_the_layout_table_is_bounded(monkeypatch):
-    """Layouts are kept per program; past the bound the table starts afresh instead of growing."""
-    import mlpkit
-
-    monkeypatch.setattr(engine, "MAX_LAYOUTS", 2)
-    monkeypatch.setattr(engine, "_LAYOUTS", {})
-    X, y = np.random.RandomState(0).rand(30, 3), np.arange(30) % 2
-    for units in (2, 3, 4, 5):
-        mlpkit.MLPClassifier(hidden_layer_sizes=(units,), max_iter=2).fit(X, y)
-        assert 1 <= len(engine._LAYOUTS) <= 2
-
-
 def test_the_largest_packed_shuffle_does_not_follow_the_rows_order():
     """Rows whose random parts tie stay in index order; at the largest packed size such runs must stay
     short, or batches would follow the data's order (a uniform shuffle increases half the time)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
-from functools import partial
+from functools import cache, partial
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -304,9 +304,11 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
                 " loss or dtype): it starts again from new weights."
             )
             first_pass = True
-        random_state = check_random_state(self.random_state)
+        # Made when first drawn from: a refit that carries its random key on draws nothing (and seeding
+        # a RandomState costs as much as a tiny network's epoch).
+        random_state = cache(partial(check_random_state, self.random_state))
         if first_pass:
-            self._initialize(y, layer_units, architecture, dtype, random_state)
+            self._initialize(y, layer_units, architecture, dtype, random_state())
             advice = data_size_warning(X.shape[0], self.n_parameters_)
             if advice is not None:  # FluCoMa's rule of thumb: ~10 rows per parameter
                 warnings.warn(advice, DataSizeWarning)
@@ -480,6 +482,7 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
 
     # ------------------------------------------------------- stochastic solvers
     def _fit_stochastic(self, X, y, sample_weight, architecture, random_state, incremental):
+        """Train with a stochastic solver in the compiled loop; ``random_state()`` gives the RandomState."""
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         if not hasattr(self, "loss_curve_"):  # warm start from a network trained by L-BFGS
@@ -569,7 +572,7 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
         stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
         try:
             X_train, X_val, y_train, y_val, w_train, w_val = train_test_split(
-                X, y, sample_weight, random_state=random_state, test_size=self.validation_fraction, stratify=stratify
+                X, y, sample_weight, random_state=random_state(), test_size=self.validation_fraction, stratify=stratify
             )
         except ValueError as error:  # its message speaks of test_size, which the user never gave
             raise ValueError(
@@ -615,37 +618,40 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
         return jax.device_put(data)  # once, not per chunk of epochs
 
     def _initial_loop_state(self, program, spec, incremental, random_state, dtype):
-        """The loop state at the start of a fit, packed, and its layout (``engine.state_layout``).
+        """The loop state at the start of a fit, packed on the host, and its layout (``packing.layout_of``).
 
-        One compiled call builds it (no eager JAX ops to compile). The
-        optimiser's moments carry on from the previous fit (``partial_fit``, or
-        ``warm_start``) when the solver is the same and the weights are still the
-        ones it trained; hyper-parameters changed since then take effect.
+        The optimiser's moments and the random key carry on from the previous fit
+        (``partial_fit``, or ``warm_start``) when the solver is the same and the
+        weights are still the ones it trained; hyper-parameters changed since then
+        take effect. A loop of short fits then trains as one long fit would.
+        Otherwise the optimiser starts afresh, and the key from ``random_state``.
         """
         hyper_now = optimizer_params(spec, vars(self))
-        opt_state = None
         previous = getattr(self, "_optimizer_state", None)
         continuing = incremental or self.warm_start
         if continuing and previous is not None and previous["spec"] == spec and self._weights_unchanged(previous):
             changed = {k: v for k, v in hyper_now.items() if previous["hyperparams"].get(k) != v}
-            opt_state = set_hyperparams(previous["state"], spec, changed)
-        optimizer_params_now = {k: np.asarray(v, dtype) for k, v in hyper_now.items()}
-        if opt_state is None:  # on the host, as a carried state is: start_state then has one signature
+            opt_state, key = set_hyperparams(previous["state"], spec, changed), previous.get("key")
+        else:
+            optimizer_params_now = {k: np.asarray(v, dtype) for k, v in hyper_now.items()}
             opt_state = jax.device_get(engine.fresh_optimizer_state(spec, optimizer_params_now, self._params()))
-        args = (
+            key = None
+        if key is None:
+            key = engine.seed_key(random_state().randint(np.iinfo(np.int32).max))
+        state = engine.initial_state(
+            program,
             self._params(),
             self._stats(),
             self._best_params,
             self._best_stats,
-            optimizer_params_now,
             opt_state,
-            np.int32(random_state.randint(np.iinfo(np.int32).max)),
-            np.int32(self._no_improvement_count),
+            key,
+            self._no_improvement_count,
             np.asarray(np.inf if self.best_loss_ is None else self.best_loss_, dtype),
-            np.asarray(self._best_monitored, dtype),
+            self._best_monitored,
         )
-        layout = engine.state_layout(program, *args)
-        return layout, engine.start_state(program, layout, *args)
+        layout = packing.layout_of(state)
+        return layout, packing.pack(state, layout, np)
 
     def _weights_unchanged(self, previous):
         """Whether the weight arrays are still those the stored optimiser state trained.
@@ -798,6 +804,7 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
             "spec": spec,
             "hyperparams": optimizer_params(spec, vars(self)),
             "state": state.opt_state,
+            "key": state.key,
             "params": self._params(),  # the very arrays: see _weights_unchanged
         }
 

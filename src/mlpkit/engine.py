@@ -17,8 +17,8 @@ solver, batch width, padded data shape) and then reused:
 
 The caller runs the loop in chunks of epochs (``Hyper.epoch_limit``) to report
 progress and to stay responsive to Ctrl-C; the state stays on the device between
-chunks. It crosses the boundary of the compiled calls (``start_state``,
-``run_epochs_compiled``) packed into one flat buffer per dtype (``packing.py``):
+chunks. It is built on the host (``initial_state``) and crosses the boundary of
+``run_epochs_compiled`` packed into one flat buffer per dtype (``packing.py``):
 for a tiny network, passing ~40 separate arrays cost more than an epoch of training.
 """
 
@@ -490,76 +490,57 @@ def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after
 # (``packing.py``): ~40 separate arrays cost more to pass than a tiny network's epoch costs to run.
 @partial(jax.jit, static_argnames=("program", "layout"))
 def run_epochs_compiled(program: Program, layout: packing.Layout, buffers, data: Data, hyper: Hyper):
-    """``run_epochs`` on a packed loop state (see ``state_layout``); returns it packed."""
+    """``run_epochs`` on a packed loop state (``layout``: ``packing.layout_of`` the initial state); returns it
+    packed."""
     state = packing.unpack(buffers, layout)
     return packing.pack(run_epochs(program, state, data, hyper), layout, jnp)
 
 
 def initial_state(
-    program: Program, params, stats, best_params, best_stats, optimizer_params, opt_state, seed, no_improvement, best_loss,
-    best_monitored,
+    program: Program, params, stats, best_params, best_stats, opt_state, key, no_improvement, best_loss, best_monitored,
+    xp=np,
 ) -> LoopState:
-    """The loop state at the start of a fit.
+    """The loop state at the start of a fit, built on the host (``xp=np``): packed, it is one argument of
+    ``run_epochs_compiled``, with no compiled call of its own.
 
-    ``optimizer_params`` holds the estimator's values of the solver's
-    hyper-parameters (``learning_rate_init``, ``momentum``, ...); ``opt_state`` is
-    the optimiser state to carry on from (``fresh_optimizer_state`` for a new one).
+    ``opt_state`` is the optimiser state to carry on from (``fresh_optimizer_state``
+    for a new one); ``key`` the raw ``uint32[2]`` random key, carried on from the
+    last fit's final state or made from a seed (``seed_key``).
     """
-    curve = jnp.full((program.curve_len,), jnp.nan, best_loss.dtype)
+    dtype = np.asarray(best_loss).dtype
+    curve = xp.full((program.curve_len,), np.nan, dtype)
     return LoopState(
         params=params,
         stats=stats,
         opt_state=opt_state,
-        key=jax.random.PRNGKey(seed),
-        n_iter=jnp.zeros([], jnp.int32),
-        steps=jnp.zeros([], jnp.int32),
+        key=xp.asarray(key, np.uint32),
+        n_iter=xp.zeros([], np.int32),
+        steps=xp.zeros([], np.int32),
         loss_curve=curve,
         score_curve=curve,
         val_loss_curve=curve,
         lr_curve=curve,
-        best_loss=best_loss,
-        best_monitored=best_monitored,
-        no_improvement=no_improvement,
+        best_loss=xp.asarray(best_loss, dtype),
+        best_monitored=xp.asarray(best_monitored, dtype),
+        no_improvement=xp.asarray(no_improvement, np.int32),
         best_params=best_params,
         best_stats=best_stats,
-        plateau_best=jnp.asarray(jnp.inf, best_loss.dtype),
-        plateau_count=jnp.zeros([], jnp.int32),
-        stopped=jnp.zeros([], bool),
-        diverged=jnp.zeros([], bool),
+        plateau_best=xp.asarray(np.inf, dtype),
+        plateau_count=xp.zeros([], np.int32),
+        stopped=xp.zeros([], bool),
+        diverged=xp.zeros([], bool),
         good=(params, stats, opt_state),
-        good_loss=jnp.asarray(jnp.inf, best_loss.dtype),
+        good_loss=xp.asarray(np.inf, dtype),
     )
+
+
+def seed_key(seed: int) -> np.ndarray:
+    """The raw random key (``uint32[2]``) that ``jax.random.PRNGKey(seed)`` makes, as a host array."""
+    return np.asarray(jax.random.PRNGKey(seed), np.uint32)
 
 
 @partial(jax.jit, static_argnames="solver")
 def fresh_optimizer_state(solver: SolverSpec, optimizer_params, params):
-    """A new optimiser state for ``params``. A call of its own, so that ``start_state`` compiles one
-    program for first fits and for fits that carry the optimiser's moments on."""
+    """A new optimiser state for ``params`` (``optimizer_params``: the estimator's values of the solver's
+    hyper-parameters, ``learning_rate_init``, ``momentum``, ...)."""
     return make_optimizer(solver, optimizer_params).init(params)
-
-
-@partial(jax.jit, static_argnames=("program", "layout"))
-def start_state(program: Program, layout: packing.Layout, *args):
-    """``initial_state(program, *args)``, packed as ``layout`` (from ``state_layout``)."""
-    return packing.pack(initial_state(program, *args), layout, jnp)
-
-
-#: (program, the arguments' shapes) -> layout of the loop state; as many entries as compiled programs,
-#: up to ``MAX_LAYOUTS`` (then it starts afresh: a layout costs one trace to find again).
-_LAYOUTS: dict = {}
-MAX_LAYOUTS = 1024
-
-
-def state_layout(program: Program, *args) -> packing.Layout:
-    """The layout of the loop state that ``initial_state(program, *args)`` builds (traced once per shape)."""
-    leaves, treedef = jax.tree.flatten(args)
-    # (not `getattr(leaf, "dtype", None) or ...`: a dtype has a length, 0 fields, so its truth is no test)
-    dtypes = (leaf.dtype if hasattr(leaf, "dtype") else np.asarray(leaf).dtype for leaf in leaves)
-    shapes = tuple(zip((np.shape(leaf) for leaf in leaves), dtypes))
-    key = (program, treedef, shapes)
-    layout = _LAYOUTS.get(key)
-    if layout is None:
-        if len(_LAYOUTS) >= MAX_LAYOUTS:  # programs hold user objects (schedules, optax solvers)
-            _LAYOUTS.clear()
-        layout = _LAYOUTS[key] = packing.layout_of(jax.eval_shape(partial(initial_state, program), *args))
-    return layout

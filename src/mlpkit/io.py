@@ -481,6 +481,8 @@ def _core_section(est, arrays: dict, prefix: str, optimizer_state: bool) -> dict
         }
         for i, leaf in enumerate(jax.tree.leaves(state["state"])):
             arrays[f"{prefix}optimizer.{i}"] = np.asarray(leaf)
+        if state.get("key") is not None:  # training's random stream carries on after loading, too
+            arrays[f"{prefix}optimizer.random_key"] = np.asarray(state["key"], np.uint32)
     section["fitted"] = fitted
     return section
 
@@ -921,7 +923,9 @@ def _restore_optimizer(est, section, arrays: _Arrays, prefix: str, where: str) -
         optimizer = make_optimizer(spec, {k: np.asarray(v, dtype) for k, v in hyper.items()})
         template = jax.eval_shape(optimizer.init, params)
     leaves, treedef = jax.tree.flatten(template)
-    stored = [k for k in arrays.available if k.startswith(f"{prefix}optimizer.")]
+    key_name = f"{prefix}optimizer.random_key"  # (files written before mlpkit kept the key have none)
+    key = _checked_array(arrays, key_name, (2,), np.uint32, "the random key") if key_name in arrays.available else None
+    stored = [k for k in arrays.available if k.startswith(f"{prefix}optimizer.") and k != key_name]
     if len(stored) != len(leaves):
         raise _Invalid(
             f"{where}: the file holds {len(stored)} arrays of optimizer state, but {name}'s state here has"
@@ -935,6 +939,7 @@ def _restore_optimizer(est, section, arrays: _Arrays, prefix: str, where: str) -
         "spec": spec,
         "hyperparams": hyper,
         "state": jax.tree.unflatten(treedef, state),
+        "key": None if key is None else np.array(key),
         "params": params,  # the very arrays of the model: see _base._weights_unchanged
     }
 

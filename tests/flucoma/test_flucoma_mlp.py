@@ -80,19 +80,20 @@ def test_fit_returns_flucoma_error_and_continues():
     assert second < first
 
 
-def test_two_fits_of_50_epochs_are_about_one_of_100():
+def test_two_fits_of_50_epochs_are_one_of_100():
+    """The second fit carries on the weights, the momentum and the random stream of batches."""
     params = dict(hidden_layers=[6], validation=0, random_state=0, learn_rate=0.1)
     long = fl.MLPRegressor(max_iter=100, **params).fit(SQUARE, TARGET)
     split = fl.MLPRegressor(max_iter=50, **params)
     split.fit(SQUARE, TARGET)
-    assert split.fit(SQUARE, TARGET) == pytest.approx(long, rel=0.1)
+    assert split.fit(SQUARE, TARGET) == pytest.approx(long, rel=1e-9)
 
 
 def test_a_loop_of_small_fits_compiles_once():
     """After the first fit, later fits (which carry the optimiser's moments on) compile nothing."""
     model = fl.MLPRegressor(hidden_layers=[5], max_iter=10, random_state=0)
     model.fit(SQUARE, TARGET)
-    entry_points = (engine.run_epochs_compiled, engine.start_state, engine.fresh_optimizer_state)
+    entry_points = (engine.run_epochs_compiled, engine.fresh_optimizer_state)
     compiled = [f._cache_size() for f in entry_points]
     for lr in (0.01, 0.02, 0.005):
         model.learn_rate = lr
