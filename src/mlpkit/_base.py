@@ -105,12 +105,28 @@ def _cast(a, dtype, what):
     return cast
 
 
+def _check_normal_weights(sample_weight):
+    """XLA's CPU code flushes subnormal numbers to zero: such weights would make 0 / 0."""
+    tiny = np.finfo(sample_weight.dtype).tiny
+    if np.any((sample_weight > 0) & (sample_weight < tiny)):
+        raise ValueError(
+            f"sample_weight has values below {tiny:.3g}, the smallest normal {sample_weight.dtype.name}, which"
+            " training would treat as 0. Rescale the weights (their ratios weigh the rows), or use"
+            " dtype='float64'."
+        )
+
+
 def _x64(dtype):
     """Context in which JAX computes in ``dtype``: float64 needs x64 switched on locally."""
     return jax.enable_x64(np.dtype(dtype) == np.float64)
 
 
 _logits_compiled = jax.jit(partial(forward_logits, xp=jnp), static_argnames="architecture")
+
+
+def _chunk_epochs(seconds_per_epoch, max_iter):
+    """Epochs in one compiled chunk: about ``SECONDS_PER_CHUNK`` of work, at least 1, at most ``max_iter``."""
+    return int(min(max(SECONDS_PER_CHUNK / max(seconds_per_epoch, 1e-9), 1), max_iter))
 
 
 def _copy_tree(tree):
@@ -281,14 +297,7 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
             sample_weight = np.ones(X.shape[0], dtype=dtype)
         else:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
-        tiny = np.finfo(dtype).tiny
-        if np.any((sample_weight > 0) & (sample_weight < tiny)):
-            # XLA's CPU code flushes subnormal numbers to zero: such weights would make 0 / 0.
-            raise ValueError(
-                f"sample_weight has values below {tiny:.3g}, the smallest normal {np.dtype(dtype).name}, which"
-                " training would treat as 0. Rescale the weights (their ratios weigh the rows), or use"
-                " dtype='float64'."
-            )
+            _check_normal_weights(sample_weight)
         X = X.toarray() if scipy.sparse.issparse(X) else X
         X = _cast(X, dtype, "X")
         y = _cast(y, dtype, "y")
@@ -705,7 +714,7 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
         # First guess from the work per epoch (~6 flops per weight per row, ~1 GFLOP/s).
         n_weights = sum(W.size for W in self.coefs_)
         seconds_per_epoch = 6.0 * n_train * n_weights / 1e9
-        chunk = int(np.clip(SECONDS_PER_CHUNK / max(seconds_per_epoch, 1e-9), 1, max_iter))
+        chunk = _chunk_epochs(seconds_per_epoch, max_iter)
         reporters = self._reporters()
         call_hook(reporters, "on_fit_start", self, max_iter)
         fit_started = time.perf_counter()
@@ -717,10 +726,11 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
                 limit = min(max_iter, done + chunk, done + program.curve_len)  # the curves hold one chunk
                 chunk_hyper = hyper._replace(epoch_limit=np.int32(limit), curve_offset=np.int32(done))
                 new_buffers = engine.run_epochs_compiled(program, layout, buffers, data, chunk_hyper)
-                # The packed buffers (counters, curves, small arrays) come to the host after each chunk;
-                # large weight arrays stay on the device until the fit ends.
+                # The packed buffers (counters, curves, small arrays) come to the host after each chunk
+                # (np.asarray: a third of jax.device_get's cost for a few small arrays); large weight
+                # arrays stay on the device until the fit ends.
                 n_packed = len(layout.groups)
-                host = (*jax.device_get(new_buffers[:n_packed]), *new_buffers[n_packed:])
+                host = (*(np.asarray(b) for b in new_buffers[:n_packed]), *new_buffers[n_packed:])
                 buffers, state = new_buffers, packing.unpack(host, layout)
                 n_iter, stopped = int(state.n_iter), bool(state.stopped)
                 ran, done = n_iter - done, n_iter
@@ -735,7 +745,7 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
                     buffers = packing.pack(state, layout, np)
                 if ran and done > chunk:  # the first chunk includes compiling: don't time it
                     per_epoch = (time.perf_counter() - started) / ran
-                    chunk = int(np.clip(SECONDS_PER_CHUNK / max(per_epoch, 1e-9), 1, max_iter))
+                    chunk = _chunk_epochs(per_epoch, max_iter)
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
         finally:

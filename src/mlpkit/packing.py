@@ -46,9 +46,25 @@ class Layout(NamedTuple):
     slots: tuple  # one Slot per leaf, in the order of jax.tree.leaves
 
 
+#: (tree structure, leaves' shapes and dtypes) -> layout: a refit finds its layout again in ~10 us
+#: instead of ~100 us. Bounded: past ``MAX_LAYOUTS`` entries it starts afresh.
+_LAYOUTS: dict = {}
+MAX_LAYOUTS = 1024
+
+
 def layout_of(tree) -> Layout:
     """The layout of ``tree``, whose leaves are arrays or ``jax.ShapeDtypeStruct``s."""
     leaves, treedef = jax.tree.flatten(tree)
+    key = (treedef, tuple((leaf.shape, leaf.dtype) for leaf in leaves))
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        if len(_LAYOUTS) >= MAX_LAYOUTS:
+            _LAYOUTS.clear()
+        layout = _LAYOUTS[key] = _new_layout(leaves, treedef)
+    return layout
+
+
+def _new_layout(leaves, treedef) -> Layout:
     dtypes = [np.dtype(leaf.dtype).name for leaf in leaves]
     small = [math.prod(leaf.shape) <= PACK_MAX_SIZE for leaf in leaves]
     groups = tuple(sorted({dtype for dtype, packed in zip(dtypes, small) if packed}))
@@ -71,12 +87,12 @@ def pack(tree, layout: Layout, xp) -> tuple:
     dtype, then the large leaves as they are."""
     parts, own = [[] for _ in layout.groups], []
     for leaf, slot in zip(jax.tree.leaves(tree), layout.slots):
-        leaf = xp.asarray(leaf, dtype=slot.dtype)
         if slot.group < 0:
-            own.append(leaf)
+            own.append(xp.asarray(leaf, dtype=slot.dtype))
         else:
             parts[slot.group].append(xp.ravel(leaf))
-    return tuple(xp.concatenate(group) for group in parts) + tuple(own)
+    # (one cast per buffer, in the concatenation: a cast per leaf costs ~1 us each on the host)
+    return tuple(xp.concatenate(group, dtype=dtype) for group, dtype in zip(parts, layout.groups)) + tuple(own)
 
 
 def unpack(buffers, layout: Layout):

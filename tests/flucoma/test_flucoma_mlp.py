@@ -263,3 +263,15 @@ def test_pickles_hold_the_model_not_the_training_data():
     assert "_paired" in vars(model) and "_paired" not in vars(copy)
     np.testing.assert_array_equal(copy.predict(SQUARE.to_numpy()[1]), model.predict(SQUARE.to_numpy()[1]))
     assert copy.fit(SQUARE, TARGET) >= 0  # and it trains on from there
+
+
+def test_refits_with_one_output_are_silent():
+    """A live loop refits again and again: after the first fit (which may advise on data size), nothing warns."""
+    X = SQUARE.to_numpy()[1]
+    one_output = fl.DataSet.from_numpy(SQUARE.ids, X.sum(1, keepdims=True))
+    model = fl.MLPRegressor(hidden_layers=[3], max_iter=5, validation=0.2, random_state=0)
+    model.fit(SQUARE, one_output)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            model.fit(SQUARE, one_output)

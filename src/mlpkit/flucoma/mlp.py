@@ -165,7 +165,7 @@ class _FluCoMaMLP(ParamNamesOnce, BaseEstimator):
             warnings.filterwarnings("ignore", message="Got `batch_size` less than 1 or larger than sample size")
             warnings.filterwarnings("ignore", "overflow", RuntimeWarning)  # a diverged network: handled below
             warnings.simplefilter("ignore", DivergenceWarning)
-            network.fit(X, Y)
+            network.fit(X, Y if Y.shape[1] > 1 else Y.ravel())  # (a column y would warn on every fit)
             error = self._error(network, X, Y)
         if network._diverged or not np.isfinite(error):
             network.__dict__.clear()
