@@ -128,3 +128,16 @@ def test_large_leaves_cross_on_their_own():
     assert_same_tree(packing.unpack(buffers, layout), tree)
     inside = jax.jit(lambda b: packing.pack(packing.unpack(b, layout), layout, jnp))(buffers)
     assert_same_tree(packing.unpack(jax.device_get(inside), layout), tree)
+
+
+def test_layouts_are_found_again_and_their_table_is_bounded(monkeypatch):
+    monkeypatch.setattr(packing, "MAX_LAYOUTS", 2)
+    monkeypatch.setattr(packing, "_LAYOUTS", {})
+    first = packing.layout_of(TREE)
+    assert packing.layout_of(jax.tree.map(np.copy, TREE)) is first  # same structure and shapes: the same layout
+    for n in (1, 2, 3):
+        packing.layout_of({**TREE, "extra": np.zeros(n)})
+        assert 1 <= len(packing._LAYOUTS) <= 2
+    tree = {**TREE, "extra": np.arange(5.0)}
+    layout = packing.layout_of(tree)
+    assert_same_tree(packing.unpack(packing.pack(tree, layout, np), layout), tree)
