@@ -64,6 +64,26 @@ def test_short_refits_train_exactly_as_one_long_fit(solver):
             np.testing.assert_allclose(W, W_long, rtol=1e-5, atol=1e-7)
 
 
+def test_a_fit_failing_after_training_leaves_the_history_as_it_was(monkeypatch):
+    """Fits extend the curves in place; a fit that fails while storing its results cuts them back."""
+    X, y = make_regression(n_samples=60, n_features=3, random_state=0)
+    model = mlpkit.MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, warm_start=True, early_stopping=True,
+                                random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+        curves = {name: list(getattr(model, name)) for name in ("loss_curve_", "learning_rate_curve_",
+                                                                "validation_scores_", "validation_loss_curve_")}  # fmt: skip
+
+        def fail(*args):
+            raise RuntimeError("storing failed")
+
+        monkeypatch.setattr(_base.BaseMultilayerPerceptron, "_set_params_and_stats", fail)
+        with pytest.raises(RuntimeError, match="storing failed"):
+            model.fit(X, y)
+    assert {name: getattr(model, name) for name in curves} == curves
+
+
 def test_new_structure_compiles_a_new_program():
     X, y = make_regression(n_samples=100, n_features=4, random_state=0)
     mlpkit.MLPRegressor(hidden_layer_sizes=(5,), max_iter=2).fit(X, y)

@@ -79,15 +79,36 @@ SECONDS_PER_CHUNK = 0.25
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
+class Snapshot:
+    """An estimator's attributes as they are now, to put back later.
+
+    A fit assigns new arrays, so a shallow copy keeps the old ones; the training
+    curves (``loss_curve_``, ...) are the exception: fits extend those lists in
+    place (copying a live loop's ever longer history on every fit made each fit
+    slower than the last), so their lengths are kept and restoring cuts them back.
+    """
+
+    def __init__(self, estimator):
+        self.attributes = dict(estimator.__dict__)
+        self.lengths = {  # (fitted attributes only: a parameter's list belongs to the user)
+            name: len(value) for name, value in self.attributes.items() if type(value) is list and name.endswith("_")
+        }
+
+    def restore(self, estimator):
+        for name, length in self.lengths.items():
+            del self.attributes[name][length:]
+        estimator.__dict__.clear()
+        estimator.__dict__.update(self.attributes)
+
+
 @contextlib.contextmanager
 def _restore_on_error(estimator):
     """Put every attribute of ``estimator`` back as it was if the block raises."""
-    snapshot = dict(estimator.__dict__)
+    snapshot = Snapshot(estimator)
     try:
         yield
     except BaseException:
-        estimator.__dict__.clear()
-        estimator.__dict__.update(snapshot)
+        snapshot.restore(estimator)
         raise
 
 
@@ -791,16 +812,18 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
         self.n_iter_ = n_iter
         self.t_ = self.t_ + n_iter * n_train  # exact, in Python integers
         losses = history["loss"]
-        self.loss_curve_ = self.loss_curve_ + losses
-        self.learning_rate_curve_ = getattr(self, "learning_rate_curve_", []) + history["lr"]
+        self.loss_curve_.extend(losses)  # (in place: see Snapshot)
+        self.__dict__.setdefault("learning_rate_curve_", []).extend(history["lr"])
         if losses:
             self.loss_ = losses[-1]
         self._no_improvement_count = int(state.no_improvement)
         self._diverged = bool(state.diverged)
         params, stats = state.params, state.stats
         if self.early_stopping:
-            self.validation_scores_ = (self.validation_scores_ or []) + history["score"]
-            self.validation_loss_curve_ = (getattr(self, "validation_loss_curve_", None) or []) + history["val_loss"]
+            for name, values in (("validation_scores_", history["score"]), ("validation_loss_curve_", history["val_loss"])):
+                if getattr(self, name, None) is None:  # early stopping turned on since the last fit
+                    setattr(self, name, [])
+                getattr(self, name).extend(values)
             self._best_monitored = float(state.best_monitored)
             self.best_validation_score_ = (
                 self._best_monitored if self.early_stopping_monitor == "score" else max(self.validation_scores_)

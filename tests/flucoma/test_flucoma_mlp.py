@@ -148,10 +148,12 @@ def test_divergence_warns_returns_minus_one_and_keeps_the_model():
     model = fl.MLPRegressor(hidden_layers=[5], max_iter=20, random_state=0, validation=0)
     model.fit(SQUARE, TARGET)
     before = model.predict(SQUARE.to_numpy()[1])
+    curve = list(model.network_.loss_curve_)
     model.learn_rate = 1e12
     with pytest.warns(RuntimeWarning, match="diverged"):
         assert model.fit(SQUARE, TARGET) == -1.0
     np.testing.assert_array_equal(model.predict(SQUARE.to_numpy()[1]), before)
+    assert model.network_.loss_curve_ == curve  # the diverged fit's epochs are gone from the history too
 
 
 def test_mismatched_identifiers_are_named():
@@ -275,3 +277,19 @@ def test_refits_with_one_output_are_silent():
         warnings.simplefilter("error")
         for _ in range(3):
             model.fit(SQUARE, one_output)
+
+
+def test_a_live_loop_keeps_a_bounded_history(monkeypatch):
+    """Curves grow in place (copying a long history on every fit made each fit slower than the last) and
+    keep the most recent epochs once they reach twice the bound."""
+    monkeypatch.setattr(fl.mlp, "HISTORY_EPOCHS", 30)
+    model = fl.MLPRegressor(hidden_layers=[3], max_iter=10, validation=0, random_state=0)
+    model.fit(SQUARE, TARGET)
+    curve = model.network_.loss_curve_
+    lengths = []
+    for _ in range(8):
+        model.fit(SQUARE, TARGET)
+        assert model.network_.loss_curve_ is curve
+        lengths.append(len(curve))
+    assert lengths == [20, 30, 40, 50, 60, 30, 40, 50]
+    assert len(model.network_.learning_rate_curve_) == len(curve)

@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import estimators
-from .._base import DivergenceWarning, ParamNamesOnce, _restore_on_error
+from .._base import DivergenceWarning, ParamNamesOnce, Snapshot, _restore_on_error
 from ..estimators import _store_init_arguments
 from . import model as flucoma_model
 from .dataset import DataSet, LabelSet, pair_by_identifier
@@ -72,6 +72,20 @@ def _as_pairs(source, target):
     if X.ndim != 2 or len(X) != len(Y):
         raise ValueError(f"source must be 2-D and have as many rows as target; got {X.shape} and {Y.shape}")
     return None, X, Y
+
+
+#: Epochs of training curves a network keeps (``network_.loss_curve_``, ...): a live loop fits for as long as
+#: a piece plays, and FluCoMa keeps no history at all.
+HISTORY_EPOCHS = 100_000
+
+
+def _keep_recent_history(network):
+    """Drop the oldest epochs of the curves once they hold twice ``HISTORY_EPOCHS`` (amortised: one cut per
+    ``HISTORY_EPOCHS`` epochs)."""
+    for name in ("loss_curve_", "learning_rate_curve_", "validation_scores_", "validation_loss_curve_"):
+        curve = getattr(network, name, None)
+        if curve is not None and len(curve) > 2 * HISTORY_EPOCHS:
+            del curve[:-HISTORY_EPOCHS]
 
 
 class _FluCoMaMLP(ParamNamesOnce, BaseEstimator):
@@ -156,7 +170,7 @@ class _FluCoMaMLP(ParamNamesOnce, BaseEstimator):
                 network._validate_params()
             if hasattr(network, "coefs_"):
                 network._forget_best()  # each fit's early stopping looks at its own epochs
-        before = dict(network.__dict__)  # a fit assigns new arrays, so a shallow copy keeps the old state
+        before = Snapshot(network)
         # The network's parameters were checked above when they changed: not again on every fit of a live loop.
         with warnings.catch_warnings(), config_context(skip_parameter_validation=True):
             # FluCoMa fits in short bursts, resets on a new structure and clips the batch size, all silently.
@@ -168,14 +182,14 @@ class _FluCoMaMLP(ParamNamesOnce, BaseEstimator):
             network.fit(X, Y if Y.shape[1] > 1 else Y.ravel())  # (a column y would warn on every fit)
             error = self._error(network, X, Y)
         if network._diverged or not np.isfinite(error):
-            network.__dict__.clear()
-            network.__dict__.update(before)
+            before.restore(network)
             warnings.warn(
                 "Training diverged (the network's outputs became NaN or infinite); the network is as it was"
                 " before this fit. Try a smaller learn_rate.",
                 RuntimeWarning,
             )
             return -1.0
+        _keep_recent_history(network)
         self.network_ = network
         return error
 
