@@ -201,13 +201,20 @@ def bench_flucoma(mlpkit, sizes, repeats):
     for _ in range(calls):
         mk_error = model.fit(X, Y)
     mk_s = time.perf_counter() - started
-    # Issue 10 asks a loop of short fits to be as fast per epoch as one long fit: time one too.
+    # Issue 10 asks a loop of short fits to be as fast per epoch as one long fit: time one too, and a loop
+    # of 100-epoch fits (the per-fit cost spread over more epochs).
     long_epochs = calls * 10
     long = flucoma.MLPRegressor(hidden_layers=[8], max_iter=long_epochs, validation=0, random_state=RANDOM_STATE)
     long.fit(X, Y)  # compiles this curve length
     started = time.perf_counter()
     long.fit(X, Y)
     long_epoch_us = (time.perf_counter() - started) / long_epochs * 1e6
+    longer = flucoma.MLPRegressor(hidden_layers=[8], max_iter=100, validation=0, random_state=RANDOM_STATE)
+    longer.fit(X, Y)
+    started = time.perf_counter()
+    for _ in range(calls // 10):
+        longer.fit(X, Y)
+    loop100_epoch_us = (time.perf_counter() - started) / long_epochs * 1e6
     sk = SkMLPRegressor(hidden_layer_sizes=(8,), solver="sgd", batch_size=50, learning_rate_init=0.01,
                         momentum=0.9, random_state=RANDOM_STATE)  # fmt: skip
     started = time.perf_counter()
@@ -224,7 +231,8 @@ def bench_flucoma(mlpkit, sizes, repeats):
         target="ratio ≥ 10",
         met=sk_s / mk_s >= 10,
         notes=f"training error (FluCoMa's): sklearn {sk_error:.4f}, mlpkit {mk_error:.4f}; sklearn = 10 partial_fit per fit;"
-        f" mlpkit per epoch: {mk_s / long_epochs * 1e6:.0f} us in the loop, {long_epoch_us:.0f} us in one {long_epochs}-epoch fit",
+        f" mlpkit per epoch: {mk_s / long_epochs * 1e6:.0f} us in the loop of 10-epoch fits, {loop100_epoch_us:.0f} us in a"
+        f" loop of 100-epoch fits, {long_epoch_us:.0f} us in one {long_epochs}-epoch fit",
     )
 
 

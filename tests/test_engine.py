@@ -64,6 +64,20 @@ def test_short_refits_train_exactly_as_one_long_fit(solver):
             np.testing.assert_allclose(W, W_long, rtol=1e-5, atol=1e-7)
 
 
+def test_a_new_random_state_between_warm_fits_draws_new_batches():
+    X, y = make_regression(n_samples=100, n_features=4, random_state=0)
+
+    def two_fits(second_seed):
+        model = mlpkit.MLPRegressor(hidden_layer_sizes=(5,), max_iter=4, batch_size=10, warm_start=True, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, y)
+            return model.set_params(random_state=second_seed).fit(X, y).coefs_[0]
+
+    np.testing.assert_array_equal(two_fits(1), two_fits(1))  # reproducible
+    assert not np.allclose(two_fits(1), two_fits(0))  # but not the stream that random_state=0 carries on
+
+
 def test_a_fit_failing_after_training_leaves_the_history_as_it_was(monkeypatch):
     """Fits extend the curves in place; a fit that fails while storing its results cuts them back."""
     X, y = make_regression(n_samples=60, n_features=3, random_state=0)

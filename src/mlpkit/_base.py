@@ -654,14 +654,19 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
         (``partial_fit``, or ``warm_start``) when the solver is the same and the
         weights are still the ones it trained; hyper-parameters changed since then
         take effect. A loop of short fits then trains as one long fit would.
-        Otherwise the optimiser starts afresh, and the key from ``random_state``.
+        Otherwise the optimiser starts afresh; the key comes from ``random_state``
+        then, and whenever ``random_state`` was changed since the last fit.
         """
         hyper_now = optimizer_params(spec, vars(self))
         previous = getattr(self, "_optimizer_state", None)
         continuing = incremental or self.warm_start
         if continuing and previous is not None and previous["spec"] == spec and self._weights_unchanged(previous):
             changed = {k: v for k, v in hyper_now.items() if previous["hyperparams"].get(k) != v}
-            opt_state, key = set_hyperparams(previous["state"], spec, changed), previous.get("key")
+            opt_state = set_hyperparams(previous["state"], spec, changed)
+            same_seed = previous.get("random_state", self.random_state) is self.random_state or (
+                isinstance(self.random_state, Integral) and previous.get("random_state") == self.random_state
+            )
+            key = previous.get("key") if same_seed else None  # a new random_state: batches drawn from it
         else:
             optimizer_params_now = {k: np.asarray(v, dtype) for k, v in hyper_now.items()}
             opt_state = jax.device_get(engine.fresh_optimizer_state(spec, optimizer_params_now, self._params()))
@@ -838,6 +843,7 @@ class BaseMultilayerPerceptron(ParamNamesOnce, BaseEstimator):
             "hyperparams": optimizer_params(spec, vars(self)),
             "state": state.opt_state,
             "key": state.key,
+            "random_state": self.random_state,  # the key's stream came from this
             "params": self._params(),  # the very arrays: see _weights_unchanged
         }
 
