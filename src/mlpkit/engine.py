@@ -497,10 +497,9 @@ def run_epochs_compiled(program: Program, layout: packing.Layout, buffers, data:
 
 
 def initial_state(
-    program: Program, params, stats, best_params, best_stats, opt_state, key, no_improvement, best_loss, best_monitored,
-    xp=np,
+    program: Program, params, stats, best_params, best_stats, opt_state, key, no_improvement, best_loss, best_monitored
 ) -> LoopState:
-    """The loop state at the start of a fit, built on the host (``xp=np``): packed, it is one argument of
+    """The loop state at the start of a fit, built on the host in numpy: packed, it is one argument of
     ``run_epochs_compiled``, with no compiled call of its own.
 
     ``opt_state`` is the optimiser state to carry on from (``fresh_optimizer_state``
@@ -508,29 +507,29 @@ def initial_state(
     last fit's final state or made from a seed (``seed_key``).
     """
     dtype = np.asarray(best_loss).dtype
-    curve = xp.full((program.curve_len,), np.nan, dtype)
+    curve = np.full((program.curve_len,), np.nan, dtype)
     return LoopState(
         params=params,
         stats=stats,
         opt_state=opt_state,
-        key=xp.asarray(key, np.uint32),
-        n_iter=xp.zeros([], np.int32),
-        steps=xp.zeros([], np.int32),
+        key=np.asarray(key, np.uint32),
+        n_iter=np.zeros([], np.int32),
+        steps=np.zeros([], np.int32),
         loss_curve=curve,
         score_curve=curve,
         val_loss_curve=curve,
         lr_curve=curve,
-        best_loss=xp.asarray(best_loss, dtype),
-        best_monitored=xp.asarray(best_monitored, dtype),
-        no_improvement=xp.asarray(no_improvement, np.int32),
+        best_loss=np.asarray(best_loss, dtype),
+        best_monitored=np.asarray(best_monitored, dtype),
+        no_improvement=np.asarray(no_improvement, np.int32),
         best_params=best_params,
         best_stats=best_stats,
-        plateau_best=xp.asarray(np.inf, dtype),
-        plateau_count=xp.zeros([], np.int32),
-        stopped=xp.zeros([], bool),
-        diverged=xp.zeros([], bool),
+        plateau_best=np.asarray(np.inf, dtype),
+        plateau_count=np.zeros([], np.int32),
+        stopped=np.zeros([], bool),
+        diverged=np.zeros([], bool),
         good=(params, stats, opt_state),
-        good_loss=xp.asarray(np.inf, dtype),
+        good_loss=np.asarray(np.inf, dtype),
     )
 
 
