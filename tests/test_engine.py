@@ -197,3 +197,72 @@ def test_keyboard_interrupt_keeps_the_last_finished_epochs(monkeypatch):
     assert "Training interrupted by user." in [str(w.message) for w in caught]
     assert model.n_iter_ == 2 and len(model.loss_curve_) == 2
     assert np.isfinite(model.predict(X)).all()
+
+
+# ------------------------------------------------------------ reusing a fit's preparation
+def refit_sequence(model, X, y):
+    """Warm refits with the changes a live session makes between them; the coefficients after each."""
+    hidden = [6]
+    model.set_params(hidden_layer_sizes=hidden)
+    after = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for step in range(9):
+            if step == 3:
+                X[0, 0] += 1.0  # the user's array changed in place
+            if step == 4:
+                model.set_params(learning_rate_init=0.003)
+            if step == 6:
+                hidden.append(3)  # the user's list changed in place: a new structure
+            if step == 7:
+                y = y.astype(np.float32)  # equal values, another dtype
+            model.fit(X, y)
+            after.append([W.copy() for W in model.coefs_])
+    return after
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_reusing_a_preparation_trains_as_preparing_again(early_stopping, monkeypatch):
+    X, y = make_regression(n_samples=80, n_features=3, random_state=0)
+    y = y / y.std()
+    settings = dict(max_iter=3, batch_size=16, warm_start=True, early_stopping=early_stopping, random_state=0)
+    reused = refit_sequence(mlpkit.MLPRegressor(**settings), X.copy(), y.copy())
+    monkeypatch.setattr(_base.BaseMultilayerPerceptron, "_reusable_preparation", lambda self, *args: None)
+    prepared_again = refit_sequence(mlpkit.MLPRegressor(**settings), X.copy(), y.copy())
+    for mine, theirs in zip(reused, prepared_again):
+        assert [W.shape for W in mine] == [W.shape for W in theirs]
+        for W, W_again in zip(mine, theirs):
+            np.testing.assert_array_equal(W, W_again)
+
+
+def test_refits_on_the_same_arrays_prepare_once(monkeypatch):
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    prepared = []
+    original = _base.BaseMultilayerPerceptron._prepare_stochastic
+    monkeypatch.setattr(_base.BaseMultilayerPerceptron, "_prepare_stochastic",
+                        lambda self, *args: prepared.append(1) or original(self, *args))  # fmt: skip
+    model = mlpkit.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(5):
+            model.fit(X, y)
+        assert len(prepared) == 1
+        model.partial_fit(X, y)  # one epoch a call: another program
+        model.partial_fit(X, y)
+        assert len(prepared) == 2
+        model.set_params(alpha=0.01).fit(X, y)
+        assert len(prepared) == 3
+
+
+def test_pickles_leave_the_preparation_out():
+    import pickle
+
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    model = mlpkit.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y).fit(X, y)
+        assert "_prepared" in vars(model)
+        copy = pickle.loads(pickle.dumps(model))
+        assert "_prepared" not in vars(copy)
+        np.testing.assert_array_equal(copy.fit(X, y).coefs_[0], model.fit(X, y).coefs_[0])

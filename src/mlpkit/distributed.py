@@ -518,7 +518,7 @@ def _compiled_epoch(program, mesh, batch_weight, local_rows, shuffle):
 # 4. roll_back_if_diverged: agree on `healthy` across processes (jax.lax.pmin of it as an int): each
 #    checks the outputs on its own first rows. apply_epoch_end: unchanged (it sees summed values).
 # 5. batch norm: psum the batch mean and variance in network.forward_logits_train.
-# 6. _base._fit_stochastic: wrap run_epochs_compiled in shard_map over a ("data",) mesh with
+# 6. _base._train_stochastic: wrap run_epochs_compiled in shard_map over a ("data",) mesh with
 #    Data's row arrays P("data") and the rest P(); n_rows is the local count.
 
 

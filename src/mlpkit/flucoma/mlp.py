@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import estimators
-from .._base import DivergenceWarning, ParamNamesOnce, Snapshot, _restore_on_error
+from .._base import DivergenceWarning, ParamNamesOnce, PicklesWithoutCaches, Snapshot, _restore_on_error
 from ..estimators import _store_init_arguments
 from . import model as flucoma_model
 from .dataset import DataSet, LabelSet, pair_by_identifier
@@ -88,16 +88,11 @@ def _keep_recent_history(network):
             del curve[:-HISTORY_EPOCHS]
 
 
-class _FluCoMaMLP(ParamNamesOnce, BaseEstimator):
+class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
     """What the FluCoMa-style regressor and classifier share; use those."""
 
     _output_activation = None  # the classifier fixes its own
-
-    def __getstate__(self):
-        """Pickles leave out the cached pairing: it refers to the user's DataSets, not to the model."""
-        state = dict(super().__getstate__())  # a copy: it may be the instance's own __dict__
-        state.pop("_paired", None)
-        return state
+    _caches = ("_paired",)  # the pairing refers to the user's DataSets, not to the model
 
     def _pairs(self, source, target):
         """``_as_pairs(source, target)``, reused while neither DataSet changed: live re-fitting calls
