@@ -266,3 +266,17 @@ def test_pickles_leave_the_preparation_out():
         copy = pickle.loads(pickle.dumps(model))
         assert "_prepared" not in vars(copy)
         np.testing.assert_array_equal(copy.fit(X, y).coefs_[0], model.fit(X, y).coefs_[0])
+
+
+def test_best_validation_score_is_the_best_of_all_warm_fits():
+    """With early stopping on the validation loss, best_validation_score_ is the best score of every epoch
+    so far (carried from fit to fit, not taken again over the whole history)."""
+    X, y = make_regression(n_samples=80, n_features=3, random_state=0)
+    model = mlpkit.MLPRegressor(hidden_layer_sizes=(4,), max_iter=4, warm_start=True, early_stopping=True,
+                                early_stopping_monitor="loss", random_state=0, on_divergence="warn")  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for learning_rate in (0.05, 0.05, 5.0, 5.0):  # the last fit's scores are all below an earlier one's
+            model.set_params(learning_rate_init=learning_rate).fit(X, y)
+            assert model.best_validation_score_ == max(model.validation_scores_)
+    assert model.best_validation_score_ > max(model.validation_scores_[-model.n_iter_ :])

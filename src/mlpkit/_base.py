@@ -942,9 +942,12 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
                     setattr(self, name, [])
                 getattr(self, name).extend(values)
             self._best_monitored = float(state.best_monitored)
-            self.best_validation_score_ = (
-                self._best_monitored if self.early_stopping_monitor == "score" else max(self.validation_scores_)
-            )
+            if self.early_stopping_monitor == "score":
+                self.best_validation_score_ = self._best_monitored
+            elif len(self.validation_scores_) == len(history["score"]):  # the first scores
+                self.best_validation_score_ = max(history["score"])
+            else:  # max over all the scores, carried on rather than taken again over a live loop's history
+                self.best_validation_score_ = max([self.best_validation_score_, *history["score"]])
             self._best_params, self._best_stats = state.best_params, state.best_stats
             params, stats = state.best_params, state.best_stats  # restore the best validation epoch
         else:
