@@ -16,7 +16,7 @@ from mlpkit import _base, engine
 
 
 def programs_compiled():
-    return engine.run_epochs_compiled._cache_size()
+    return engine.compiled_programs()
 
 
 @given(st.integers(1, 10**7))

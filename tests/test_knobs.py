@@ -325,12 +325,12 @@ def test_non_structural_changes_keep_weights_and_optimiser_state_and_do_not_reco
     y = y / y.std()
     model = mlpkit.MLPRegressor(hidden_layer_sizes=(12,), dropout=0.1, l1=1e-4, max_iter=5, random_state=0, warm_start=True)
     model.fit(X, y)
-    compiled = engine.run_epochs_compiled._cache_size()
+    compiled = engine.compiled_programs()
     steps_before = int(model._optimizer_state["state"].inner_state.count)
     last_loss = model.loss_curve_[-1]
     model.set_params(learning_rate_init=0.002, dropout=0.2, alpha=0.01, l1=1e-3, max_iter=7, beta_1=0.85, tol=1e-5)
     model.fit(X, y)
-    assert engine.run_epochs_compiled._cache_size() == compiled
+    assert engine.compiled_programs() == compiled
     assert int(model._optimizer_state["state"].inner_state.count) == steps_before + 7 * 2
     assert model.loss_curve_[5] < 2 * last_loss  # continued, not restarted from random weights
     assert len(model.loss_curve_) == 12

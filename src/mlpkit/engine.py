@@ -496,6 +496,11 @@ def run_epochs_compiled(program: Program, layout: packing.Layout, buffers, data:
     return packing.pack(run_epochs(program, state, data, hyper), layout, jnp)
 
 
+def compiled_programs() -> int:
+    """How many training loops this process holds compiled (one per program and data shape)."""
+    return run_epochs_compiled._cache_size()
+
+
 def initial_state(
     program: Program, params, stats, best_params, best_stats, opt_state, key, no_improvement, best_loss, best_monitored
 ) -> LoopState:
@@ -534,8 +539,9 @@ def initial_state(
 
 
 def seed_key(seed: int) -> np.ndarray:
-    """The raw random key (``uint32[2]``) that ``jax.random.PRNGKey(seed)`` makes, as a host array."""
-    return np.asarray(jax.random.PRNGKey(seed), np.uint32)
+    """A raw threefry key (``uint32[2]``, any two words are one) from a seed in [0, 2**31): the words
+    ``jax.random.PRNGKey(seed)`` holds, made without a compiled call of its own."""
+    return np.array([0, seed], np.uint32)
 
 
 @partial(jax.jit, static_argnames="solver")

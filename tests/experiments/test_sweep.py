@@ -123,9 +123,9 @@ def test_trials_differing_in_traced_parameters_reuse_the_compiled_program(tmp_pa
     X, y = load_iris(return_X_y=True)
     space = {"learning_rate_init": {"low": 1e-3, "high": 0.1, "log": True}, "alpha": {"low": 1e-6, "high": 1e-2}}
     mlpkit.sweep(IRIS_MODEL, X, y, space, n_trials=1, runs=tmp_path, name="warm")  # compiles its programs once
-    compiled = engine.run_epochs_compiled._cache_size()
+    compiled = engine.compiled_programs()
     result = mlpkit.sweep(IRIS_MODEL, X, y, space, n_trials=5, runs=tmp_path, name="warm")
-    assert result.n_trials_run == 4 and engine.run_epochs_compiled._cache_size() == compiled
+    assert result.n_trials_run == 4 and engine.compiled_programs() == compiled
     values = {(t["params"]["learning_rate_init"], t["params"]["alpha"]) for t in result.trials_}
     assert len(values) == 5  # every trial tried other values
 
