@@ -280,3 +280,23 @@ def test_best_validation_score_is_the_best_of_all_warm_fits():
             model.set_params(learning_rate_init=learning_rate).fit(X, y)
             assert model.best_validation_score_ == max(model.validation_scores_)
     assert model.best_validation_score_ > max(model.validation_scores_[-model.n_iter_ :])
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_the_validation_split_is_train_test_splits(kind):
+    """The held-out rows are those scikit-learn's train_test_split picks (stratified for a classifier),
+    from the same random state."""
+    from sklearn.model_selection import train_test_split
+
+    X, y = make_classification(n_samples=103, n_features=5, n_classes=3, n_informative=3, random_state=0)
+    w = np.random.RandomState(1).rand(len(X))
+    model = (mlpkit.MLPClassifier if kind == "classifier" else mlpkit.MLPRegressor)(early_stopping=True,
+                                                                                    validation_fraction=0.2)  # fmt: skip
+    model.n_outputs_ = 1
+    y_used = y if kind == "classifier" else y.astype(float)
+    mine = model._split_validation(X, y_used, w, lambda: np.random.RandomState(7))
+    theirs = train_test_split(X, y_used, w, random_state=np.random.RandomState(7), test_size=0.2,
+                              stratify=y_used if kind == "classifier" else None)  # fmt: skip
+    X_train, X_val, y_train, y_val, w_train, w_val = theirs
+    for a, b in zip(mine, (X_train, y_train, w_train, X_val, y_val, w_val)):
+        np.testing.assert_array_equal(a, b)

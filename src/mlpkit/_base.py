@@ -26,7 +26,7 @@ import optax
 import scipy.sparse
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
@@ -711,22 +711,25 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
         """Hold out ``validation_fraction`` of the rows for early stopping, as scikit-learn does."""
         if not self.early_stopping:
             return X, y, sample_weight, None, None, None
-        stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
+        # The splitter train_test_split uses, called directly: the same rows, without its ~0.2 ms of
+        # argument handling on every refit of a live loop.
+        stratified = is_classifier(self) and self.n_outputs_ == 1
+        splitter = (StratifiedShuffleSplit if stratified else ShuffleSplit)(
+            n_splits=1, test_size=self.validation_fraction, random_state=random_state()
+        )
         try:
-            X_train, X_val, y_train, y_val, w_train, w_val = train_test_split(
-                X, y, sample_weight, random_state=random_state(), test_size=self.validation_fraction, stratify=stratify
-            )
+            train, val = next(splitter.split(X, y if stratified else None))
         except ValueError as error:  # its message speaks of test_size, which the user never gave
             raise ValueError(
                 f"early_stopping=True cannot hold out validation_fraction={self.validation_fraction!r} of"
                 f" {X.shape[0]} rows: {error} Choose a validation_fraction between 0 and 1 that leaves rows on"
                 " both sides."
             ) from None
-        if X_val.shape[0] < 2:
+        if val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
             )
-        return X_train, y_train, w_train, X_val, y_val, w_val
+        return X[train], y[train], sample_weight[train], X[val], y[val], sample_weight[val]
 
     def _batch_rows(self, n_samples):
         """Rows per mini-batch as requested, warning as scikit-learn when it exceeds the data."""
