@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import make_classification, make_regression
 
@@ -300,3 +300,48 @@ def test_the_validation_split_is_train_test_splits(kind):
     X_train, X_val, y_train, y_val, w_train, w_val = theirs
     for a, b in zip(mine, (X_train, y_train, w_train, X_val, y_val, w_val)):
         np.testing.assert_array_equal(a, b)
+
+
+STEPS = st.sampled_from(["fit", "partial_fit", "same", "lr", "alpha", "X in place", "y in place", "hidden in place",
+                         "weights", "warm off", "warm on"])  # fmt: skip
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(STEPS, min_size=3, max_size=7))
+def test_any_sequence_of_refits_trains_as_preparing_every_time(steps):
+    """Whatever changes between fits (parameters, the arrays in place, the weights), a model that reuses
+    its preparation ends with the same weights as one that prepares every fit."""
+    X0, y0 = make_regression(n_samples=40, n_features=3, random_state=0)
+
+    def run(reuse):
+        X, y, hidden = X0.copy(), y0 / y0.std(), [4]
+        model = mlpkit.MLPRegressor(hidden_layer_sizes=hidden, max_iter=2, batch_size=8, warm_start=True,
+                                    random_state=0)  # fmt: skip
+        if not reuse:
+            model._reusable_preparation = lambda *args: None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, y)
+            for step in steps:
+                if step == "partial_fit":
+                    model.partial_fit(X, y)
+                    continue
+                if step == "lr":
+                    model.learning_rate_init *= 0.5
+                elif step == "alpha":
+                    model.alpha += 0.01
+                elif step == "X in place":
+                    X[1, 1] += 0.5
+                elif step == "y in place":
+                    y[2] -= 0.5
+                elif step == "hidden in place":
+                    hidden[0] = 5 if hidden[0] == 4 else 4
+                elif step == "weights":
+                    model.coefs_[0][0, 0] += 0.1
+                elif step in ("warm off", "warm on"):
+                    model.warm_start = step == "warm on"
+                model.fit(X, y)
+        return model.coefs_
+
+    for W, W_again in zip(run(reuse=True), run(reuse=False)):
+        np.testing.assert_array_equal(W, W_again)
