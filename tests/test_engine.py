@@ -221,14 +221,21 @@ def refit_sequence(model, X, y):
     return after
 
 
-@pytest.mark.parametrize("early_stopping", [False, True])
-def test_reusing_a_preparation_trains_as_preparing_again(early_stopping, monkeypatch):
+@pytest.mark.parametrize(
+    ("early_stopping", "seed"), [(False, "int"), (True, "int"), (True, "RandomState")], ids=["no_es", "es_int", "es_rs"]
+)
+def test_reusing_a_preparation_trains_as_preparing_again(early_stopping, seed, monkeypatch):
+    """With early stopping, a RandomState draws another split every fit; an int draws the same one."""
     X, y = make_regression(n_samples=80, n_features=3, random_state=0)
     y = y / y.std()
-    settings = dict(max_iter=3, batch_size=16, warm_start=True, early_stopping=early_stopping, random_state=0)
-    reused = refit_sequence(mlpkit.MLPRegressor(**settings), X.copy(), y.copy())
+
+    def settings():
+        random_state = 0 if seed == "int" else np.random.RandomState(0)
+        return dict(max_iter=3, batch_size=16, warm_start=True, early_stopping=early_stopping, random_state=random_state)
+
+    reused = refit_sequence(mlpkit.MLPRegressor(**settings()), X.copy(), y.copy())
     monkeypatch.setattr(_base.BaseMultilayerPerceptron, "_reusable_preparation", lambda self, *args: None)
-    prepared_again = refit_sequence(mlpkit.MLPRegressor(**settings), X.copy(), y.copy())
+    prepared_again = refit_sequence(mlpkit.MLPRegressor(**settings()), X.copy(), y.copy())
     for mine, theirs in zip(reused, prepared_again):
         assert [W.shape for W in mine] == [W.shape for W in theirs]
         for W, W_again in zip(mine, theirs):
@@ -303,14 +310,15 @@ def test_the_validation_split_is_train_test_splits(kind):
 
 
 STEPS = st.sampled_from(["fit", "partial_fit", "same", "lr", "alpha", "X in place", "y in place", "hidden in place",
-                         "weights", "warm off", "warm on"])  # fmt: skip
+                         "weights", "warm off", "warm on", "early stopping"])  # fmt: skip
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.lists(STEPS, min_size=3, max_size=7))
 def test_any_sequence_of_refits_trains_as_preparing_every_time(steps):
-    """Whatever changes between fits (parameters, the arrays in place, the weights), a model that reuses
-    its preparation ends with the same weights as one that prepares every fit."""
+    """Whatever changes between fits (parameters, the arrays in place, the weights, early stopping and
+    its split), a model that reuses its preparation ends with the same weights as one that prepares
+    every fit."""
     X0, y0 = make_regression(n_samples=40, n_features=3, random_state=0)
 
     def run(reuse):
@@ -324,7 +332,8 @@ def test_any_sequence_of_refits_trains_as_preparing_every_time(steps):
             model.fit(X, y)
             for step in steps:
                 if step == "partial_fit":
-                    model.partial_fit(X, y)
+                    if not model.early_stopping:  # (which partial_fit refuses)
+                        model.partial_fit(X, y)
                     continue
                 if step == "lr":
                     model.learning_rate_init *= 0.5
@@ -340,6 +349,8 @@ def test_any_sequence_of_refits_trains_as_preparing_every_time(steps):
                     model.coefs_[0][0, 0] += 0.1
                 elif step in ("warm off", "warm on"):
                     model.warm_start = step == "warm on"
+                elif step == "early stopping":
+                    model.early_stopping = not model.early_stopping
                 model.fit(X, y)
         return model.coefs_
 

@@ -163,13 +163,14 @@ class Prepared(NamedTuple):
     params: tuple  # the parameter values it was made with (``_param_values``)
     incremental: bool
     inputs: tuple  # copies of (X, y, sample_weight) as given
+    checked: tuple  # (X, y, sample_weight) checked and cast, for early stopping's split
+    split_again: bool  # early stopping's split comes out differently next time: draw it again
     program: engine.Program
     spec: object
-    data: engine.Data
+    data: engine.Data  # padded training and validation rows
     hyper: engine.Hyper
     n_train: int
     max_iter: int
-    dtype: type
 
 
 def _frozen(value):
@@ -364,7 +365,12 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
         prepared = self._reusable_preparation(X, y, sample_weight, incremental)
         if prepared is not None:
             self._diverged = False
-            self._train_stochastic(prepared, incremental, cache(partial(check_random_state, self.random_state)))
+            random_state = cache(partial(check_random_state, self.random_state))
+            if prepared.split_again:  # the rows held out change from fit to fit, as without the reuse
+                data = self._split_and_pad(*prepared.checked, random_state)[0]
+                seeded = isinstance(self.random_state, Integral)  # (then this split is every later one's)
+                prepared = self._prepared = prepared._replace(data=data, split_again=not seeded)
+            self._train_stochastic(prepared, incremental, random_state)
         else:
             self._prepare_and_fit(X, y, sample_weight, incremental)
         if not all(np.isfinite(w).all() for w in jax.tree.leaves(self._params())):
@@ -449,12 +455,13 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
             return
         prepared = self._prepare_stochastic(X, y, sample_weight, architecture, random_state, incremental)
         self._train_stochastic(prepared, incremental, random_state)
-        # The split must come out the same next time for the preparation to be reusable: no early
-        # stopping, or a split seeded by an int and not preceded by drawing new weights.
-        same_split = not self.early_stopping or (isinstance(self.random_state, Integral) and not first_pass)
-        if same_split and _reusable_inputs(*given):
+        if _reusable_inputs(*given):
             inputs = tuple(None if a is None else a.copy() for a in given)
-            self._prepared = prepared._replace(params=self._param_values(), inputs=inputs)
+            # A split seeded by an int comes out the same in every later fit, unless drawing new weights
+            # came first in this one.
+            same_split = isinstance(self.random_state, Integral) and not first_pass
+            split_again = self.early_stopping and not same_split
+            self._prepared = prepared._replace(params=self._param_values(), inputs=inputs, split_again=split_again)
 
     def _loss_name(self):
         """Name of the training loss in ``losses.LOSSES``."""
@@ -620,8 +627,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
             raise ValueError("partial_fit does not support early_stopping=True")
         if not hasattr(self, "loss_curve_"):  # warm start from a network trained by L-BFGS
             self._start_history()
-        X_train, y_train, w_train, X_val, y_val, w_val = self._split_validation(X, y, sample_weight, random_state)
-        n_train = X_train.shape[0]
+        data, n_train = self._split_and_pad(X, y, sample_weight, random_state)
         max_iter = 1 if incremental else self.max_iter
         spec = solver_spec(self.solver, vars(self))  # parameters are attributes of their own name
         schedule = self.learning_rate
@@ -643,17 +649,21 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
             clip_norm=self.clip_norm is not None,
             clip_value=self.clip_value is not None,
         )
-        dtype = X.dtype
-        with _x64(dtype):
-            data = self._device_data(X_train, y_train, w_train, X_val, y_val, w_val)
-        hyper = self._hyper(dtype, len(self.coefs_) - 1)
-        return Prepared((), incremental, (), program, spec, data, hyper, n_train, max_iter, dtype)
+        hyper = self._hyper(X.dtype, len(self.coefs_) - 1)
+        checked = (X, y, sample_weight)
+        return Prepared((), incremental, (), checked, False, program, spec, data, hyper, n_train, max_iter)
+
+    def _split_and_pad(self, X, y, sample_weight, random_state):
+        """The training and validation rows (``_split_validation``) padded for the compiled loop, and the
+        number of training rows."""
+        X_train, y_train, w_train, X_val, y_val, w_val = self._split_validation(X, y, sample_weight, random_state)
+        with _x64(X.dtype):
+            return self._device_data(X_train, y_train, w_train, X_val, y_val, w_val), X_train.shape[0]
 
     def _train_stochastic(self, prepared: Prepared, incremental, random_state):
         """Train in the compiled loop from where the network is, and store what it learned."""
-        program, spec, n_train, max_iter, dtype = (
-            prepared.program, prepared.spec, prepared.n_train, prepared.max_iter, prepared.dtype
-        )  # fmt: skip
+        program, spec, n_train, max_iter = prepared.program, prepared.spec, prepared.n_train, prepared.max_iter
+        dtype = prepared.checked[0].dtype
         hyper = prepared.hyper._replace(samples_seen=np.asarray(self.t_, dtype))
         with _x64(dtype):
             layout, buffers = self._initial_loop_state(program, spec, incremental, random_state, dtype)
