@@ -649,9 +649,19 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
             clip_norm=self.clip_norm is not None,
             clip_value=self.clip_value is not None,
         )
-        hyper = self._hyper(X.dtype, len(self.coefs_) - 1)
-        checked = (X, y, sample_weight)
-        return Prepared((), incremental, (), checked, False, program, spec, data, hyper, n_train, max_iter)
+        return Prepared(
+            params=(),  # (filled in where it is kept: see _prepare_and_fit)
+            incremental=incremental,
+            inputs=(),
+            checked=(X, y, sample_weight),
+            split_again=False,
+            program=program,
+            spec=spec,
+            data=data,
+            hyper=self._hyper(X.dtype, len(self.coefs_) - 1),
+            n_train=n_train,
+            max_iter=max_iter,
+        )
 
     def _split_and_pad(self, X, y, sample_weight, random_state):
         """The training and validation rows (``_split_validation``) padded for the compiled loop, and the
