@@ -192,7 +192,7 @@ def _same_value(a, b) -> bool:
         return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
     try:
         return bool(a == b)
-    except Exception:  # values whose == is not a truth (lists of arrays): treat as changed
+    except (ValueError, TypeError):  # values whose == is not a truth (lists of arrays): treat as changed
         return False
 
 
