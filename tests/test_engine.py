@@ -356,3 +356,19 @@ def test_any_sequence_of_refits_trains_as_preparing_every_time(steps):
 
     for W, W_again in zip(run(reuse=True), run(reuse=False)):
         np.testing.assert_array_equal(W, W_again)
+
+
+def test_a_diverging_refit_that_raises_keeps_no_preparation():
+    """on_divergence='raise' raises after the roll-back, outside the fit's restore-on-error: the model
+    is as it was, with no new attribute such as a kept preparation."""
+    X, y = make_regression(n_samples=50, n_features=4, random_state=0)
+    model = mlpkit.MLPRegressor(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    model.__dict__.pop("_prepared", None)  # as a copied or unpickled model has none
+    before = set(vars(model))
+    model.set_params(weight_decay=np.inf)
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
+        model.partial_fit(X, y)
+    assert set(vars(model)) == before

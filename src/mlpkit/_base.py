@@ -455,7 +455,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
             return
         prepared = self._prepare_stochastic(X, y, sample_weight, architecture, random_state, incremental)
         self._train_stochastic(prepared, incremental, random_state)
-        if _reusable_inputs(*given):
+        if _reusable_inputs(*given) and not self._diverged:  # (a diverged fit may raise: nothing new kept)
             inputs = tuple(None if a is None else a.copy() for a in given)
             # A split seeded by an int comes out the same in every later fit, unless drawing new weights
             # came first in this one.
