@@ -16,7 +16,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 from sklearn.utils.validation import validate_data
 
-from ._base import BaseMultilayerPerceptron, _restore_on_error
+from ._base import BaseMultilayerPerceptron
+from ._refits import _restore_on_error
 from .losses import LOSSES
 
 _PARAMETERS_DOC = """

@@ -36,7 +36,8 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import estimators
-from .._base import DivergenceWarning, ParamNamesOnce, PicklesWithoutCaches, Snapshot, _restore_on_error
+from .._base import DivergenceWarning
+from .._refits import ParamNamesOnce, PicklesWithoutCaches, Snapshot, _restore_on_error
 from ..estimators import _store_init_arguments
 from . import model as flucoma_model
 from .dataset import DataSet, LabelSet, pair_by_identifier
