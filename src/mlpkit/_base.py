@@ -80,6 +80,9 @@ MAX_EPOCHS_PER_CHUNK = 1024
 #: Fields of the loop state holding each chunk's per-epoch history, by their name in ``history``.
 HISTORY = {"loss": "loss_curve", "val_loss": "val_loss_curve", "score": "score_curve", "lr": "lr_curve"}
 
+#: The estimator's training curves, by their name in ``history``: lists that each fit extends.
+CURVES = {"loss": "loss_curve_", "lr": "learning_rate_curve_", "score": "validation_scores_", "val_loss": "validation_loss_curve_"}
+
 #: Target wall time of one compiled chunk of epochs: short enough for Ctrl-C and progress.
 SECONDS_PER_CHUNK = 0.25
 
@@ -260,7 +263,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
         prepared = self._reusable_preparation(X, y, sample_weight, incremental)
         if prepared is not None:
             self._diverged = False
-            random_state = cache(partial(check_random_state, self.random_state))
+            random_state = self._lazy_random_state()
             if prepared.split_again:  # the rows held out change from fit to fit, as without the reuse
                 data = self._split_and_pad(*prepared.checked, random_state)[0]
                 seeded = isinstance(self.random_state, Integral)  # (then this split is every later one's)
@@ -274,6 +277,11 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
                 " contain large values and need to be preprocessed."
             )
         return self
+
+    def _lazy_random_state(self):
+        """``check_random_state(self.random_state)``, made when first called: a refit that carries its
+        random key on draws nothing (and seeding a RandomState costs as much as a tiny network's epoch)."""
+        return cache(partial(check_random_state, self.random_state))
 
     def _param_values(self) -> tuple:
         return tuple(_frozen(self.__dict__.get(name)) for name in self._get_param_names())
@@ -335,9 +343,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
                 " loss or dtype): it starts again from new weights."
             )
             first_pass = True
-        # Made when first drawn from: a refit that carries its random key on draws nothing (and seeding
-        # a RandomState costs as much as a tiny network's epoch).
-        random_state = cache(partial(check_random_state, self.random_state))
+        random_state = self._lazy_random_state()
         if first_pass:
             self._initialize(y, layer_units, architecture, dtype, random_state())
             advice = data_size_warning(X.shape[0], self.n_parameters_)
@@ -847,18 +853,18 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
         self.n_iter_ = n_iter
         self.t_ = self.t_ + n_iter * n_train  # exact, in Python integers
         losses = history["loss"]
-        self.loss_curve_.extend(losses)  # (in place: see Snapshot)
-        self.__dict__.setdefault("learning_rate_curve_", []).extend(history["lr"])
+        for name in ("loss", "lr", "score", "val_loss") if self.early_stopping else ("loss", "lr"):
+            curve = getattr(self, CURVES[name], None)
+            if curve is None:  # (early stopping turned on since the last fit, or a model read without it)
+                curve = []
+                setattr(self, CURVES[name], curve)
+            curve.extend(history[name])  # in place: see Snapshot
         if losses:
             self.loss_ = losses[-1]
         self._no_improvement_count = int(state.no_improvement)
         self._diverged = bool(state.diverged)
         params, stats = state.params, state.stats
         if self.early_stopping:
-            for name, values in (("validation_scores_", history["score"]), ("validation_loss_curve_", history["val_loss"])):
-                if getattr(self, name, None) is None:  # early stopping turned on since the last fit
-                    setattr(self, name, [])
-                getattr(self, name).extend(values)
             self._best_monitored = float(state.best_monitored)
             if self.early_stopping_monitor == "score":
                 self.best_validation_score_ = self._best_monitored

@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import estimators
-from .._base import DivergenceWarning
+from .._base import CURVES, DivergenceWarning
 from .._refits import ParamNamesOnce, PicklesWithoutCaches, Snapshot, _restore_on_error
 from ..estimators import _store_init_arguments
 from . import model as flucoma_model
@@ -83,7 +83,7 @@ HISTORY_EPOCHS = 100_000
 def _keep_recent_history(network):
     """Drop the oldest epochs of the curves once they hold twice ``HISTORY_EPOCHS`` (amortised: one cut per
     ``HISTORY_EPOCHS`` epochs)."""
-    for name in ("loss_curve_", "learning_rate_curve_", "validation_scores_", "validation_loss_curve_"):
+    for name in CURVES.values():
         curve = getattr(network, name, None)
         if curve is not None and len(curve) > 2 * HISTORY_EPOCHS:
             del curve[:-HISTORY_EPOCHS]
