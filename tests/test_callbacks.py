@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import make_classification
 
 import mlpkit
-from mlpkit import _base
+from mlpkit import trainer
 from mlpkit.callbacks import EpochInfo, ProgressBar
 
 X, Y = make_classification(n_samples=120, n_features=5, random_state=0)
@@ -27,7 +27,7 @@ class Recorder:
 
 
 def test_callbacks_get_one_record_per_epoch_matching_the_history(monkeypatch):
-    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk: the finest reporting
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk: the finest reporting
     recorder = Recorder()
     model = mlpkit.MLPClassifier(hidden_layer_sizes=(6,), max_iter=7, early_stopping=True, n_iter_no_change=50,
                                  random_state=0, callbacks=[recorder]).fit(X, Y)  # fmt: skip
@@ -40,7 +40,7 @@ def test_callbacks_get_one_record_per_epoch_matching_the_history(monkeypatch):
 
 
 def test_a_callback_can_stop_training(monkeypatch):
-    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)
     model = mlpkit.MLPClassifier(hidden_layer_sizes=(6,), max_iter=50, random_state=0, callbacks=[Recorder(stop_at=3)])
     model.fit(X, Y)
     assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
@@ -56,7 +56,7 @@ def test_progress_bar_runs_and_closes(capsys):
 
 @pytest.mark.parametrize("units", [6, 1000], ids=["small weights", "weights crossing unpacked"])
 def test_a_callback_can_change_the_learning_rate_mid_fit(monkeypatch, units):
-    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)
 
     def halve_at_three(model, info):
         if info.epoch == 3:
@@ -72,7 +72,7 @@ def test_a_callback_can_change_the_learning_rate_mid_fit(monkeypatch, units):
 def test_a_callback_asking_for_an_unknown_change_is_told_what_it_can_change(monkeypatch):
     import pytest
 
-    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)
     model = mlpkit.MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, callbacks=[lambda m, i: {"alpha": 1.0}])
     with pytest.raises(ValueError, match="can change .*learning_rate_init"):
         model.fit(X, Y)
@@ -99,7 +99,7 @@ def test_every_fit_watcher_hears_of_a_failure_and_the_fit_raises_its_own_error(m
     watchers = iter([Watcher("first", broken=True)])
     monkeypatch.setattr(experiments, "recorder_from_option", lambda track, X, y, w: next(watchers))
     dashboard = Watcher("second", broken=False)
-    monkeypatch.setattr("mlpkit.dashboard.from_option", lambda option: dashboard)
+    monkeypatch.setattr("mlpkit.dashboard.from_option", lambda option, X, y, sample_weight: dashboard)
     X, y = np.random.RandomState(0).rand(20, 2), np.arange(20) % 2
     model = mlpkit.MLPClassifier(hidden_layer_sizes=(3,), max_iter=3)
     with pytest.raises(RuntimeError, match="the fit's own error"), pytest.warns(UserWarning, match="disk full"):

@@ -35,7 +35,7 @@ import mlpkit
 from mlpkit import MLPClassifier, MLPRegressor
 from mlpkit.activations import HIDDEN_ACTIVATION_NAMES
 from mlpkit.optim import SOLVER_NAMES
-from mlpkit.schedules import STEP_FACTORS
+from mlpkit.schedules import RATES
 
 # --------------------------------------------------------------------------- data
 N_ROWS, N_FEATURES = 40, 4
@@ -61,7 +61,7 @@ X_BIG = np.random.RandomState(1).randn(300, N_FEATURES)  # above the 256-row num
 @pytest.fixture(autouse=True)
 def compiled_predict_above_256_rows(monkeypatch):
     """Take the compiled predict path for X_BIG, as on an accelerator (the CPU default is numpy only)."""
-    monkeypatch.setattr(mlpkit._base, "NUMPY_PREDICT_MAX_ROWS", 256)
+    monkeypatch.setattr(mlpkit.fitted, "NUMPY_PREDICT_MAX_ROWS", 256)
 
 
 def clf(**params):
@@ -569,7 +569,7 @@ def test_unknown_string_option_names_parameter_and_allowed_values(Est, param):
     allowed = {
         "activation": set(HIDDEN_ACTIVATION_NAMES),
         "solver": set(SOLVER_NAMES),
-        "learning_rate": set(STEP_FACTORS),
+        "learning_rate": set(RATES),
     }[param]
     assert sklearn_allowed < allowed
     y = Y_MULTI if Est is MLPClassifier else Y_REG

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import make_classification, make_regression
 
 import mlpkit
-from mlpkit import _base, engine
+from mlpkit import _base, engine, fitted, trainer, training_data
 
 
 def programs_compiled():
@@ -92,7 +92,7 @@ def test_a_fit_failing_after_training_leaves_the_history_as_it_was(monkeypatch):
         def fail(*args):
             raise RuntimeError("storing failed")
 
-        monkeypatch.setattr(_base.BaseMultilayerPerceptron, "_set_params_and_stats", fail)
+        monkeypatch.setattr(_base, "_copy_tree", fail)  # (called once the curves have grown)
         with pytest.raises(RuntimeError, match="storing failed"):
             model.fit(X, y)
     assert {name: getattr(model, name) for name in curves} == curves
@@ -111,9 +111,9 @@ def test_numpy_and_compiled_predictions_agree(dtype, monkeypatch):
     X, y = make_classification(n_samples=600, n_features=8, n_informative=5, n_classes=3, random_state=1)
     model = mlpkit.MLPClassifier(hidden_layer_sizes=(16, 8), activation="tanh", max_iter=5, random_state=0, dtype=dtype)
     model.fit(X, y)
-    monkeypatch.setattr(_base, "NUMPY_PREDICT_MAX_ROWS", 256)  # as on an accelerator
+    monkeypatch.setattr(fitted, "NUMPY_PREDICT_MAX_ROWS", 256)  # as on an accelerator
     compiled = model.predict_proba(X)
-    monkeypatch.setattr(_base, "NUMPY_PREDICT_MAX_ROWS", 10**9)
+    monkeypatch.setattr(fitted, "NUMPY_PREDICT_MAX_ROWS", 10**9)
     with_numpy = model.predict_proba(X)
     assert compiled.dtype == with_numpy.dtype == np.dtype(dtype)
     np.testing.assert_allclose(compiled, with_numpy, rtol=0, atol=1e-6)
@@ -150,7 +150,7 @@ def test_training_continues_across_chunks(monkeypatch):
     X, y = make_regression(n_samples=64, n_features=3, random_state=0)
     params = dict(hidden_layer_sizes=(4,), max_iter=12, random_state=0, tol=0)
     whole = mlpkit.MLPRegressor(**params).fit(X, y)
-    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
     chunked = mlpkit.MLPRegressor(**params).fit(X, y)
     assert chunked.n_iter_ == whole.n_iter_ == 12
     np.testing.assert_array_equal(chunked.coefs_[0], whole.coefs_[0])
@@ -179,7 +179,7 @@ def test_persistent_compilation_cache_is_on_by_default_and_can_be_turned_off(tmp
 
 def test_keyboard_interrupt_keeps_the_last_finished_epochs(monkeypatch):
     X, y = make_regression(n_samples=64, n_features=3, random_state=0)
-    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)
     original = engine.run_epochs_compiled
     calls = []
 
@@ -234,7 +234,7 @@ def test_reusing_a_preparation_trains_as_preparing_again(early_stopping, seed, m
         return dict(max_iter=3, batch_size=16, warm_start=True, early_stopping=early_stopping, random_state=random_state)
 
     reused = refit_sequence(mlpkit.MLPRegressor(**settings()), X.copy(), y.copy())
-    monkeypatch.setattr(_base.BaseMultilayerPerceptron, "_reusable_preparation", lambda self, *args: None)
+    monkeypatch.setattr(_base, "reusable_preparation", lambda *args: None)
     prepared_again = refit_sequence(mlpkit.MLPRegressor(**settings()), X.copy(), y.copy())
     for mine, theirs in zip(reused, prepared_again):
         assert [W.shape for W in mine] == [W.shape for W in theirs]
@@ -299,9 +299,8 @@ def test_the_validation_split_is_train_test_splits(kind):
     w = np.random.RandomState(1).rand(len(X))
     model = (mlpkit.MLPClassifier if kind == "classifier" else mlpkit.MLPRegressor)(early_stopping=True,
                                                                                     validation_fraction=0.2)  # fmt: skip
-    model.n_outputs_ = 1
     y_used = y if kind == "classifier" else y.astype(float)
-    mine = model._split_validation(X, y_used, w, lambda: np.random.RandomState(7))
+    mine = training_data.split_validation(X, y_used, w, 0.2, np.random.RandomState(7), stratified=kind == "classifier")
     theirs = train_test_split(X, y_used, w, random_state=np.random.RandomState(7), test_size=0.2,
                               stratify=y_used if kind == "classifier" else None)  # fmt: skip
     X_train, X_val, y_train, y_val, w_train, w_val = theirs

@@ -209,8 +209,10 @@ class H:
         ("one_cycle", [0, 3, 10], [1 / 25, 1, 1 / 25e4]),
     ],
 )
-def test_schedule_multipliers_match_their_formulas(name, progress, expected):
-    got = [float(schedules.STEP_FACTORS[name](jnp.asarray(p, jnp.float32), H)) for p in progress]
+def test_schedule_rates_match_their_formulas(name, progress, expected):
+    """Rates relative to the base rate 0.1, at ``progress`` epochs (into training and into the cycle)."""
+    at = [schedules.Position(*[jnp.asarray(p, jnp.float32)] * 2, samples=0.0) for p in progress]
+    got = [float(schedules.RATES[name](H.learning_rate_init, position, H)) / H.learning_rate_init for position in at]
     np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
@@ -326,12 +328,12 @@ def test_non_structural_changes_keep_weights_and_optimiser_state_and_do_not_reco
     model = mlpkit.MLPRegressor(hidden_layer_sizes=(12,), dropout=0.1, l1=1e-4, max_iter=5, random_state=0, warm_start=True)
     model.fit(X, y)
     compiled = engine.compiled_programs()
-    steps_before = int(model._optimizer_state["state"].inner_state.count)
+    steps_before = int(model._state.opt_state.inner_state.count)
     last_loss = model.loss_curve_[-1]
     model.set_params(learning_rate_init=0.002, dropout=0.2, alpha=0.01, l1=1e-3, max_iter=7, beta_1=0.85, tol=1e-5)
     model.fit(X, y)
     assert engine.compiled_programs() == compiled
-    assert int(model._optimizer_state["state"].inner_state.count) == steps_before + 7 * 2
+    assert int(model._state.opt_state.inner_state.count) == steps_before + 7 * 2
     assert model.loss_curve_[5] < 2 * last_loss  # continued, not restarted from random weights
     assert len(model.loss_curve_) == 12
 
@@ -339,9 +341,9 @@ def test_non_structural_changes_keep_weights_and_optimiser_state_and_do_not_reco
 def test_new_batch_size_keeps_weights_and_optimiser_state():
     X, y = make_regression(n_samples=300, n_features=5, random_state=0)
     model = mlpkit.MLPRegressor(hidden_layer_sizes=(12,), max_iter=2, random_state=0, warm_start=True).fit(X, y)
-    weights, steps = model.coefs_[0], int(model._optimizer_state["state"].count)
+    weights, steps = model.coefs_[0], int(model._state.opt_state.count)
     model.set_params(batch_size=50, max_iter=1).fit(X, y)
-    assert int(model._optimizer_state["state"].count) == steps + 6
+    assert int(model._state.opt_state.count) == steps + 6
     assert np.abs(model.coefs_[0] - weights).max() < 0.05
 
 

@@ -2,6 +2,8 @@
 
 - ``Snapshot`` / ``_restore_on_error``: a failed fit leaves the estimator as it
   was (training curves, which fits extend in place, cut back to their length);
+- ``Origin`` / ``fit_start_state``: what the training state's optimiser state and
+  random key came from, and the state a fit starts from (carried on, or fresh);
 - ``Prepared``: what a stochastic fit worked out before training, reused by the
   next fit when its parameters and arrays are the same (a live loop refitting
   again and again), with the helpers that decide "the same";
@@ -12,11 +14,14 @@
 from __future__ import annotations
 
 import contextlib
-from typing import ClassVar, NamedTuple
+from numbers import Integral
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from . import engine
+from . import engine, trainer
+from .optim import SolverSpec, optimizer_params
+from .state import TrainState
 
 #: Inputs up to this size (X, y and sample weights together) are copied and kept with a fit's
 #: preparation, to be compared with the next fit's.
@@ -54,6 +59,44 @@ def _restore_on_error(estimator):
     except BaseException:
         snapshot.restore(estimator)
         raise
+
+
+class Origin(NamedTuple):
+    """Where the training state's optimiser state and random key came from (kept beside ``_state``)."""
+
+    solver: SolverSpec
+    settings: dict  # the solver's hyper-parameters as last given, by estimator name
+    random_state: Any  # the random_state the key's stream was drawn from
+
+
+def fit_start_state(est, program, incremental, random_state, dtype) -> TrainState:
+    """The training state this fit starts from (``trainer.start_state``).
+
+    The optimiser's moments and the random key carry on from the previous fit
+    (``partial_fit``, or ``warm_start``) when the solver is the same and the
+    weights were not replaced; hyper-parameters changed since then take effect.
+    A loop of short fits then trains as one long fit would. Otherwise the
+    optimiser starts afresh; the key comes from ``random_state`` then, and
+    whenever ``random_state`` was changed since the last fit.
+    """
+    spec = program.solver
+    origin = est.__dict__.get("_origin")
+    carry = (incremental or est.warm_start) and origin is not None and origin.solver == spec
+    same_seed = origin is not None and (
+        origin.random_state is est.random_state
+        or (isinstance(est.random_state, Integral) and origin.random_state == est.random_state)
+    )
+    state = est._state if carry else est._state._replace(opt_state=None)
+    reseed = not (carry and same_seed) or state.key is None
+    return trainer.start_state(
+        state,
+        spec,
+        optimizer_params(spec, vars(est)),
+        origin.settings if carry else None,
+        new_cycle=trainer.restarts_cycle(program.schedule, incremental),
+        seed=(lambda: random_state().randint(np.iinfo(np.int32).max)) if reseed else None,
+        dtype=dtype,
+    )
 
 
 class Prepared(NamedTuple):
@@ -97,6 +140,26 @@ def _same_value(a, b) -> bool:
         return bool(a == b)
     except (ValueError, TypeError):  # values whose == is not a truth (lists of arrays): treat as changed
         return False
+
+
+def reusable_preparation(estimator, X, y, sample_weight, incremental):
+    """The last fit's ``Prepared``, when this fit would prepare the same: a warm fit or ``partial_fit``
+    with every parameter as it was, on arrays equal to the last ones."""
+    prepared = estimator.__dict__.get("_prepared")
+    if (
+        prepared is None
+        or prepared.incremental != incremental
+        or not (incremental or estimator.warm_start)
+        or not _reusable_inputs(X, y, sample_weight)
+    ):
+        return None
+    for given, kept in zip((X, y, sample_weight), prepared.inputs):
+        if not (given is None and kept is None) and (given is None or kept is None or not _same_value(given, kept)):
+            return None
+    values = estimator._param_values()
+    if len(values) != len(prepared.params) or not all(map(_same_value, values, prepared.params)):
+        return None
+    return prepared
 
 
 def _reusable_inputs(X, y, sample_weight) -> bool:

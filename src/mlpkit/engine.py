@@ -15,11 +15,16 @@ solver, batch width, padded data shape) and then reused:
   and betas inside the optimiser state) are traced values, so changing them does
   not recompile.
 
-The caller runs the loop in chunks of epochs (``Hyper.epoch_limit``) to report
-progress and to stay responsive to Ctrl-C; the state stays on the device between
-chunks. It is built on the host (``initial_state``) and crosses the boundary of
-``run_epochs_compiled`` packed into one flat buffer per dtype (``packing.py``):
-for a tiny network, passing ~40 separate arrays cost more than an epoch of training.
+What training carries from fit to fit is one pytree, ``state.TrainState``; the
+loop runs on a ``LoopState``, that state plus this fit's own progress. The
+caller (``trainer.py``) runs the loop in chunks of epochs (``Hyper.epoch_limit``)
+to report progress and to stay responsive to Ctrl-C; the state stays on the
+device between chunks. It is built on the host (``initial_loop_state``) and
+crosses the boundary of ``run_epochs_compiled`` packed into one flat buffer per
+dtype (``packing.py``): for a tiny network, passing ~40 separate arrays cost more
+than an epoch of training. Each chunk's per-epoch history comes back as one
+``(4, CURVE_LEN)`` array, whatever ``max_iter`` is, so ``max_iter`` is a traced
+value like any other.
 """
 
 from __future__ import annotations
@@ -32,13 +37,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import NamedSharding, PartitionSpec
 
 from . import packing
 from .activations import ACTIVATIONS
 from .losses import per_sample_loss
 from .network import Architecture, forward_logits, forward_logits_train, l1_penalty, l2_penalty
 from .optim import SolverSpec, has_learning_rate, make_optimizer
-from .schedules import STEP_FACTORS
+from .schedules import RATES, Position
+from .state import TrainState
+from .stopping import judge_epoch
 
 
 class Program(NamedTuple):
@@ -53,11 +61,11 @@ class Program(NamedTuple):
     early_stopping: bool
     monitor: str  # early stopping watches the validation "score" or "loss"
     score: str  # validation score: "accuracy" | "r2"
-    curve_len: int  # length of the per-epoch history buffers
     l1: bool = False  # the penalties and clippings in use (their strengths are traced)
     weight_decay: bool = False
     clip_norm: bool = False
     clip_value: bool = False
+    mesh: Any = None  # data parallel: a jax.sharding.Mesh with axis "data"; each mini-batch is split over it
 
 
 def loss_program(architecture, loss, *, solver=None, l1=False, weight_decay=False, clip_norm=False, clip_value=False):
@@ -74,7 +82,6 @@ def loss_program(architecture, loss, *, solver=None, l1=False, weight_decay=Fals
         early_stopping=False,
         monitor="score",
         score="",
-        curve_len=0,
         l1=l1,
         weight_decay=weight_decay,
         clip_norm=clip_norm,
@@ -103,7 +110,6 @@ class Hyper(NamedTuple):
     max_iter: jax.Array
     samples_seen: jax.Array  # scikit-learn's ``t_`` before this fit (a float: no overflow)
     epoch_limit: jax.Array  # run until n_iter reaches this (a chunk of max_iter)
-    curve_offset: jax.Array  # the first epoch of this chunk: history buffers are indexed from it
 
 
 class Data(NamedTuple):
@@ -119,27 +125,21 @@ class Data(NamedTuple):
 
 
 class LoopState(NamedTuple):
-    params: dict
-    stats: dict  # batch-norm running statistics (not trained)
-    opt_state: optax.OptState
-    key: jax.Array
+    """The training state and this fit's own progress, as the compiled loop carries them."""
+
+    train: TrainState
     n_iter: jax.Array  # epochs run in this fit
-    steps: jax.Array  # optimiser steps in this fit
-    loss_curve: jax.Array  # (curve_len,) training loss per epoch of this chunk
-    score_curve: jax.Array  # (curve_len,) validation score per epoch of this chunk
-    val_loss_curve: jax.Array  # (curve_len,) validation loss per epoch of this chunk
-    lr_curve: jax.Array  # (curve_len,) learning rate at the start of each epoch of this chunk
-    best_loss: jax.Array  # lowest training loss (stopping rule without early stopping)
-    best_monitored: jax.Array  # best validation score, or minus the lowest validation loss
-    no_improvement: jax.Array
-    best_params: dict  # weights at the best monitored validation value
-    best_stats: dict
-    plateau_best: jax.Array  # reduce_on_plateau: lowest loss seen, epochs since
-    plateau_count: jax.Array
     stopped: jax.Array
     diverged: jax.Array  # the last epoch diverged: the network was rolled back to ``good``
     good: tuple  # (params, stats, opt_state) that started the epoch of lowest training loss in this fit
     good_loss: jax.Array
+
+
+#: Most epochs one compiled call runs: the length of the per-epoch history it returns.
+CURVE_LEN = 1024
+
+#: Rows of that history, in order.
+CURVE_ROWS = ("loss", "val_loss", "score", "lr")
 
 
 def padded_rows(n: int) -> int:
@@ -151,11 +151,6 @@ def padded_rows(n: int) -> int:
         return 16
     k = math.floor(math.log2(n))
     return next(size for size in (int(2**k * s) for s in (1.0, 1.25, 1.5, 1.75, 2.0)) if size >= n)
-
-
-def curve_length(max_iter: int) -> int:
-    """History buffer length for ``max_iter`` epochs: the next power of two, at least 16."""
-    return max(16, 1 << (max_iter - 1).bit_length())
 
 
 #: XLA's CPU client uses a numpy array in place (no copy) when its data start on this byte boundary;
@@ -225,34 +220,37 @@ def transform_gradients(grads, program: Program, hyper: Hyper):
     return grads
 
 
-def scheduled_learning_rate(program: Program, hyper: Hyper, base_lr, progress, steps):
-    if callable(program.schedule):
-        return jnp.asarray(program.schedule(steps), base_lr.dtype)
-    return (base_lr * STEP_FACTORS[program.schedule](progress, hyper)).astype(base_lr.dtype)
-
-
-def learning_rate_now(program: Program, hyper: Hyper, opt_state, progress, steps):
-    """The learning rate the next step takes (NaN for a custom optax transformation)."""
-    if not has_learning_rate(opt_state):
+def learning_rate(program: Program, hyper: Hyper, train: TrainState, at: Position):
+    """The learning rate of a step taken at ``at`` (NaN for a user's optax transformation, which
+    schedules itself); see ``schedules.py``."""
+    if not has_learning_rate(train.opt_state):
         return jnp.asarray(jnp.nan, hyper.alpha.dtype)
-    base_lr = opt_state.hyperparams["learning_rate"]
-    return scheduled_learning_rate(program, hyper, base_lr, progress, steps)
+    base = train.opt_state.hyperparams["learning_rate"]
+    if callable(program.schedule):  # a schedule of the global step, rescaled where the base was changed
+        return (jnp.asarray(program.schedule(train.step), base.dtype) * (base / train.lr_reference)).astype(base.dtype)
+    return jnp.asarray(RATES[program.schedule](base, at, hyper), base.dtype)
 
 
-def optimizer_step(program: Program, hyper: Hyper, params, grads, opt_state, progress, steps):
-    """One update of the optimiser at the scheduled learning rate, plus decoupled weight decay."""
+def optimizer_step(program: Program, hyper: Hyper, params, grads, opt_state, lr):
+    """One update of the optimiser at learning rate ``lr``, plus decoupled weight decay."""
     optimizer = make_optimizer(program.solver, _PLACEHOLDER_HYPERPARAMS)
     if not has_learning_rate(opt_state):  # a user's optax transformation schedules itself
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state
     base_lr = opt_state.hyperparams["learning_rate"]
-    lr = scheduled_learning_rate(program, hyper, base_lr, progress, steps)
     with_lr = opt_state._replace(hyperparams={**opt_state.hyperparams, "learning_rate": lr})
     updates, opt_state = optimizer.update(grads, with_lr, params)
     if program.weight_decay:  # decoupled: w <- w - lr * weight_decay * w (Loshchilov & Hutter 2019)
         updates = {**updates, "coefs": tuple(u - lr * hyper.weight_decay * W for u, W in zip(updates["coefs"], params["coefs"]))}
     opt_state = opt_state._replace(hyperparams={**opt_state.hyperparams, "learning_rate": base_lr})
     return optax.apply_updates(params, updates), opt_state
+
+
+def base_learning_rate(opt_state):
+    """The base learning rate an optimiser state holds (NaN for a user's optax transformation)."""
+    if not has_learning_rate(opt_state):
+        return jnp.nan
+    return opt_state.hyperparams["learning_rate"]
 
 
 # The optimiser built inside the loop only supplies ``update``; its hyper-parameter
@@ -262,8 +260,11 @@ _PLACEHOLDER_HYPERPARAMS = {
 }
 
 
-def train_epoch(program: Program, hyper: Hyper, s: LoopState, order, data: Data, epoch_key):
-    """One pass of mini-batch updates over the rows in ``order``; returns the state and mean batch loss."""
+def train_epoch(program: Program, hyper: Hyper, train: TrainState, order, data: Data, epoch_key, samples):
+    """One pass of mini-batch updates over the rows in ``order``; returns the state and mean batch loss.
+
+    ``samples``: samples seen before this epoch (invscaling's t).
+    """
     B = program.batch_rows
     n_batches = -(-order.shape[0] // B)
     order = jnp.pad(order, (0, n_batches * B - order.shape[0]))  # the last slice stays in bounds
@@ -271,26 +272,36 @@ def train_epoch(program: Program, hyper: Hyper, s: LoopState, order, data: Data,
     grad_fn = jax.value_and_grad(batch_objective, has_aux=True)
 
     def step(batch, carry):
-        params, stats, opt_state, loss_sum, steps = carry
+        t, loss_sum = carry
         start = batch * B
         idx = jax.lax.dynamic_slice(order, (start,), (B,))
         rows = start + jnp.arange(B) < data.n_rows  # the last batch may run into padding
         weight = jnp.where(rows, data.weight[idx], 0)
         key = jax.random.fold_in(epoch_key, batch)
-        (_, (reported, stats)), grads = grad_fn(
-            params, stats, data.X[idx], data.Y[idx], weight, rows.astype(weight.dtype), key, program, hyper
-        )
+        batch_rows = split_over_mesh(program.mesh, data.X[idx], data.Y[idx], weight, rows.astype(weight.dtype))
+        (_, (reported, stats)), grads = grad_fn(t.params, t.stats, *batch_rows, key, program, hyper)
         grads = transform_gradients(grads, program, hyper)
-        progress = s.n_iter + batch / real_batches
-        params, opt_state = optimizer_step(program, hyper, params, grads, opt_state, progress, steps)
+        into = batch / real_batches
+        at = Position(t.epoch + into, t.epoch - t.cycle_start + into, samples, t.epoch == t.optimizer_start)
+        lr = learning_rate(program, hyper, t, at)
+        params, opt_state = optimizer_step(program, hyper, t.params, grads, t.opt_state, lr)
         n_real = jnp.clip(data.n_rows - start, 0, B)
-        return params, stats, opt_state, loss_sum + reported * n_real, steps + 1
+        t = t._replace(params=params, stats=stats, opt_state=opt_state, step=t.step + 1)
+        return t, loss_sum + reported * n_real
 
-    zero = jnp.zeros([], data.X.dtype)
-    carry = (s.params, s.stats, s.opt_state, zero, s.steps)
     # Only the batches holding real rows run: the trip count is traced, so padding costs no steps.
-    params, stats, opt_state, loss_sum, steps = jax.lax.fori_loop(0, real_batches, step, carry)
-    return s._replace(params=params, stats=stats, opt_state=opt_state, steps=steps), loss_sum / data.n_rows
+    train, loss_sum = jax.lax.fori_loop(0, real_batches, step, (train, jnp.zeros([], data.X.dtype)))
+    return train, loss_sum / data.n_rows
+
+
+def split_over_mesh(mesh, *arrays):
+    """The mini-batch's arrays, each split by rows over the processes of ``mesh`` (data parallel): XLA
+    then computes each process's share of the batch there and sums the gradients over processes, so the
+    step is the one a single process takes. Without a mesh, the arrays as they are."""
+    if mesh is None:
+        return arrays
+    rows = NamedSharding(mesh, PartitionSpec("data"))
+    return tuple(jax.lax.with_sharding_constraint(a, rows) for a in arrays)
 
 
 #: Largest padded row count shuffled by one packed-key sort: it leaves >= 16 random bits per row, so
@@ -360,95 +371,93 @@ def validate(program: Program, hyper: Hyper, params, stats, data: Data):
 
 
 # ------------------------------------------------------------------ epoch's end
-def apply_epoch_end(program: Program, hyper: Hyper, s: LoopState, loss, score, val_loss, samples_seen):
-    """scikit-learn's end-of-epoch bookkeeping, and the learning-rate rules that act per epoch.
+def apply_epoch_end(program: Program, hyper: Hyper, train: TrainState, loss, score, val_loss):
+    """scikit-learn's end-of-epoch bookkeeping (``stopping.judge_epoch``), and the learning-rate rules
+    that act per epoch; returns the state and whether training stops.
 
-    Without early stopping, an epoch counts as no improvement when its training
-    loss is above ``best_loss - tol``; with it, when the monitored validation
-    value (the score, or minus the loss) is below ``best + tol``. After more than
-    ``n_iter_no_change`` such epochs training stops, or, with the adaptive
-    schedule, the learning rate is divided by 5 (stopping once it is below 1e-6).
-    ``reduce_on_plateau`` multiplies it by ``lr_decay`` (not below ``lr_min``)
+    Without early stopping the rule watches the training loss; with it, the
+    monitored validation value (the score, or minus the loss), and the weights of
+    its best epoch are kept. When the rule fires, training stops or, with the
+    adaptive schedule, the learning rate is divided by 5 (stopping once it is below
+    1e-6). ``reduce_on_plateau`` multiplies it by ``lr_decay`` (not below ``lr_min``)
     after ``lr_patience`` epochs without the watched loss improving by ``tol``.
     """
-    updates = {}
     if program.early_stopping:
         monitored = score if program.monitor == "score" else -val_loss
-        no_improvement = jnp.where(monitored < s.best_monitored + hyper.tol, s.no_improvement + 1, 0)
-        improved = monitored > s.best_monitored
-        keep_best = lambda new, old: jnp.where(improved, new, old)  # noqa: E731
-        updates.update(
-            best_monitored=jnp.where(improved, monitored, s.best_monitored),
-            best_params=jax.tree.map(keep_best, s.params, s.best_params),
-            best_stats=jax.tree.map(keep_best, s.stats, s.best_stats),
+        verdict = judge_epoch(monitored, train.best_monitored, train.no_improvement, hyper.tol, hyper.n_iter_no_change, jnp)
+        keep_best = lambda new, old: jnp.where(verdict.improved, new, old)  # noqa: E731
+        train = train._replace(
+            best_monitored=verdict.best,
+            best_params=jax.tree.map(keep_best, train.params, train.best_params),
+            best_stats=jax.tree.map(keep_best, train.stats, train.best_stats),
         )
     else:
-        no_improvement = jnp.where(loss > s.best_loss - hyper.tol, s.no_improvement + 1, 0)
-        updates["best_loss"] = jnp.where(loss < s.best_loss, loss, s.best_loss)
-
-    triggered = no_improvement > hyper.n_iter_no_change
-    stopped = triggered
+        verdict = judge_epoch(-loss, -train.best_loss, train.no_improvement, hyper.tol, hyper.n_iter_no_change, jnp)
+        train = train._replace(best_loss=-verdict.best)
+    train = train._replace(no_improvement=verdict.no_improvement)
+    stopped = verdict.stop
     rule = EPOCH_END_RULES.get(program.schedule) if isinstance(program.schedule, str) else None
-    if rule is not None and has_learning_rate(s.opt_state):
-        lr = s.opt_state.hyperparams["learning_rate"]
-        new_lr, no_improvement, stopped, extra = rule(program, hyper, s, lr, triggered, no_improvement, loss, val_loss, samples_seen)
-        hyperparams = {**s.opt_state.hyperparams, "learning_rate": new_lr.astype(lr.dtype)}
-        updates.update(extra, opt_state=s.opt_state._replace(hyperparams=hyperparams))
-    return s._replace(no_improvement=no_improvement, stopped=stopped, **updates)
+    if rule is not None and has_learning_rate(train.opt_state):
+        lr = train.opt_state.hyperparams["learning_rate"]
+        new_lr, train, stopped = rule(program, hyper, train, lr, stopped, loss, val_loss)
+        hyperparams = {**train.opt_state.hyperparams, "learning_rate": new_lr.astype(lr.dtype)}
+        train = train._replace(opt_state=train.opt_state._replace(hyperparams=hyperparams))
+    return train, stopped
 
 
-def invscaling(program, hyper, s, lr, triggered, no_improvement, loss, val_loss, samples_seen):
-    """scikit-learn's ``lr_init / (t + 1)^power_t``, t the samples seen."""
-    return hyper.learning_rate_init / (samples_seen + 1.0) ** hyper.power_t, no_improvement, triggered, {}
-
-
-def adaptive(program, hyper, s, lr, triggered, no_improvement, loss, val_loss, samples_seen):
+def adaptive(program, hyper, train, lr, triggered, loss, val_loss):
     """scikit-learn's: when the stopping rule fires, divide by 5 and go on, unless already below 1e-6."""
     reduce = triggered & (lr > 1e-6)
-    return jnp.where(reduce, lr / 5.0, lr), jnp.where(reduce, 0, no_improvement), triggered & ~reduce, {}
+    train = train._replace(no_improvement=jnp.where(reduce, 0, train.no_improvement))
+    return jnp.where(reduce, lr / 5.0, lr), train, triggered & ~reduce
 
 
-def reduce_on_plateau(program, hyper, s, lr, triggered, no_improvement, loss, val_loss, samples_seen):
+def reduce_on_plateau(program, hyper, train, lr, triggered, loss, val_loss):
     """Multiply by ``lr_decay`` (not below ``lr_min``) after ``lr_patience`` epochs in which the
     validation loss (the training loss without early stopping) did not improve by ``tol``."""
     watched = val_loss if program.early_stopping else loss
-    count = jnp.where(watched < s.plateau_best - hyper.tol, 0, s.plateau_count + 1)
+    count = jnp.where(watched < train.plateau_best - hyper.tol, 0, train.plateau_count + 1)
     reduce = count >= hyper.lr_patience
     new_lr = jnp.where(reduce, jnp.maximum(lr * hyper.lr_decay, hyper.lr_min), lr)
-    extra = dict(plateau_best=jnp.minimum(watched, s.plateau_best), plateau_count=jnp.where(reduce, 0, count))
-    return new_lr, no_improvement, triggered, extra
+    train = train._replace(plateau_best=jnp.minimum(watched, train.plateau_best), plateau_count=jnp.where(reduce, 0, count))
+    return new_lr, train, triggered
 
 
 #: schedule name -> rule changing the base learning rate at the end of an epoch:
-#: (program, hyper, state, lr, triggered, no_improvement, loss, val_loss, samples_seen)
-#: -> (new lr, no_improvement, stopped, other state updates).
-EPOCH_END_RULES = {"invscaling": invscaling, "adaptive": adaptive, "reduce_on_plateau": reduce_on_plateau}
+#: (program, hyper, train state, lr, stopping rule fired, loss, val_loss) -> (new lr, train state, stopped).
+EPOCH_END_RULES = {"adaptive": adaptive, "reduce_on_plateau": reduce_on_plateau}
 
 
-def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper) -> LoopState:
-    """Train until ``hyper.epoch_limit`` epochs of this fit have run or the stopping rule fires."""
+def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
+    """Train until ``hyper.epoch_limit`` epochs of this fit have run or the stopping rule fires.
 
-    def body(s: LoopState) -> LoopState:
-        lr = learning_rate_now(program, hyper, s.opt_state, s.n_iter, s.steps)
-        key, order_key, epoch_key = jax.random.split(s.key, 3)
+    Returns the loop state and this call's history: a ``(4, CURVE_LEN)`` array whose
+    rows are ``CURVE_ROWS`` (training loss, validation loss and score, learning rate
+    at the start of each epoch), column ``i`` the ``i``-th epoch of this call.
+    """
+    first = state.n_iter
+    n_rows = data.n_rows.astype(data.X.dtype)
+
+    def body(carry):
+        s, curves = carry
+        t = s.train
+        samples = hyper.samples_seen + s.n_iter.astype(n_rows.dtype) * n_rows  # before this epoch
+        lr = learning_rate(program, hyper, t, Position(t.epoch, t.epoch - t.cycle_start, samples, t.epoch == t.optimizer_start))
+        key, order_key, epoch_key = jax.random.split(t.key, 3)
         order = epoch_order(order_key, data.n_rows, data.X.shape[0], program.shuffle)
         before = s
-        s, loss = train_epoch(program, hyper, s._replace(key=key), order, data, epoch_key)
+        t, loss = train_epoch(program, hyper, t._replace(key=key), order, data, epoch_key, samples)
         score = val_loss = jnp.asarray(jnp.nan, loss.dtype)
         if program.early_stopping:
-            score, val_loss = validate(program, hyper, s.params, s.stats, data)
-        samples_seen = hyper.samples_seen + (s.n_iter + 1).astype(loss.dtype) * data.n_rows.astype(loss.dtype)
-        s = apply_epoch_end(program, hyper, s, loss, score, val_loss, samples_seen)
-        s = roll_back_if_diverged(program, data, before, s, loss)
-        return s._replace(
-            n_iter=s.n_iter + 1,
-            loss_curve=s.loss_curve.at[s.n_iter - hyper.curve_offset].set(loss),
-            score_curve=s.score_curve.at[s.n_iter - hyper.curve_offset].set(score),
-            val_loss_curve=s.val_loss_curve.at[s.n_iter - hyper.curve_offset].set(val_loss),
-            lr_curve=s.lr_curve.at[s.n_iter - hyper.curve_offset].set(lr),
-        )
+            score, val_loss = validate(program, hyper, t.params, t.stats, data)
+        t, stopped = apply_epoch_end(program, hyper, t, loss, score, val_loss)
+        s = roll_back_if_diverged(program, data, before, s._replace(train=t._replace(epoch=t.epoch + 1), stopped=stopped), loss)
+        column = jnp.stack([loss, val_loss, score, lr]).astype(curves.dtype)
+        return s._replace(n_iter=s.n_iter + 1), curves.at[:, s.n_iter - first].set(column)
 
-    return jax.lax.while_loop(lambda s: (s.n_iter < hyper.epoch_limit) & ~s.stopped, body, state)
+    curves = jnp.full((len(CURVE_ROWS), CURVE_LEN), jnp.nan, data.X.dtype)
+    limit = jnp.minimum(hyper.epoch_limit, first + CURVE_LEN)
+    return jax.lax.while_loop(lambda c: (c[0].n_iter < limit) & ~c[0].stopped, body, (state, curves))
 
 
 #: An epoch whose loss exceeds this many times the lowest of the fit has diverged.
@@ -465,19 +474,19 @@ def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after
     training loss: the last that was known to work.
     """
     architecture = program.architecture
-    z = forward_logits(after.params, after.stats, data.X[: program.batch_rows], architecture, jnp)
+    t, t0 = after.train, before.train
+    z = forward_logits(t.params, t.stats, data.X[: program.batch_rows], architecture, jnp)
     healthy = jnp.isfinite(loss) & (loss <= BLOW_UP * after.good_loss)
     healthy &= jnp.all(jnp.isfinite(ACTIVATIONS[architecture.out_activation](z, jnp)))
-    for leaf in jax.tree.leaves(after.params):
+    for leaf in jax.tree.leaves(t.params):
         healthy &= jnp.all(jnp.isfinite(leaf))
     improved = healthy & (loss < after.good_loss)
-    start = (before.params, before.stats, before.opt_state)
-    good = jax.tree.map(lambda new, old: jnp.where(improved, new, old), start, after.good)
-    now = jax.tree.map(lambda new, old: jnp.where(healthy, new, old), (after.params, after.stats, after.opt_state), good)
+    good = jax.tree.map(lambda new, old: jnp.where(improved, new, old), (t0.params, t0.stats, t0.opt_state), after.good)
+    params, stats, opt_state = jax.tree.map(
+        lambda new, old: jnp.where(healthy, new, old), (t.params, t.stats, t.opt_state), good
+    )
     return after._replace(
-        params=now[0],
-        stats=now[1],
-        opt_state=now[2],
+        train=t._replace(params=params, stats=stats, opt_state=opt_state),
         good=good,
         good_loss=jnp.where(improved, loss, after.good_loss),
         stopped=after.stopped | ~healthy,
@@ -490,10 +499,10 @@ def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after
 # (``packing.py``): ~40 separate arrays cost more to pass than a tiny network's epoch costs to run.
 @partial(jax.jit, static_argnames=("program", "layout"))
 def run_epochs_compiled(program: Program, layout: packing.Layout, buffers, data: Data, hyper: Hyper):
-    """``run_epochs`` on a packed loop state (``layout``: ``packing.layout_of`` the initial state); returns it
-    packed."""
-    state = packing.unpack(buffers, layout)
-    return packing.pack(run_epochs(program, state, data, hyper), layout, jnp)
+    """``run_epochs`` on a packed loop state (``layout``: ``packing.layout_of`` the initial state); returns
+    it packed, and the call's history (see ``run_epochs``)."""
+    state, curves = run_epochs(program, packing.unpack(buffers, layout), data, hyper)
+    return packing.pack(state, layout, jnp), curves
 
 
 def compiled_programs() -> int:
@@ -501,39 +510,17 @@ def compiled_programs() -> int:
     return run_epochs_compiled._cache_size()
 
 
-def initial_state(
-    program: Program, params, stats, best_params, best_stats, opt_state, key, no_improvement, best_loss, best_monitored
-) -> LoopState:
+def initial_loop_state(train: TrainState) -> LoopState:
     """The loop state at the start of a fit, built on the host in numpy: packed, it is one argument of
-    ``run_epochs_compiled``, with no compiled call of its own.
-
-    ``opt_state`` is the optimiser state to carry on from (``fresh_optimizer_state``
-    for a new one); ``key`` the raw ``uint32[2]`` random key, carried on from the
-    last fit's final state or made from a seed (``seed_key``).
-    """
-    dtype = np.asarray(best_loss).dtype
-    curve = np.full((program.curve_len,), np.nan, dtype)
+    ``run_epochs_compiled``, with no compiled call of its own. ``train`` has its optimiser state and
+    key (``fresh_optimizer_state``, ``seed_key``)."""
+    dtype = np.asarray(train.best_loss).dtype
     return LoopState(
-        params=params,
-        stats=stats,
-        opt_state=opt_state,
-        key=np.asarray(key, np.uint32),
+        train=train,
         n_iter=np.zeros([], np.int32),
-        steps=np.zeros([], np.int32),
-        loss_curve=curve,
-        score_curve=curve,
-        val_loss_curve=curve,
-        lr_curve=curve,
-        best_loss=np.asarray(best_loss, dtype),
-        best_monitored=np.asarray(best_monitored, dtype),
-        no_improvement=np.asarray(no_improvement, np.int32),
-        best_params=best_params,
-        best_stats=best_stats,
-        plateau_best=np.asarray(np.inf, dtype),
-        plateau_count=np.zeros([], np.int32),
         stopped=np.zeros([], bool),
         diverged=np.zeros([], bool),
-        good=(params, stats, opt_state),
+        good=(train.params, train.stats, train.opt_state),
         good_loss=np.asarray(np.inf, dtype),
     )
 

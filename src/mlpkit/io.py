@@ -90,6 +90,7 @@ import jax
 import numpy as np
 
 from ._base import DTYPES, _copy_tree, _x64
+from ._refits import Origin
 from ._files import strict_loads, write_atomically
 from .estimators import MLPClassifier, MLPRegressor
 from .network import Architecture
@@ -399,7 +400,7 @@ def _numbers_or_none(value, where: str):
 
 def _payload(model, optimizer_state: bool) -> tuple[dict, dict]:
     """The header (a JSON-able dict) and the named arrays that describe ``model``."""
-    from . import __version__
+    from ._version import __version__
 
     names = {cls: name for name, cls in _estimator_classes().items()}
     name = names.get(type(model))
@@ -442,7 +443,7 @@ def _params_to_json(estimator) -> dict:
 def _core_section(est, arrays: dict, prefix: str, optimizer_state: bool) -> dict:
     """The header section of a core estimator; its arrays go into ``arrays`` under ``prefix``."""
     section = {"params": _params_to_json(est), "fitted": None}
-    if "coefs_" not in vars(est):
+    if "_state" not in vars(est):
         return section
     _check_structure_matches_params(est)
     units, architecture, loss, dtype_name = est._structure
@@ -464,25 +465,20 @@ def _core_section(est, arrays: dict, prefix: str, optimizer_state: bool) -> dict
             arrays[f"{prefix}{name}.{i}"] = np.asarray(value, dtype=dtype)
     if not _best_is_current(est):
         fitted["best_weights"] = "stored"
-        for i, leaf in enumerate(jax.tree.leaves((est._best_params, est._best_stats))):
+        for i, leaf in enumerate(jax.tree.leaves((est._state.best_params, est._state.best_stats))):
             arrays[f"{prefix}best.{i}"] = np.asarray(leaf)
-    state = vars(est).get("_optimizer_state")
-    if (
-        optimizer_state
-        and state is not None
-        and state["spec"].transformation is None
-        and est._weights_unchanged(state)
-    ):
-        spec = state["spec"]
+    state, origin = est._state, vars(est).get("_origin")
+    if optimizer_state and state.opt_state is not None and origin is not None and origin.solver.transformation is None:
+        spec = origin.solver
         fitted["optimizer"] = {
             "solver": spec.name,
             "static": [[argument, _to_json(value, argument)] for argument, value in spec.static],
-            "hyperparams": {k: _to_json(v, k) for k, v in state["hyperparams"].items()},
+            "hyperparams": {k: _to_json(v, k) for k, v in origin.settings.items()},
         }
-        for i, leaf in enumerate(jax.tree.leaves(state["state"])):
+        for i, leaf in enumerate(jax.tree.leaves(state.opt_state)):
             arrays[f"{prefix}optimizer.{i}"] = np.asarray(leaf)
-        if state.get("key") is not None:  # training's random stream carries on after loading, too
-            arrays[f"{prefix}optimizer.random_key"] = np.asarray(state["key"], np.uint32)
+        if state.key is not None:  # training's random stream carries on after loading, too
+            arrays[f"{prefix}optimizer.random_key"] = np.asarray(state.key, np.uint32)
     section["fitted"] = fitted
     return section
 
@@ -520,9 +516,21 @@ _HISTORY = {
     "validation_scores_": _numbers_or_none,
     "validation_loss_curve_": _numbers_or_none,
     "best_validation_score_": _number_or_none,
-    "_no_improvement_count": _count,
-    "_best_monitored": _number,
     "_diverged": _flag,
+}
+#: Counters of the training state, stored beside the history: attribute name -> (state field, checker).
+#: Files written before a counter was kept lack it: it starts as a new network's.
+_STATE_COUNTERS = {
+    "_no_improvement_count": ("no_improvement", _count),
+    "_best_monitored": ("best_monitored", _number),
+    "_best_loss": ("best_loss", _number),
+    "_epoch": ("epoch", _count),
+    "_step": ("step", _count),
+    "_cycle_start": ("cycle_start", _count),
+    "_optimizer_start": ("optimizer_start", _count),
+    "_lr_reference": ("lr_reference", _number),
+    "_plateau_best": ("plateau_best", _number),
+    "_plateau_count": ("plateau_count", _count),
 }
 #: Fitted attributes always present, checked against the network on loading.
 _REQUIRED = ("n_features_in_", "n_outputs_", "n_layers_", "out_activation_", "t_", "n_iter_")
@@ -530,15 +538,18 @@ _REQUIRED = ("n_features_in_", "n_outputs_", "n_layers_", "out_activation_", "t_
 
 def _attributes_to_json(est) -> dict:
     names = [*_REQUIRED, "feature_names_in_", "classes_", *_HISTORY]
-    return {name: _to_json(vars(est)[name], name) for name in names if name in vars(est)}
+    attributes = {name: _to_json(vars(est)[name], name) for name in names if name in vars(est)}
+    for name, (field, _) in _STATE_COUNTERS.items():
+        attributes[name] = _to_json(np.asarray(getattr(est._state, field)).item(), name)
+    return attributes
 
 
 def _network_arrays(est) -> dict:
     """Array name -> list of per-layer arrays, for every part of the network it has."""
     parts = {"coefs": est.coefs_, "intercepts": est.intercepts_}
-    if "prelu_slopes_" in vars(est):
+    if hasattr(est, "prelu_slopes_"):
         parts["prelu_slopes"] = est.prelu_slopes_
-    if "batch_norm_" in vars(est):
+    if hasattr(est, "batch_norm_"):
         for key in ("scale", "shift", "mean", "var"):
             parts[f"batch_norm.{key}"] = est.batch_norm_[key]
     return parts
@@ -546,10 +557,7 @@ def _network_arrays(est) -> dict:
 
 def _best_is_current(est) -> bool:
     """Whether early stopping's best (params, stats) are the current weights (then they are not stored twice)."""
-    best = getattr(est, "_best_params", None)
-    if best is None:
-        return True
-    then = jax.tree.leaves((best, est._best_stats))
+    then = jax.tree.leaves((est._state.best_params, est._state.best_stats))
     now = jax.tree.leaves((est._params(), est._stats()))
     return len(then) == len(now) and all(
         np.shape(a) == np.shape(b) and np.asarray(a).dtype == np.asarray(b).dtype and np.array_equal(a, b)
@@ -754,10 +762,10 @@ def _load_core(section, cls, arrays: _Arrays, prefix: str, where: str, optimizer
             f"{where}: the parameters describe the network {est._structure}, but the file says {structure};"
             " the header is inconsistent"
         )
-    est._set_extras(
-        {k: tuple(layers.get(k, ())) for k in ("slopes", "bn_scale", "bn_shift")},
-        {k: tuple(layers.get(k, ())) for k in ("mean", "var")},
-    )
+    state = est._state
+    params = {**state.params, **{k: tuple(layers.get(k, ())) for k in ("slopes", "bn_scale", "bn_shift")}}
+    stats = {k: tuple(layers.get(k, ())) for k in ("mean", "var")}
+    est._state = state._replace(params=params, stats=stats)
     _restore_attributes(est, attributes, f"{where}['attributes']")
     _restore_best(est, fitted["best_weights"], arrays, prefix, f"{where}['best_weights']")
     if optimizer_state:
@@ -845,7 +853,7 @@ def _restore_labels(est, labels, attributes: dict, units: list, where: str) -> N
 
 def _restore_attributes(est, attributes: dict, where: str) -> None:
     """Check the structural attributes against the network, set the history, drop history the file lacks."""
-    known = {*_REQUIRED, "feature_names_in_", "classes_", *_HISTORY}
+    known = {*_REQUIRED, "feature_names_in_", "classes_", *_HISTORY, *_STATE_COUNTERS}
     unknown = sorted(set(attributes) - known)
     missing = sorted(set(_REQUIRED) - set(attributes))
     if unknown or missing:
@@ -876,6 +884,14 @@ def _restore_attributes(est, attributes: dict, where: str) -> None:
             setattr(est, name, check(attributes[name], f"{where}[{name!r}]"))
         else:
             vars(est).pop(name, None)
+    counters = {}
+    for name, (field, check) in _STATE_COUNTERS.items():
+        if name in attributes:
+            kept = np.asarray(getattr(est._state, field))
+            counters[field] = np.asarray(check(attributes[name], f"{where}[{name!r}]"), kept.dtype)
+    if "best_loss" not in counters and est.__dict__.get("best_loss_") is not None:  # (older files)
+        counters["best_loss"] = np.asarray(est.best_loss_, np.asarray(est._state.best_loss).dtype)
+    est._state = est._state._replace(**counters)
 
 
 def _restore_best(est, best_weights, arrays: _Arrays, prefix: str, where: str) -> None:
@@ -883,14 +899,15 @@ def _restore_best(est, best_weights, arrays: _Arrays, prefix: str, where: str) -
     kind = _text(best_weights, where, choices=("current", "stored"))
     current = (est._params(), est._stats())
     if kind == "current":
-        est._best_params, est._best_stats = _copy_tree(current[0]), _copy_tree(current[1])
+        est._state = est._state._replace(best_params=_copy_tree(current[0]), best_stats=_copy_tree(current[1]))
         return
     leaves, treedef = jax.tree.flatten(current)
     best = [
         _checked_array(arrays, f"{prefix}best.{i}", leaf.shape, leaf.dtype, "early stopping's best weights")
         for i, leaf in enumerate(leaves)
     ]
-    est._best_params, est._best_stats = jax.tree.unflatten(treedef, [np.array(b) for b in best])
+    best_params, best_stats = jax.tree.unflatten(treedef, [np.array(b) for b in best])
+    est._state = est._state._replace(best_params=best_params, best_stats=best_stats)
 
 
 def _restore_optimizer(est, section, arrays: _Arrays, prefix: str, where: str) -> None:
@@ -935,13 +952,10 @@ def _restore_optimizer(est, section, arrays: _Arrays, prefix: str, where: str) -
         np.array(_checked_array(arrays, f"{prefix}optimizer.{i}", leaf.shape, leaf.dtype, f"{name}'s state"))
         for i, leaf in enumerate(leaves)
     ]
-    est._optimizer_state = {
-        "spec": spec,
-        "hyperparams": hyper,
-        "state": jax.tree.unflatten(treedef, state),
-        "key": None if key is None else np.array(key),
-        "params": params,  # the very arrays of the model: see _base._weights_unchanged
-    }
+    est._state = est._state._replace(
+        opt_state=jax.tree.unflatten(treedef, state), key=None if key is None else np.array(key)
+    )
+    est._origin = Origin(spec, hyper, est.random_state)
 
 
 def _load_flucoma(section, cls, arrays: _Arrays, optimizer_state: bool):
@@ -961,7 +975,7 @@ def _load_flucoma(section, cls, arrays: _Arrays, optimizer_state: bool):
         network = _load_core(
             section["network"], MLPRegressor, arrays, "network.", "model['network']", optimizer_state
         )
-        if "coefs_" not in vars(network):
+        if "_state" not in vars(network):
             raise _Invalid(
                 "model['network'] is not fitted; a FluCoMa-style model holds a fitted network or none"
             )

@@ -102,7 +102,7 @@ def _core_model(model):
         raise ValueError(
             f"export_onnx exports mlpkit's MLPClassifier and MLPRegressor; got {type(model).__name__}"
         )
-    if "coefs_" not in vars(model):
+    if "_state" not in vars(model):
         raise ValueError(f"This {type(model).__name__} is not fitted: fit it before exporting it to ONNX.")
     if isinstance(model, MLPClassifier) and len(model.classes_) < 2:
         raise ValueError("This classifier was trained on a single class; there is nothing to export.")
@@ -343,7 +343,7 @@ def _classes_tensor(classes) -> tuple[np.ndarray, int]:
 
 def _make_model(onnx, g, model, outputs):
     """The checked ModelProto: graph, opset, IR version and metadata."""
-    from . import __version__
+    from ._version import __version__
 
     helper = onnx.helper
     n_features = model.coefs_[0].shape[0]

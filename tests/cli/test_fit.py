@@ -7,7 +7,7 @@ import pytest
 from cli_helpers import QUICK, assert_png
 
 import mlpkit
-from mlpkit import _base
+from mlpkit import trainer
 from mlpkit.callbacks import ProgressBar
 
 
@@ -84,7 +84,7 @@ def test_fit_reads_parquet(mlpkit_cli, data_dir, tmp_path):
 
 
 def test_ctrl_c_stops_training_saves_the_model_and_exits_130(mlpkit_cli, data_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
     shown = ProgressBar.__call__
 
     def press_ctrl_c_at_epoch_3(self, model, info):

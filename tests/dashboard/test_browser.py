@@ -11,7 +11,7 @@ import time
 import pytest
 from dashboard_helpers import BackgroundFit, X, slow_model, wait_for
 
-from mlpkit import _base
+from mlpkit import trainer
 from mlpkit.dashboard import Dashboard
 
 pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 
 
 def test_page_follows_pauses_steers_and_stops_a_running_fit(browser, monkeypatch):
-    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk: many small steps to watch
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk: many small steps to watch
     dashboard = Dashboard(quiet=True)
     fit = BackgroundFit(slow_model(dashboard))
     url = wait_for(lambda: dashboard.url, what="the server")

@@ -10,7 +10,7 @@ import pytest
 from dashboard_helpers import BackgroundFit, get, post, slow_model, wait_for
 
 import mlpkit
-from mlpkit import _base
+from mlpkit import trainer
 from mlpkit.callbacks import EpochInfo
 from mlpkit.dashboard import Dashboard, from_option, serve
 
@@ -146,7 +146,7 @@ def test_a_busy_port_gives_a_clear_error():
 
 
 def test_stop_from_the_page_ends_a_real_fit_with_its_best_weights(monkeypatch):
-    monkeypatch.setattr(_base, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
     dashboard = Dashboard(quiet=True)
     fit = BackgroundFit(slow_model(dashboard))
     url = wait_for(lambda: dashboard.url, what="the server")

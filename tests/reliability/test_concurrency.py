@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from reliability_helpers import N_FEATURES, TARGETS, X, make, quiet
 
-import mlpkit._base
+import mlpkit.fitted
 
 N_THREADS, N_CALLS = 8, 200
 COLUMNS = ["a", "b", "c"]
@@ -53,7 +53,7 @@ def _call(models, i):
 @pytest.mark.parametrize("path", ["numpy", "compiled"])
 def test_predicting_from_eight_threads_gives_the_sequential_results(monkeypatch, path):
     if path == "compiled":
-        monkeypatch.setattr(mlpkit._base, "NUMPY_PREDICT_MAX_ROWS", 0)
+        monkeypatch.setattr(mlpkit.fitted, "NUMPY_PREDICT_MAX_ROWS", 0)
     models = _models()
     expected = [_call(models, i) for i in range(N_CALLS)]
 

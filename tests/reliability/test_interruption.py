@@ -30,6 +30,7 @@ from reliability_helpers import TARGETS, X, all_finite, make, quiet, same_weight
 
 import mlpkit
 import mlpkit._base
+import mlpkit.trainer
 from mlpkit import engine, flucoma
 
 KINDS = ("classifier", "regressor")
@@ -55,12 +56,12 @@ def test_keyboard_interrupt_at_epoch_k_keeps_k_epochs_of_training(monkeypatch, k
     params = {"max_iter": 16, "early_stopping": early_stopping, "validation_fraction": 0.25, "batch_size": 4}
     stop = InterruptAt(k)
     model = make(kind, callbacks=[stop], **params)
-    monkeypatch.setattr(mlpkit._base, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
+    monkeypatch.setattr(mlpkit.trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(X, y)
     returned = time.perf_counter()
-    monkeypatch.setattr(mlpkit._base, "SECONDS_PER_CHUNK", 0.25)  # the reference runs in the usual chunks
+    monkeypatch.setattr(mlpkit.trainer, "SECONDS_PER_CHUNK", 0.25)  # the reference runs in the usual chunks
     messages = [str(w.message) for w in caught]
     if stop.raised_at is None:  # early stopping ended the fit before epoch k
         assert early_stopping and model.n_iter_ < k

@@ -4,10 +4,11 @@
 ``network``, ``optim``) outside ``fit``. They need what ``fit`` prepares: the
 validated data as the network sees it (one-hot classes, the estimator's
 dtype), the ``Architecture``, the traced ``Hyper`` values and the weights.
-These come from the estimator's private methods (``_validate_input``,
-``_architecture``, ``_initialize``, ``_hyper``, ``_params``, ``_stats``,
-``_loss_name``), all called here and only here, on a *copy* of the estimator:
-the user's model is never changed.
+The program and traced values come from the configuration step every fit
+uses (``config.py``); the rest from the estimator's private methods
+(``_validate_input``, ``_architecture``, ``_initialize``, ``_params``,
+``_stats``), all called here and only here, on a *copy* of the estimator: the
+user's model is never changed.
 
 This module must not import ``_base`` or ``estimators``, so those may import
 the guide (``DataSizeWarning``) without an import cycle.
@@ -25,7 +26,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .. import engine
+from .. import config, engine
 from ..network import Architecture
 
 
@@ -35,7 +36,7 @@ def x64(dtype):
 
 
 def is_fitted(model) -> bool:
-    return "coefs_" in vars(model)
+    return "_state" in vars(model)
 
 
 def hidden_tuple(hidden_layer_sizes) -> tuple[int, ...]:
@@ -82,7 +83,7 @@ def prepare(model, X, y, sample_weight=None) -> Prepared:
     X = np.asarray(X.toarray() if scipy.sparse.issparse(X) else X, dtype=dtype)
     Y = np.asarray(y, dtype=dtype).reshape(X.shape[0], -1)
     weight = _check_sample_weight(sample_weight, X, dtype=dtype)
-    hyper = work._hyper(dtype, len(work.coefs_) - 1)
+    hyper = config.hyper(work, dtype, len(work.coefs_) - 1)
     return Prepared(work, X, Y, weight, architecture, hyper, random_state)
 
 
@@ -95,23 +96,8 @@ def fitted_inputs(model, X) -> np.ndarray:
 
 
 def loss_program(model, architecture, solver=None, clipping=False) -> engine.Program:
-    """The static ``engine.Program`` fields that ``engine.batch_objective``, ``transform_gradients``
-    and ``optimizer_step`` read; the loop-only fields get neutral values.
-
-    ``solver`` (an ``optim.SolverSpec``) and ``clipping`` are for taking
-    optimiser steps as ``fit`` does; leave them out to get raw gradients.
-    """
-    from ..optim import decays_weights
-
-    return engine.loss_program(
-        architecture,
-        model._loss_name(),
-        solver=solver,
-        l1=model.l1 > 0,
-        weight_decay=solver is not None and model.weight_decay > 0 and not decays_weights(solver),
-        clip_norm=clipping and model.clip_norm is not None,
-        clip_value=clipping and model.clip_value is not None,
-    )
+    """The ``engine.Program`` of one batch's loss and step, as ``config.loss_program`` makes it for ``fit``."""
+    return config.loss_program(model, architecture, solver=solver, clipping=clipping)
 
 
 def fitted_architecture(model) -> Architecture:
