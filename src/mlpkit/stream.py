@@ -26,9 +26,10 @@ rows; memory stays flat however large the source is. Classifiers need every labe
 
 Validation, with early stopping across epochs: ``validation=k`` holds out every k-th chunk of the
 source (never trained on), ``validation=<another source>`` uses that. After each epoch the held-out
-rows are scored (the estimator's loss, as in training, and accuracy or R^2); training stops after
-``patience`` epochs without improvement of the monitored value by the estimator's ``tol``, and the
-weights of the best epoch are put back.
+rows are scored (the estimator's loss, as in training, and accuracy or R^2); training stops by
+``fit``'s own rule (``stopping.judge_epoch``, with ``patience`` as its ``n_iter_no_change``): after
+more than ``patience`` epochs in a row that do not improve the monitored value by the estimator's
+``tol``. The training state of the best epoch is put back (weights, moments and counters).
 """
 
 from __future__ import annotations
@@ -43,10 +44,12 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+import jax
 import numpy as np
 from sklearn.base import is_classifier
 
 from .guide.sizing import DataSizeWarning
+from .stopping import judge_epoch
 from .losses import LOSSES
 
 #: Rows per ``partial_fit`` call when ``chunk_rows`` is not given.
@@ -59,9 +62,6 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 CSV_ROW = re.compile(r"\bRow #(\d+)")
 
 #: The fitted attributes that make up a network (copied to keep the best epoch's weights).
-NETWORK_ATTRIBUTES = ("coefs_", "intercepts_", "prelu_slopes_", "batch_norm_")
-
-
 #: What the estimators warn when Ctrl-C stopped their training (``fit`` and ``partial_fit``).
 INTERRUPTED_MESSAGE = "Training interrupted by user"
 
@@ -113,7 +113,8 @@ def fit_stream(
     monitor : {'loss', 'score'}, default='loss'
         Early stopping watches the validation loss (lower is better) or score (accuracy, R^2).
     patience : int, default=3
-        Epochs without improvement before training stops (with ``validation``).
+        Training stops after more than this many epochs in a row without improvement (with
+        ``validation``), as ``fit`` does after more than ``n_iter_no_change``.
     random_state : int or None
         Seeds the shuffle buffer.
     on_epoch : callable, optional
@@ -740,53 +741,36 @@ class _RegressorTotals:
 
 # ------------------------------------------------------------------------------- early stopping
 class _EarlyStopper:
-    """Patience on the validation loss or score, keeping a copy of the best epoch's network."""
+    """``fit``'s stopping rule (``stopping.judge_epoch``) over passes of the stream, with the validation
+    loss or score, keeping the training state of the best pass."""
 
     def __init__(self, monitor, patience, tol):
         self.monitor, self.patience, self.tol = monitor, patience, float(tol)
         self.best = -np.inf  # of the monitored value, signed so that larger is better
         self.best_epoch = None
-        self.best_network = None
+        self.best_state = None
         self.epochs_without = 0
         self.epochs = 0
+        self.stop = False
 
     def improved(self, loss, score):
-        """Whether this epoch is the best so far (its weights are to be kept). As in ``fit``'s early
-        stopping, patience counts the epochs that did not beat the best by more than ``tol``."""
+        """Whether this epoch is the best so far (its state is to be kept)."""
         value = -loss if self.monitor == "loss" else score
         self.epochs += 1
-        self.epochs_without = 0 if value >= self.best + self.tol else self.epochs_without + 1
-        if value > self.best:
-            self.best = value
-            return True
-        return False
+        verdict = judge_epoch(value, self.best, self.epochs_without, self.tol, self.patience)
+        self.best, self.epochs_without, self.stop = float(verdict.best), int(verdict.no_improvement), bool(verdict.stop)
+        return bool(verdict.improved)
 
     def exhausted(self):
-        return self.epochs_without >= self.patience
+        return self.stop
 
     def keep(self, estimator, epoch):
         self.best_epoch = epoch
-        self.best_network = copy_network(estimator)
+        self.best_state = jax.tree.map(np.array, estimator._state)
 
     def restore_best(self, estimator, mid_epoch=False):
-        """Put the best epoch's network back (its optimiser moments start afresh in a later partial_fit),
-        unless the last finished epoch was the best and training did not go on from it (``mid_epoch``)."""
-        if self.best_network is not None and (self.best_epoch != self.epochs - 1 or mid_epoch):
-            set_network(estimator, self.best_network)
-
-
-def copy_network(estimator):
-    """Deep copies of the fitted attributes that make up the network (``NETWORK_ATTRIBUTES``)."""
-    import copy
-
-    return {
-        name: copy.deepcopy(vars(estimator)[name]) for name in NETWORK_ATTRIBUTES if name in vars(estimator)
-    }
-
-
-def set_network(estimator, network):
-    """Put a network from ``copy_network`` back into ``estimator``."""
-    import copy
-
-    for name, value in network.items():
-        setattr(estimator, name, copy.deepcopy(value))
+        """Put the best epoch's training state back (weights, moments, counters: training goes on from
+        there), unless the last finished epoch was the best and training did not go on from it
+        (``mid_epoch``)."""
+        if self.best_state is not None and (self.best_epoch != self.epochs - 1 or mid_epoch):
+            estimator._state = self.best_state

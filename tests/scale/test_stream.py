@@ -138,11 +138,12 @@ def test_early_stopping_keeps_the_best_epochs_weights(data):
 
 
 def test_the_lowest_validation_loss_is_kept_even_when_it_improved_by_less_than_tol(data):
-    # tol=10: no epoch counts as an improvement, so training stops after 1 + patience epochs; the
-    # weights kept must still be those of the lowest validation loss, not of the first epoch
+    # tol=10: no epoch after the first counts as an improvement, so by fit's rule training stops once
+    # more than patience (2) epochs in a row did not improve: after 1 + 3 epochs; the weights kept
+    # must still be those of the lowest validation loss, not of the first epoch
     model, chunks, losses = fit_with_held_out_chunks(data, epochs=10, tol=10.0)
     history = model.stream_history_
-    assert len(losses) == 3 and int(np.argmin(losses)) != 0
+    assert len(losses) == 4 and int(np.argmin(losses)) != 0
     assert history["best_epoch"] == int(np.argmin(losses))
     assert held_out_loss(model, chunks) == pytest.approx(min(losses), rel=1e-5)
 
