@@ -15,22 +15,10 @@ import sys
 
 import numpy as np
 import pytest
-from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 
 from mlpkit import MLPClassifier, MLPRegressor
-from mlpkit.distributed import (
-    DistributedError,
-    _local_batches,
-    epoch_order,
-    fit_data_parallel,
-    launch,
-    local_ranges,
-    prepare_job,
-    read_result,
-    shard_rows,
-    supervise,
-)
+from mlpkit.distributed import DistributedError, fit_data_parallel, prepare_job, read_result, supervise
 
 EXACT = dict(
     hidden_layer_sizes=(16,),
@@ -81,37 +69,31 @@ def test_shuffled_regression_reaches_the_in_memory_score():
     assert parallel.score(X[1000:], y[1000:]) >= in_memory.score(X[1000:], y[1000:]) - 0.02
 
 
-def test_shards_hold_each_row_once_and_rebuild_every_global_batch():
-    X = np.arange(23, dtype=float).reshape(-1, 1)
-    shards = shard_rows(X, X[:, 0], 3, batch_rows=10)  # local batches of 4 rows
-    assert [s[0][:, 0].tolist() for s in shards] == [
-        [0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22],
-        [4, 5, 6, 7, 14, 15, 16, 17],
-        [8, 9, 18, 19],
-    ]
-
-
-def test_each_local_batch_holds_its_own_global_batchs_rows_shuffled_or_not():
-    import jax
-
-    n_rows, batch_rows, n_processes = 23, 10, 3  # local slots of 4 rows; process 2 holds 2 rows of a batch
-    ranges = local_ranges(n_rows, batch_rows, n_processes, 2)
-    X, y = shard_rows(np.arange(n_rows, dtype=float).reshape(-1, 1), np.arange(n_rows), n_processes, batch_rows)[2]
-    X_slots, _, weight = _local_batches(X, y.reshape(-1, 1), ranges, local_rows=4)
-    assert weight.tolist() == [1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]
-    assert X_slots[:, 0].tolist() == [8, 9, 0, 0, 18, 19, 0, 0, 0, 0, 0, 0]
-    order = np.asarray(epoch_order(weight, jax.random.PRNGKey(0)))
-    assert sorted(order.tolist()) == list(range(12))  # a permutation of the slots
-    assert (weight[order] == weight).all()  # real rows only into real rows' slots: batch sizes stay
-    orders = {tuple(np.asarray(epoch_order(weight, jax.random.PRNGKey(seed)))) for seed in range(8)}
-    assert len(orders) > 1
+def test_every_setting_of_one_process_works_in_two():
+    """The issue's check: float64, shuffling, early stopping with its best weights, a cosine schedule,
+    dropout, batch norm and sample weights; two processes train as one does and stop at the same epoch."""
+    X, y = make_classification(600, 8, n_informative=6, n_redundant=0, n_classes=3, random_state=2)
+    weights = np.random.RandomState(0).uniform(0.2, 2.0, len(y))
+    settings = dict(hidden_layer_sizes=(12, 6), random_state=0, shuffle=True, dtype="float64", batch_size=50,
+                    early_stopping=True, n_iter_no_change=3, max_iter=60, learning_rate="cosine",
+                    learning_rate_init=0.01, lr_min=1e-4, dropout=0.1, batch_norm=True)  # fmt: skip
+    one = MLPClassifier(**settings).fit(X, y, sample_weight=weights)
+    two = fit_data_parallel(MLPClassifier(**settings), X, y, sample_weight=weights, n_processes=2, timeout=300)
+    assert two.n_iter_ == one.n_iter_ < settings["max_iter"]  # stopped early, at the same epoch
+    np.testing.assert_allclose(two.loss_curve_, one.loss_curve_, rtol=1e-6)
+    np.testing.assert_allclose(two.validation_scores_, one.validation_scores_, rtol=1e-6)
+    np.testing.assert_allclose(two.learning_rate_curve_, one.learning_rate_curve_, rtol=1e-9)
+    assert len(set(np.round(one.learning_rate_curve_, 9))) > 1  # the schedule moved
+    for a, b in zip(two.coefs_ + two.intercepts_, one.coefs_ + one.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(two.batch_norm_["mean"][0], one.batch_norm_["mean"][0], rtol=1e-6, atol=1e-6)
 
 
 def test_unsupported_settings_are_named_before_starting():
-    with pytest.raises(NotImplementedError, match="batch_norm=True"):
-        fit_data_parallel(MLPRegressor(batch_norm=True), np.zeros((4, 2)), np.zeros(4))
-    with pytest.raises(NotImplementedError, match="learning_rate='cosine'"):
-        fit_data_parallel(MLPRegressor(learning_rate="cosine"), np.zeros((4, 2)), np.zeros(4))
+    with pytest.raises(NotImplementedError, match="solver='lbfgs'"):
+        fit_data_parallel(MLPRegressor(solver="lbfgs"), np.zeros((4, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match="n_processes must be a positive integer"):
+        fit_data_parallel(MLPRegressor(), np.zeros((4, 2)), np.zeros(4), n_processes=0)
 
 
 def test_workers_started_as_a_slurm_cluster_starts_them(tmp_path):
@@ -168,7 +150,7 @@ def test_every_process_starts_from_the_same_weights_without_a_seed(tmp_path):
 def test_a_job_prepared_again_does_not_offer_the_old_result(tmp_path):
     X, y = np.zeros((8, 2)), np.zeros(8)
     prepare_job(MLPRegressor(hidden_layer_sizes=(4,)), X, y, str(tmp_path), n_processes=2)
-    (tmp_path / "result.pkl").write_bytes(pickle.dumps({"coefs": [np.zeros((2, 4))]}))  # a finished job's
+    (tmp_path / "result.pkl").write_bytes(pickle.dumps(MLPRegressor()))  # a finished job's
     prepare_job(MLPRegressor(hidden_layer_sizes=(4,)), X, y, str(tmp_path), n_processes=2)
     with pytest.raises(DistributedError, match="has not finished"):
         read_result(MLPRegressor(), str(tmp_path))
@@ -233,9 +215,6 @@ def test_processes_that_hang_are_stopped_at_the_timeout(tmp_path):
 
 def test_a_real_worker_that_dies_is_reported(tmp_path):
     X, y = make_regression(64, 3, random_state=0)
-    estimator = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
-    with open(tmp_path / "job.pkl", "wb") as f:
-        pickle.dump({"estimator": clone(estimator), "n_rows": 64, "classes": None}, f)
-    np.savez(tmp_path / "shard0.npz", X=X[:32], y=y[:32])  # shard1.npz is missing: process 1 dies
-    with pytest.raises(DistributedError, match=r"process 1 of 2 exited with code 1: .*shard1\.npz"):
-        launch(2, str(tmp_path), timeout=120)
+    y[5] = np.nan  # every process's fit refuses it, with scikit-learn's message
+    with pytest.raises(DistributedError, match=r"process [01] of 2 exited with code 1: ValueError: Input y contains NaN"):
+        fit_data_parallel(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2), X, y, n_processes=2, timeout=120)
