@@ -20,7 +20,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 
 import mlpkit
-from mlpkit import MLPClassifier, MLPRegressor, guide
+from mlpkit import MLPClassifier, MLPRegressor, engine, guide
 from mlpkit.guide import diagnosis, lr_finder, sizing
 
 
@@ -240,9 +240,9 @@ def test_lr_find_is_one_compiled_program_reused(digits):
     X, y = digits
     model = MLPClassifier(hidden_layer_sizes=(8,), solver="sgd", random_state=0)
     guide.lr_find(model, X, y, steps=20)
-    traces, cache = lr_finder.traces, lr_finder.sweep_compiled._cache_size()
-    again = guide.lr_find(model.set_params(random_state=1, learning_rate_init=0.5), X, y, steps=20)
-    assert lr_finder.traces == traces and lr_finder.sweep_compiled._cache_size() == cache
+    compiled = engine.compiled_programs()
+    again = guide.lr_find(model.set_params(random_state=1, learning_rate_init=0.5), X, y, start=1e-4, end=1, steps=30)
+    assert engine.compiled_programs() == compiled  # other rates and steps: the same program (fit's own)
     assert np.all(np.isfinite(again.raw_losses[:5]))
 
 

@@ -16,12 +16,14 @@ with Adam both land within a factor of 10 of the best rate of a grid
 (``tests/test_guide.py``); the steepest descent is the rate at which training
 makes the fastest progress, which is what a fixed learning rate should aim for.
 
-The whole sweep is one compiled program: a ``jax.lax.scan`` over the batches
-that sets each step's learning rate into the optax state
-(``optax.inject_hyperparams``) and takes ``fit``'s own step (``engine``'s
-``batch_objective``, ``transform_gradients``, ``optimizer_step``). It is traced
-once per network structure, solver, row bucket, batch size and number of
-steps; calling it again with new rates, data or hyper-parameters reuses it.
+The sweep runs in the one trainer that ``fit`` uses (``trainer.run``), one
+mini-batch per call, on a copy of the model whose schedule is ``exponential``
+with a growth factor: ``learning_rate_init=start`` and the rate times
+``(end / start) ** (1 / (steps - 1))`` each step. The training state carries
+from step to step (the optimiser's moments, the schedule's position), so the
+sweep takes ``fit``'s own steps. Every setting is a traced value: one compiled
+program per network structure, solver, batch size and row bucket serves every
+sweep, whatever its rates.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .. import engine
-from ..optim import has_learning_rate, make_optimizer, optimizer_params, solver_spec
+from sklearn.base import is_classifier
+
+from .. import config, trainer, training_data
+from ..optim import has_learning_rate, make_optimizer, optimizer_params
+from ..state import new_state
 from . import _estimator
 from ._report import plain
 
@@ -113,78 +117,11 @@ def minimum_tenth(lrs, losses) -> float:
 
 
 # ---------------------------------------------------------------- the sweep itself
-#: Number of times the sweep has been traced (compiled); tests read it to check that it is reused.
-traces = 0
-
-
-def sweep(
-    program: engine.Program,
-    params,
-    stats,
-    optimizer_values,
-    X,
-    Y,
-    weight,
-    batches,
-    lrs,
-    key,
-    hyper,
-    smoothing,
-    diverge_factor,
-):
-    """Train on ``batches`` (steps, batch rows) of row indices, step i at rate ``lrs[i]``.
-
-    Returns ``(raw, smoothed, ran)`` per step, and whether the loss exploded;
-    steps after the stop have ``ran = False`` and NaN losses.
-    """
-    global traces
-    traces += 1  # runs only while JAX traces this function
-    opt_state = make_optimizer(program.solver, optimizer_values).init(params)
-    loss_and_grad = jax.value_and_grad(engine.batch_objective, has_aux=True)
-    rows = jnp.ones(batches.shape[1], X.dtype)  # every batch is full: no padding rows
-    nan = jnp.asarray(jnp.nan, X.dtype)
-
-    def train(carry, step):
-        params, stats, opt_state, average, best, _ = carry
-        i, lr, idx = step
-        (_, (loss, stats)), grads = loss_and_grad(
-            params, stats, X[idx], Y[idx], weight[idx], rows, jax.random.fold_in(key, i), program, hyper
-        )
-        grads = engine.transform_gradients(grads, program, hyper)
-        opt_state = opt_state._replace(hyperparams={**opt_state.hyperparams, "learning_rate": lr})
-        params, opt_state = engine.optimizer_step(program, hyper, params, grads, opt_state, 0.0, i)
-        average = smoothing * average + (1 - smoothing) * loss
-        smoothed = average / (1 - smoothing ** (i + 1))  # bias correction: early steps are not pulled to 0
-        best = jnp.minimum(best, smoothed)
-        stop = ~jnp.isfinite(smoothed) | (smoothed > diverge_factor * best)
-        return (params, stats, opt_state, average, best, stop), (loss, smoothed, jnp.asarray(True))
-
-    def skip(carry, step):
-        return carry, (nan, nan, jnp.asarray(False))
-
-    def step(carry, inputs):
-        return jax.lax.cond(carry[-1], skip, train, carry, inputs)
-
-    zero = jnp.zeros([], X.dtype)
-    carry = (params, stats, opt_state, zero, jnp.asarray(jnp.inf, X.dtype), jnp.zeros([], bool))
-    steps = jnp.arange(lrs.shape[0])
-    carry, (raw, smoothed, ran) = jax.lax.scan(step, carry, (steps, lrs, batches))
-    return raw, smoothed, ran, carry[-1]
-
-
-sweep_compiled = jax.jit(sweep, static_argnames="program")
-
-
 def batch_indices(random_state, n_rows: int, batch_rows: int, steps: int) -> np.ndarray:
     """(steps, batch_rows) row indices: shuffled passes over the rows, one after another, wrapping around."""
     passes = -(-steps * batch_rows // n_rows)
     order = np.concatenate([random_state.permutation(n_rows) for _ in range(passes)])
     return order[: steps * batch_rows].reshape(steps, batch_rows).astype(np.int32)
-
-
-def batch_rows(model, n_rows: int) -> int:
-    """The model's mini-batch size for ``n_rows`` rows (``'auto'`` is min(200, n_rows), as ``fit``)."""
-    return min(200 if model.batch_size == "auto" else int(model.batch_size), n_rows)
 
 
 def check_sweep(start, end, steps):
@@ -234,46 +171,33 @@ def lr_find(model, X, y, start=1e-7, end=10, steps=100, *, sample_weight=None) -
     check_sweep(start, end, steps)
     check_solver(model)
     prepared = _estimator.prepare(model, X, y, sample_weight)
-    work = prepared.model
-    spec = solver_spec(work.solver, vars(work))
-    program = _estimator.loss_program(work, prepared.architecture, solver=spec, clipping=True)
+    steps = int(steps)
+    work = prepared.model.set_params(
+        learning_rate="exponential", learning_rate_init=start, lr_decay=(end / start) ** (1 / (steps - 1)),
+        lr_decay_epochs=1, shuffle=False, early_stopping=False, tol=0.0, n_iter_no_change=np.inf,
+    )  # fmt: skip
+    dtype, n_rows = prepared.X.dtype, prepared.X.shape[0]
+    rows = min(config.batch_rows(work.batch_size, n_rows), n_rows)
+    program = config.program(work, prepared.architecture, rows, classifier=is_classifier(work))
     params, stats = _estimator.params_and_stats(work)
-    dtype = prepared.X.dtype
-    n_rows = prepared.X.shape[0]
-    n_pad = engine.padded_rows(n_rows)  # row buckets, as fit: similar sizes share the compiled sweep
-    values = {name: np.asarray(v, dtype) for name, v in optimizer_params(spec, vars(work)).items()}
-    if not has_learning_rate(jax.eval_shape(make_optimizer(spec, values).init, params)):
+    settings = optimizer_params(program.solver, vars(work))
+    values = {name: np.asarray(v, dtype) for name, v in settings.items()}
+    if not has_learning_rate(jax.eval_shape(make_optimizer(program.solver, values).init, params)):
         raise ValueError(
             "lr_find sets the learning rate in the optimiser's state; this custom optax transformation has"
             " none. Build it with optax.inject_hyperparams(optax.adam)(learning_rate=...), or use a named solver."
         )
-    lrs = np.geomspace(start, end, int(steps)).astype(dtype)
-    batches = batch_indices(prepared.random_state, n_rows, batch_rows(work, n_rows), int(steps))
+    batches = batch_indices(prepared.random_state, n_rows, rows, steps)
     seed = prepared.random_state.randint(np.iinfo(np.int32).max)
     with _estimator.x64(dtype):
-        raw, smoothed, ran, exploded = sweep_compiled(
-            program,
-            params,
-            stats,
-            values,
-            engine.pad_rows(prepared.X, n_pad),
-            engine.pad_rows(prepared.Y, n_pad),
-            engine.pad_rows(prepared.weight, n_pad),
-            batches,
-            lrs,
-            jax.random.PRNGKey(seed),
-            prepared.hyper,
-            np.asarray(SMOOTHING, dtype),
-            np.asarray(DIVERGE_FACTOR, dtype),
-        )
-        raw, smoothed, ran, exploded = (np.asarray(a) for a in (raw, smoothed, ran, exploded))
-    n_ran = int(ran.sum())
+        state = trainer.start_state(new_state(params, stats, dtype), program.solver, settings, None,
+                                    new_cycle=False, seed=lambda: seed, dtype=dtype)  # fmt: skip
+        lrs, raw, smoothed, exploded = _sweep(program, state, prepared, batches)
     if not np.isfinite(smoothed[0]):
         raise ValueError(
             f"the loss of the first mini-batch is {raw[0]}, not a finite number, before any step: check X and y"
             " for NaN or huge values (mlpkit.guide.advise(X, y) checks the scaling)."
         )
-    lrs, raw, smoothed = lrs[:n_ran].astype(float), raw[:n_ran].astype(float), smoothed[:n_ran].astype(float)
     steep = steepest_descent(lrs, smoothed)
     tenth = minimum_tenth(lrs, smoothed)
     return LRFinderResult(
@@ -283,5 +207,26 @@ def lr_find(model, X, y, start=1e-7, end=10, steps=100, *, sample_weight=None) -
         suggestion=steep if steep is not None else tenth,
         steepest=steep,
         minimum_tenth=tenth,
-        diverged=bool(exploded),
+        diverged=exploded,
     )
+
+
+def _sweep(program, state, prepared, batches):
+    """One trainer call per mini-batch (an epoch of one step) until the batches run out or the loss
+    explodes; returns the rates, the raw and smoothed losses, and whether it exploded."""
+    hyper = config.hyper(prepared.model, prepared.X.dtype, len(prepared.model.coefs_) - 1)
+    lrs, raw, smoothed = [], [], []
+    average, best = 0.0, np.inf
+    for i, rows in enumerate(batches):
+        data = training_data.device_data(prepared.X[rows], prepared.Y[rows], prepared.weight[rows])
+        outcome = trainer.run(program, state, data, hyper, max_iter=1)
+        state = outcome.state
+        loss = outcome.history["loss"][0]  # of this batch, before its step
+        average = SMOOTHING * average + (1 - SMOOTHING) * loss
+        lrs.append(outcome.history["lr"][0])
+        raw.append(loss)
+        smoothed.append(average / (1 - SMOOTHING ** (i + 1)))  # bias correction: early steps are not pulled to 0
+        best = min(best, smoothed[-1])
+        if outcome.diverged or not np.isfinite(smoothed[-1]) or smoothed[-1] > DIVERGE_FACTOR * best:
+            return np.array(lrs), np.array(raw), np.array(smoothed), True
+    return np.array(lrs), np.array(raw), np.array(smoothed), False
