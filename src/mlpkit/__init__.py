@@ -10,8 +10,8 @@ from .guide import DataSizeWarning, advise, data_size_warning, diagnose, lr_find
 from .io import load, save
 from .network import count_parameters
 from .onnx_export import export_onnx
+from ._version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["MLPClassifier", "MLPRegressor", "count_parameters", "export_onnx", "load", "save", "advise", "lr_find", "diagnose",
            "data_size_warning", "DataSizeWarning", "sweep", "__version__"]
 

@@ -20,6 +20,7 @@ Jupyter).
 
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import dataclass
 
@@ -87,3 +88,26 @@ def call_hook(callbacks, hook, *args):
         method = getattr(callback, hook, None)
         if method is not None:
             method(*args)
+
+
+#: ``fit()``'s options served by outward packages: keyword -> (module, maker), where
+#: ``maker(value, X, y, sample_weight)`` returns the callback for that value (or None). They are
+#: named, not imported: the dashboard and the run store build on the estimators, so the estimators
+#: import neither, and each is loaded only when a fit asks for it.
+FIT_OPTIONS = {
+    "dashboard": ("mlpkit.dashboard", "from_option"),
+    "track": ("mlpkit.experiments", "recorder_from_option"),
+}
+
+
+def option_callbacks(options: dict, X, y, sample_weight) -> list:
+    """The callbacks that ``fit``'s options (``FIT_OPTIONS`` keywords -> values) ask for."""
+    made = []
+    for name, value in options.items():
+        if value is None or value is False:
+            continue
+        module, maker = FIT_OPTIONS[name]
+        callback = getattr(importlib.import_module(module), maker)(value, X, y, sample_weight)
+        if callback is not None:
+            made.append(callback)
+    return made

@@ -195,8 +195,9 @@ def serve(model, port: int = 0, open_browser: bool = False, quiet: bool = False)
     return dashboard
 
 
-def from_option(value) -> Dashboard | None:
+def from_option(value, X=None, y=None, sample_weight=None) -> Dashboard | None:
     """The callback for a ``dashboard=`` option: True, a dict of ``Dashboard`` arguments, a Dashboard, or None/False.
+    (The data, which ``callbacks.FIT_OPTIONS`` makers are given, it does not need.)
 
     For the estimators' ``fit(..., dashboard=True)``: append the result (when not None) to the fit's callbacks.
     """
@@ -209,3 +210,4 @@ def from_option(value) -> Dashboard | None:
     if isinstance(value, dict):
         return Dashboard(**value)
     raise TypeError(f"dashboard must be True, False, a dict of Dashboard arguments or a Dashboard; got {value!r}")
+
