@@ -27,6 +27,7 @@ class Client:
         self.socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
         self.socket.bind((host, listen_port))
         self.port = self.socket.getsockname()[1]
+        self.backlog: list[tuple[str, list]] = []  # replies received while waiting for another address
 
     def send(self, address: str, *args) -> None:
         self.socket.sendto(build(address, args), self.server)
@@ -35,8 +36,11 @@ class Client:
         self.socket.sendto(data, self.server)
 
     def receive(self, address=None, timeout: float = 5.0) -> tuple[str, list]:
-        """The next reply (``address`` given: the next one to that address or ``/mlp/error``; others are
-        skipped); ``TimeoutError`` after ``timeout`` seconds."""
+        """The next reply (``address`` given: the next one to that address or ``/mlp/error``; others wait in
+        ``backlog`` for a later call); ``TimeoutError`` after ``timeout`` seconds."""
+        for i, (got, args) in enumerate(self.backlog):
+            if address is None or got in (address, "/mlp/error"):
+                return self.backlog.pop(i)
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -45,11 +49,13 @@ class Client:
             self.socket.settimeout(left)
             try:
                 data = self.socket.recv(MAX_DATAGRAM)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             message = OscMessage(data)
+            reply = (message.address, list(message.params))
             if address is None or message.address in (address, "/mlp/error"):
-                return message.address, list(message.params)
+                return reply
+            self.backlog.append(reply)
 
     def ask(self, address: str, *args, reply=None, timeout: float = 5.0) -> tuple[str, list]:
         """Send, then wait for the reply to ``reply`` (default: the same address) or an error."""

@@ -72,14 +72,16 @@ def copy_points(points):
 class ServedModel:
     """A named model with its points; see the module's docstring for how fits and predictions share it.
 
-    ``on_epoch(model, client, epoch, loss)`` and ``on_fit_end(model, client, result)``
-    (``result`` the fit's error, or the exception it raised) are called from the fit
-    thread; ``on_fit_end`` runs before the next queued fit starts and before changes
-    waiting for the fit apply, so the estimator is still the fit's alone (the server
-    saves it then).
+    Called from the fit thread: ``on_epoch(model, client, epoch, loss)``;
+    ``after_fit(model)`` when a fit succeeded, while the estimator is still the fit's
+    alone (the server saves it then); ``on_fit_end(model, client, result)`` (``result``
+    the fit's error, or the exception it raised) once the changes that waited for the
+    fit applied, so a client that hears of the end finds the model idle (or on the fit
+    it queued).
     """
 
-    def __init__(self, name: str, estimator, inputs=None, targets=None, *, on_epoch, on_fit_end, dashboard=None):
+    def __init__(self, name: str, estimator, inputs=None, targets=None, *, on_epoch, on_fit_end, after_fit,
+                 dashboard=None):
         self.name = name
         self.kind = kind_of(estimator)
         self.estimator = estimator
@@ -88,7 +90,7 @@ class ServedModel:
         self.progress_every = 0  # the server knob "progress"
         self.declared_inputs = None  # the server knob "inputs"
         self.dashboard = dashboard
-        self.on_epoch, self.on_fit_end = on_epoch, on_fit_end
+        self.on_epoch, self.on_fit_end, self.after_fit = on_epoch, on_fit_end, after_fit
         self.predictor = snapshot(estimator)
         self.points_version = 0  # counts changes of the points (the server saves them when it moved)
         self._lock = threading.Lock()
@@ -264,17 +266,20 @@ class ServedModel:
                 if watcher.changes:
                     estimator.set_params(**watcher.changes)
                 self.predictor = snapshot(estimator)
-            self.on_fit_end(self, client, result)
+                self.after_fit(self)
             with self._lock:
                 for apply in self._pending:
                     apply(self.estimator)
                 if self._pending:
                     self.predictor = snapshot(self.estimator)
                 self._pending.clear()
-                client, self._queued = self._queued, None
-                if client is None or self._stop.is_set():
+                finished, (client, self._queued) = client, (self._queued, None)
+                done = client is None or self._stop.is_set()
+                if done:
                     self._fitting = False
-                    return
+            self.on_fit_end(self, finished, result)  # the model is idle (or on its queued fit) when the client hears
+            if done:
+                return
 
     def stop(self, timeout: float) -> bool:
         """Ask a running fit to stop after its current chunk of epochs, and drop a queued one; False if it
