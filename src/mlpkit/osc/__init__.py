@@ -22,6 +22,7 @@ message                                                reply
                                                        (``/mlp/queued NAME`` / ``/mlp/busy NAME``
                                                        at once while one runs; ``/mlp/epoch NAME
                                                        EPOCH LOSS`` with ``progress``)
+``/mlp/stop NAME``                                      ``/mlp/stopping NAME``, then the fit's reply
 ``/mlp/predict NAME x1 ... xn``                        ``/mlp/predict NAME y1 ... ym`` or ``LABEL``
 ``/mlp/write NAME PATH.json``                          ``/mlp/written NAME PATH``
 ``/mlp/read NAME PATH``                                ``/mlp/read NAME PATH``

@@ -166,6 +166,13 @@ def fit(server, client, name, args):
     return {QUEUED: ("/mlp/queued", [name]), BUSY: ("/mlp/busy", [name])}.get(answer)
 
 
+def stop(server, client, name, args):
+    """``/mlp/stop NAME`` -> ``/mlp/stopping NAME`` now, then the fit's ``/mlp/fit NAME ERROR`` after its current chunk."""
+    if not server.model(name).stop_fit():
+        raise ModelError(f"{name} is not fitting; there is nothing to stop")
+    return "/mlp/stopping", [name]
+
+
 def reset(server, client, name, args):
     """``/mlp/reset NAME`` -> ``/mlp/reset NAME``: forget the network; the next fit starts from new weights."""
     server.model(name).change(lambda estimator: estimator.clear())
@@ -215,6 +222,7 @@ ADDRESSES = {
     "/mlp/targets": (targets("regressor"), "/mlp/targets NAME PATH"),
     "/mlp/labelset": (targets("classifier"), "/mlp/labelset NAME PATH"),
     "/mlp/fit": (fit, "/mlp/fit NAME"),
+    "/mlp/stop": (stop, "/mlp/stop NAME"),
     "/mlp/reset": (reset, "/mlp/reset NAME"),
     "/mlp/predict": (predict, "/mlp/predict NAME x1 ... xn"),
     "/mlp/write": (write, "/mlp/write NAME PATH.json"),

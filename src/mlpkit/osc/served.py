@@ -99,7 +99,8 @@ class ServedModel:
         self._queued = None  # the client of the fit waiting for this one, if any
         self._pending: list = []  # changes of the estimator waiting for the fit to end
         self._thread = None
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # the server is closing: stop, and start no queued fit
+        self._stop_fit = threading.Event()  # /mlp/stop: stop the running fit
 
     # ------------------------------------------------------------------ state
     @property
@@ -249,9 +250,11 @@ class ServedModel:
         while True:
             with self._lock:
                 inputs, targets = self._training_points()
+                self._stop_fit.clear()
                 watcher = FitWatcher(
                     lambda epoch, loss, client=client: self.on_epoch(self, client, epoch, loss),
-                    lambda: self.progress_every, self._stop, self.dashboard,
+                    lambda: self.progress_every, lambda: self._stop.is_set() or self._stop_fit.is_set(),
+                    self.dashboard,
                 )
             estimator = self.estimator  # only this thread touches it until _fitting is False
             watcher.attach(estimator)
@@ -280,6 +283,14 @@ class ServedModel:
             self.on_fit_end(self, finished, result)  # the model is idle (or on its queued fit) when the client hears
             if done:
                 return
+
+    def stop_fit(self) -> bool:
+        """Ask the running fit to stop after its current chunk of epochs (it keeps its best weights); False if
+        none runs. A fit that builds a new network (the first one) is not listening and runs to its end."""
+        with self._lock:
+            if self._fitting:
+                self._stop_fit.set()
+            return self._fitting
 
     def stop(self, timeout: float) -> bool:
         """Ask a running fit to stop after its current chunk of epochs, and drop a queued one; False if it

@@ -25,7 +25,7 @@ DASHBOARD_TO_FLUCOMA = {"learning_rate_init": "learn_rate", "momentum": "momentu
 class FitWatcher:
     """Callback of one served fit: ``report(epoch, loss)`` every ``every()`` epochs, a dashboard, a stop flag.
 
-    ``stop`` is a ``threading.Event``; once set, the fit stops after its current chunk.
+    ``stop()`` says whether to stop; once it says so, the fit stops after its current chunk.
     ``changes`` collects the dashboard's new values, in the FluCoMa estimator's names, for
     the server to keep on the estimator after the fit (the next fit would otherwise put
     the old ones back).
@@ -74,7 +74,7 @@ class FitWatcher:
         self.heard = info.epoch
         self._tell(info.epoch, info.loss)
         command = self.dashboard(network, info) if self.dashboard is not None else None
-        if self.stop.is_set():
+        if self.stop():
             return True
         if isinstance(command, dict):
             self.changes.update({DASHBOARD_TO_FLUCOMA[k]: v for k, v in command.items() if k in DASHBOARD_TO_FLUCOMA})
