@@ -3,12 +3,13 @@
 import numpy as np
 
 
-def add_points(client, name, X, Y):
-    """Send one ``/mlp/point`` per row (regressor targets: rows of Y; classifier: labels) and wait for each count."""
-    for i, (x, y) in enumerate(zip(X, Y)):
+def add_points(client, name, X, Y, first=0):
+    """Send one ``/mlp/point`` per row (regressor targets: rows of Y; classifier: labels), as points ``p{first}``
+    on, to a model that has ``first`` points, and wait for each count."""
+    for i, (x, y) in enumerate(zip(X, Y), start=first):
         y = [y] if isinstance(y, str) else list(np.atleast_1d(y))
-        reply = client.ask("/mlp/point", name, f"p{i}", *map(float, x), *(v if isinstance(v, str) else float(v) for v in y),
-                           reply="/mlp/points")
+        reply = client.ask("/mlp/point", name, f"p{i}", *map(float, x),
+                           *(v if isinstance(v, str) else float(v) for v in y), reply="/mlp/points")
         assert reply == ("/mlp/points", [name, i + 1]), reply
 
 

@@ -53,13 +53,13 @@ def run(args) -> int:
     for flag, port in (("--port", args.port), ("--reply-port", args.reply_port)):
         if port is not None and (port not in PORTS or (flag == "--reply-port" and port == 0)):
             raise CLIError(f"{flag} {port}: give a port from 1 to 65535" + (" (or 0 for a free one)" if flag == "--port" else ""))
-    if args.host not in LOOPBACK:
-        report.note(f"listening on {args.host}: OSC has no authentication, so anyone who can reach this port can"
-                    " train, replace and write models and read and write .json files as you; do this only on a"
-                    " network you trust")
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     server = serve(args.host, args.port, reply_port=args.reply_port, autosave=args.autosave, dashboard=args.dashboard)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
+        if args.host not in LOOPBACK:
+            report.note(f"listening on {args.host}: OSC has no authentication, so anyone who can reach this port can"
+                        " train, replace and write models and read and write .json files as you; do this only on a"
+                        " network you trust")
         print(f"mlpkit serve: OSC on {args.host} port {server.port}"
               + (f", replies to port {args.reply_port}" if args.reply_port else "")
               + (f", {len(server.models)} model(s) from {args.autosave}" if args.autosave else ""), flush=True)
@@ -68,6 +68,7 @@ def run(args) -> int:
     except Terminated:
         return 0
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the saving short
         server.close()
         signal.signal(signal.SIGTERM, previous)
         if args.autosave:

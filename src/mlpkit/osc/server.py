@@ -13,6 +13,7 @@ read them loses them, the server does not stall).
 
 from __future__ import annotations
 
+import errno
 import socket
 import sys
 import threading
@@ -86,9 +87,10 @@ class OSCServer:
             self._socket.bind((host, int(port)))
         except (OSError, OverflowError) as error:
             self._socket.close()
+            taken = getattr(error, "errno", None) == errno.EADDRINUSE
             raise OSError(
-                f"cannot listen for OSC on {host} port {port}: {getattr(error, 'strerror', None) or error};"
-                " is another server using it? Pick another --port"
+                f"cannot listen for OSC on {host} port {port}: {getattr(error, 'strerror', None) or error}; "
+                + ("another program listens there: pick another --port" if taken else "check the --host address")
             ) from None
         self._socket.settimeout(POLL_SECONDS)
         self.port = self._socket.getsockname()[1]
@@ -242,14 +244,18 @@ class OSCServer:
         if limited:
             now = time.monotonic()
             if now - self._log_window >= 1.0:
-                if self._log_dropped:
-                    self._log_sink(f"mlpkit serve: ({self._log_dropped} more bad messages not shown)")
-                self._log_window, self._log_count, self._log_dropped = now, 0, 0
+                self._log_not_shown()
+                self._log_window, self._log_count = now, 0
             self._log_count += 1
             if self._log_count > LOG_LINES_PER_SECOND:
                 self._log_dropped += 1
                 return
         self._log_sink(f"mlpkit serve: {line}")
+
+    def _log_not_shown(self) -> None:
+        if self._log_dropped:
+            self._log_sink(f"mlpkit serve: ({self._log_dropped} more bad messages not shown)")
+            self._log_dropped = 0
 
     # ------------------------------------------------------------------ stopping
     def close(self) -> None:
@@ -259,6 +265,7 @@ class OSCServer:
         self._closed = True
         self._closing.set()
         self._thread.join()
+        self._log_not_shown()
         for model in list(self.models.values()):
             if not model.stop(STOP_FITS_SECONDS):
                 self.log(f"{model.name}: its fit did not stop within {STOP_FITS_SECONDS:g} s; its files are from"
