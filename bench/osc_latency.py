@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     try:
         with Client(port=port) as client:
             client.ask("/mlp/create", "bench", "regressor", HIDDEN, reply="/mlp/created")
-            for name, value in (("inputs", INPUTS), ("maxIter", 50), ("seed", 0)):
+            for name, value in (("inputs", INPUTS), ("maxIter", 50), ("seed", 0), ("validation", 0)):  # (no early stop)
                 client.ask("/mlp/set", "bench", name, value)
             X = rng.uniform(-1, 1, (POINTS, INPUTS))
             Y = np.tanh(X[:, :OUTPUTS] + X[:, OUTPUTS:2 * OUTPUTS])

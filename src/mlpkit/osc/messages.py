@@ -104,10 +104,7 @@ def get_param(server, client, name, args):
         value = knobs[param]
     else:
         current = model.params()
-        python = osc_params.PYTHON_NAMES.get(param, param)
-        if python not in current:
-            osc_params.parse(param, [], current)  # raises the unknown-parameter message
-        value = current[python]
+        value = current[osc_params.python_name(param, current)]
     shown = list(value) if isinstance(value, (list, tuple)) else [value]
     return "/mlp/get", [name, param, *("none" if v is None else v for v in shown)]
 

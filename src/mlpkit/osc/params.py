@@ -21,13 +21,6 @@ from numbers import Integral, Real
 
 from ..flucoma import ACTIVATION_CODES, FLUCOMA_ACTIVATIONS
 
-#: Knobs of the server (not of the estimator): name -> what it means, for messages.
-SERVER_KNOBS = ("progress", "inputs")
-
-#: Parameters whose change makes the next fit start a new network (FluCoMa resets on them too).
-STRUCTURAL = ("hidden_layers", "activation", "output_activation")
-
-
 class BadValue(ValueError):
     """A value that one parameter cannot take; the message says which values it can."""
 
@@ -141,24 +134,23 @@ PARSERS = {python: parser for python, parser in FLUCOMA_NAMES.values()}
 KNOB_PARSERS = {"progress": _count(0), "inputs": _count(1)}
 
 
-def parse(param: str, values, estimator_params: dict) -> tuple[str, object]:
-    """``(python name, value)`` for ``/mlp/set NAME param values...``; ``BadValue`` if it cannot be.
+def python_name(param: str, estimator_params: dict) -> str:
+    """The estimator's name for ``param`` (FluCoMa's or its own); ``BadValue`` listing the names it has.
 
-    ``estimator_params``: the estimator's ``get_params()``, which says which names it has
-    (a classifier has no ``outputActivation`` or taps).
+    ``estimator_params``: the estimator's ``get_params()`` (a classifier has no
+    ``outputActivation`` or taps).
     """
-    if param in KNOB_PARSERS:
-        return param, KNOB_PARSERS[param](values, param)
     python = PYTHON_NAMES.get(param, param)
     if python not in estimator_params:
-        known = sorted(set(PYTHON_NAMES) | set(SERVER_KNOBS)) + sorted(
-            n for n in estimator_params if n not in PARSERS
-        )
-        known = [n for n in known if PYTHON_NAMES.get(n, n) in estimator_params or n in SERVER_KNOBS]
-        raise BadValue(f"unknown parameter {param!r}; this model has {', '.join(known)} (or their Python names)")
+        known = [f for f, p in PYTHON_NAMES.items() if p in estimator_params] + list(KNOB_PARSERS)
+        known += [p for p in estimator_params if p not in PARSERS]
+        raise BadValue(f"unknown parameter {param!r}; this model has {', '.join(sorted(known))} (or their Python names)")
+    return python
+
+
+def parse(param: str, values, estimator_params: dict) -> tuple[str, object]:
+    """``(python name, value)`` for ``/mlp/set NAME param values...``; ``BadValue`` if it cannot be."""
+    if param in KNOB_PARSERS:
+        return param, KNOB_PARSERS[param](values, param)
+    python = python_name(param, estimator_params)
     return python, PARSERS.get(python, _as_given)(list(values), param)
-
-
-def flucoma_name(python: str) -> str:
-    """The name a reply uses: FluCoMa's where it has one."""
-    return next((f for f, p in PYTHON_NAMES.items() if p == python), python)

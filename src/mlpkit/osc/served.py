@@ -247,42 +247,48 @@ class ServedModel:
         return self._copies[1:]
 
     def _fit_loop(self, client) -> None:
-        while True:
+        """Fit, then the queued fit if any; the model is released whatever happens."""
+        try:
+            while client is not None:
+                result = self._fit_once(client)
+                with self._lock:
+                    for apply in self._pending:
+                        apply(self.estimator)
+                    if self._pending:
+                        self.predictor = snapshot(self.estimator)
+                    self._pending.clear()
+                    finished, client, self._queued = client, self._queued, None
+                    if client is None or self._stop.is_set():
+                        client = None
+                        self._fitting = False
+                self.on_fit_end(self, finished, result)  # the model is idle (or on its queued fit) when told
+        finally:
             with self._lock:
-                inputs, targets = self._training_points()
-                self._stop_fit.clear()
-                watcher = FitWatcher(
-                    lambda epoch, loss, client=client: self.on_epoch(self, client, epoch, loss),
-                    lambda: self.progress_every, lambda: self._stop.is_set() or self._stop_fit.is_set(),
-                    self.dashboard,
-                )
-            estimator = self.estimator  # only this thread touches it until _fitting is False
-            watcher.attach(estimator)
-            try:
-                result = estimator.fit(inputs, targets)
-            except Exception as error:  # noqa: BLE001 - reported to the client; the estimator is as it was
-                result = error
-            finally:
-                watcher.detach()
-            if not isinstance(result, Exception):
-                watcher.catch_up(estimator)
-                if watcher.changes:
-                    estimator.set_params(**watcher.changes)
-                self.predictor = snapshot(estimator)
-                self.after_fit(self)
-            with self._lock:
-                for apply in self._pending:
-                    apply(self.estimator)
-                if self._pending:
-                    self.predictor = snapshot(self.estimator)
-                self._pending.clear()
-                finished, (client, self._queued) = client, (self._queued, None)
-                done = client is None or self._stop.is_set()
-                if done:
-                    self._fitting = False
-            self.on_fit_end(self, finished, result)  # the model is idle (or on its queued fit) when the client hears
-            if done:
-                return
+                self._fitting = False
+
+    def _fit_once(self, client):
+        """One fit: its error, or the exception it raised (the estimator is then as it was)."""
+        with self._lock:
+            inputs, targets = self._training_points()
+            self._stop_fit.clear()
+        watcher = FitWatcher(
+            lambda epoch, loss: self.on_epoch(self, client, epoch, loss),
+            lambda: self.progress_every, lambda: self._stop.is_set() or self._stop_fit.is_set(), self.dashboard,
+        )
+        estimator = self.estimator  # only this thread touches it until _fitting is False
+        watcher.attach(estimator)
+        try:
+            result = estimator.fit(inputs, targets)
+        except Exception as error:  # noqa: BLE001 - reported to the client
+            return error
+        finally:
+            watcher.detach()
+        watcher.catch_up(estimator)
+        if watcher.changes:
+            estimator.set_params(**watcher.changes)
+        self.predictor = snapshot(estimator)
+        self.after_fit(self)
+        return result
 
     def stop_fit(self) -> bool:
         """Ask the running fit to stop after its current chunk of epochs (it keeps its best weights); False if
