@@ -88,7 +88,8 @@ def main(argv=None) -> int:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
     print(f"python {' '.join(sys.argv)}")
-    print(f"{time.strftime('%Y-%m-%d %H:%M')} {platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
+    print(f"{time.strftime('%Y-%m-%d %H:%M')} {platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()},"
+          f" load average {os.getloadavg()[0]:.1f} (other processes on the machine widen the tail)")
     print(f"network {INPUTS} -> {HIDDEN} -> {OUTPUTS}, {POINTS} points, loopback UDP, server in its own process\n")
     print("| phase | predictions | median ms | p99 ms | max ms |\n|---|---|---|---|---|")
     print(row("idle", idle))

@@ -308,6 +308,10 @@ def serve(host=DEFAULT_HOST, port=DEFAULT_PORT, *, reply_port=None, autosave=Non
         Give every model a live dashboard page (its address is logged and in ``server.dashboards``).
     log : callable or None
         Where the console lines go (a function of one string); default: standard error.
+
+    While it serves, Python switches threads every 0.5 ms at least (``sys.setswitchinterval``;
+    ``close()`` puts the previous interval back), so a fit's Python code cannot hold a prediction
+    up for longer.
     """
     if reply_port is not None and not 1 <= int(reply_port) <= 65535:
         raise ValueError(f"reply_port must be a port from 1 to 65535, got {reply_port!r}")
