@@ -17,7 +17,7 @@ Two knobs belong to the server, not to the estimator: ``progress N`` (send
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Real
 
 from ..flucoma import ACTIVATION_CODES, FLUCOMA_ACTIVATIONS
 
