@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from osc_helpers import add_points, as_sent, fit
 
-from mlpkit import flucoma, io
+from mlpkit import flucoma, io, osc
+from mlpkit.osc.client import Client
 
 RNG = np.random.default_rng(7)
 X = RNG.uniform(-1, 1, (40, 2))
@@ -220,3 +221,14 @@ def test_progress_reports_every_nth_epoch_before_the_fit_replies(client):
             epochs.append(args[1])
             assert np.isfinite(args[2]) and args[2] > 0
         assert epochs == [5, 10, 15, 20]
+
+
+def test_replies_go_to_the_reply_port_when_one_is_given(console):
+    with Client() as listener, osc.serve(port=0, reply_port=listener.port, log=console.append) as server, \
+            Client(port=server.port) as sender:
+        sender.send("/mlp/create", "pad", "regressor")
+        assert listener.receive(timeout=5) == ("/mlp/created", ["pad"])
+        sender.send("/mlp/predict", "nobody")
+        assert listener.receive(timeout=5)[0] == "/mlp/error"
+        with pytest.raises(TimeoutError):
+            sender.receive(timeout=0.3)  # nothing came back to the sending port

@@ -184,7 +184,10 @@ class OSCServer:
                 if self._closing.is_set():
                     return
                 continue
-            self.handle_datagram(data, client)
+            try:
+                self.handle_datagram(data, client)
+            except Exception:  # noqa: BLE001 - never let one datagram end the server
+                self.log(traceback.format_exc().rstrip())
 
     def handle_datagram(self, data: bytes, client) -> None:
         """Run every message of one datagram; a packet python-osc cannot parse gets one error reply."""
@@ -227,7 +230,11 @@ class OSCServer:
     def send(self, client, address: str, args) -> None:
         """Send one message to ``client`` (or its reply port); dropped if the network would block."""
         try:
-            self._socket.sendto(build(address, args), self.reply_address(client))
+            data = build(address, args)
+        except Exception as error:  # noqa: BLE001 - a value OSC cannot carry: say so instead
+            data = build("/mlp/error", [str(args[0]) if args else "", f"{address}: cannot send the reply: {one_line(error)}"])
+        try:
+            self._socket.sendto(data, self.reply_address(client))
         except OSError:
             pass  # a full buffer, a closed socket, an unreachable client: replies are best effort
 
