@@ -107,3 +107,10 @@ def test_a_taken_port_is_a_clear_error(server, capsys):
     assert main(["serve", "--port", str(server.port)]) == 2
     err = capsys.readouterr().err
     assert f"cannot listen for OSC on 127.0.0.1 port {server.port}" in err and "pick another --port" in err
+
+
+def test_a_damaged_autosave_file_is_named_before_any_port_is_taken(tmp_path, capsys):
+    (tmp_path / "pad.mlpkit").write_bytes(b"not a model")
+    assert main(["serve", "--port", "0", "--autosave", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "mlpkit: error: " in err and str(tmp_path / "pad.mlpkit") in err

@@ -81,12 +81,18 @@ class OSCServer:
         self._closing = threading.Event()
         self._closed = False
         self.autosave = Autosave(autosave) if autosave is not None else None
+        if self.autosave is not None:  # (a damaged file raises here, before any port is taken)
+            for name, estimator, inputs, targets in self.autosave.saved():
+                self._add(name, estimator, inputs, targets)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.socket(family, socket.SOCK_DGRAM)
         try:
             self._socket.bind((host, int(port)))
         except (OSError, OverflowError) as error:
             self._socket.close()
+            for model in self.models.values():
+                if model.dashboard is not None:
+                    model.dashboard.close()
             taken = getattr(error, "errno", None) == errno.EADDRINUSE
             raise OSError(
                 f"cannot listen for OSC on {host} port {port}: {getattr(error, 'strerror', None) or error}; "
@@ -94,9 +100,6 @@ class OSCServer:
             ) from None
         self._socket.settimeout(POLL_SECONDS)
         self.port = self._socket.getsockname()[1]
-        if self.autosave is not None:
-            for name, estimator, inputs, targets in self.autosave.saved():
-                self._add(name, estimator, inputs, targets)
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
         self._thread = threading.Thread(target=self._receive, name=f"mlpkit-osc-{self.port}", daemon=True)
