@@ -15,6 +15,7 @@
     mlpkit runs DIR [--port P] [--sweep NAME] [--open]
     mlpkit sweep DATA --target COL --space SPEC [--space ...] --trials N [--cv K] [--jobs J]
                  [--runs DIR] [--name NAME] [--out MODEL] [--hidden ...] [--set KEY=VALUE ...]
+    mlpkit serve [--host H] [--port P] [--reply-port P] [--autosave DIR] [--dashboard]
 
 DATA is CSV/TSV (a header row), Parquet, ``.npy`` (a 2-D array; ``--target`` a
 column index), ``.npz`` (arrays ``X`` and ``y``) or a FluCoMa DataSet JSON
@@ -34,7 +35,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import advise, convert, demo, evaluate, fit, inspect_model, lr_find, predict, runs, sweep
+from . import advise, convert, demo, evaluate, fit, inspect_model, lr_find, predict, runs, serve, sweep
 from .errors import EXIT_ERROR, EXIT_INTERRUPTED, USER_ERRORS, CLIError, debugging, one_line
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -51,6 +52,7 @@ COMMANDS = {
     "demo": demo,
     "runs": runs,
     "sweep": sweep,
+    "serve": serve,
 }
 
 
