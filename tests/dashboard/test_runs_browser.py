@@ -38,6 +38,10 @@ class Page:
     def tick(self, run_id):
         self.js("document.querySelector(`#runs tr[data-id='${arguments[0]}'] input`).click()", run_id)
 
+    def ticked(self):
+        return sorted(self.js("return [...document.querySelectorAll('#runs tbody tr')]"
+                              ".filter((tr) => tr.querySelector('input').checked).map((tr) => Number(tr.dataset.id))"))
+
     def chart(self, attribute, selector="#curves-chart"):
         value = self.js("return document.querySelector(arguments[0]).dataset[arguments[1]]", selector, attribute)
         return None if value is None else int(value)
@@ -61,11 +65,13 @@ def test_runs_page_lists_sorts_overlays_and_follows_the_store(browser, tmp_path)
         page.sort_by("learning_rate_init")
         assert page.row_ids() == [1, 2, 5, 3, 4]  # 0.001, 0.01, 0.01, 0.1, 1.0
 
-        # Two runs ticked: their training and validation losses overlaid, a legend line each.
-        assert page.chart("series") == 0
-        page.tick(1)
-        page.tick(3)
+        # The page opens with the best three ticked (accuracy 0.95, 0.90, 0.80); unticking one leaves two:
+        # their training and validation losses overlaid, a legend line each.
+        wait_for(lambda: page.chart("runs") == 3, timeout=SHOWS_WITHIN, what="the best runs' curves")
+        assert page.ticked() == [1, 2, 3] and page.chart("series") == 6
+        page.tick(2)
         wait_for(lambda: page.chart("runs") == 2, timeout=SHOWS_WITHIN, what="two runs' curves")
+        assert page.ticked() == [1, 3]
         assert page.chart("series") == 4 and page.chart("points") == 2 * (6 + 5)  # validation from epoch 2
         assert len(browser.find_elements("css selector", "#legend li")) == 2
 
@@ -96,7 +102,7 @@ def test_runs_page_lists_sorts_overlays_and_follows_the_store(browser, tmp_path)
         wait_for(lambda: page.chart("runs") == 4, timeout=SHOWS_WITHIN, what="the fitted run's curve")
 
         # One sweep only, chosen on the page.
-        page.js("const s = document.getElementById('sweep'); s.value = 'lr'; s.dispatchEvent(new Event('change'))")
+        page.js("const s = document.getElementById('view'); s.value = 'sweep:lr'; s.dispatchEvent(new Event('change'))")
         wait_for(lambda: 5 not in page.row_ids(), timeout=SHOWS_WITHIN, what="the sweep's runs only")
         assert browser.current_url.endswith("?sweep=lr")
 
