@@ -36,7 +36,7 @@ PORTS = range(65536)
 def add_arguments(parser) -> None:
     parser.add_argument("runs_dir", metavar="DIR", help="the runs directory the runs were recorded in (fit(..., track=DIR), sweeps)")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--sweep", metavar="NAME", help="open the page on this sweep's runs (default: every run)")
+    parser.add_argument("--sweep", metavar="NAME", help="open the page on this sweep's runs (default: the most recent sweep or estimator kind)")
     parser.add_argument("--open", action="store_true", help="open the page in the default web browser")
 
 
