@@ -1,9 +1,10 @@
 """``mlpkit runs DIR``: compare the runs recorded in a runs directory, in the browser, live.
 
 Serves the runs page (``mlpkit.dashboard.serve_runs``) on 127.0.0.1 and prints its
-address: a table of the runs with their parameters and scores (click a column to
-sort), the loss curves of the runs ticked in it overlaid, and the score against
-each parameter that differs between them. Runs recorded while it serves (a sweep
+address: the runs of one sweep or one estimator kind at a time (the latest at first;
+scores of different kinds never share a ranking), a table of their parameters and
+scores (click a column to sort), the loss curves of the runs ticked in it (the best
+three at first) overlaid, and the score against each parameter that differs between them. Runs recorded while it serves (a sweep
 in another terminal) appear within a second or so. It serves until Ctrl-C, then
 exits 130 like any interrupted command.
 """
@@ -20,7 +21,7 @@ from .errors import CLIError
 HELP = "compare the runs of a runs directory in the browser: table, overlaid curves, score per parameter"
 
 EPILOG = """examples:
-  mlpkit runs runs/                      every run recorded in runs/
+  mlpkit runs runs/                      the runs recorded in runs/, opening on the latest sweep or estimator kind
   mlpkit runs runs/ --sweep lr-search    the page opens on one sweep's runs (another can be chosen there)
   mlpkit runs runs/ --port 8765 --open
 

@@ -211,7 +211,12 @@
       ctx.setLineDash(MARKER_DASH);
       ctx.beginPath(); ctx.moveTo(ax(tx(marker.x)), PAD.top); ctx.lineTo(ax(tx(marker.x)), H - PAD.bottom); ctx.stroke();
       ctx.setLineDash([]);
-      if (marker.text) { ctx.textAlign = "left"; ctx.fillText(marker.text, ax(tx(marker.x)) + 4, PAD.top); }
+      if (marker.text) {
+        const right = ax(tx(marker.x)) > W / 2; // the text on the side with room
+        ctx.textAlign = right ? "right" : "left";
+        ctx.textBaseline = "top";
+        ctx.fillText(marker.text, ax(tx(marker.x)) + (right ? -4 : 4), PAD.top + 2);
+      }
     }
     canvas.dataset.markers = markers.length;
 
