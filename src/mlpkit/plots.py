@@ -41,8 +41,10 @@ DPI = 100
 
 #: Tick steps of a linear axis (times a power of ten): the 1, 2, 5 sequence.
 ROUND_STEPS = [1, 2, 5, 10]
-#: Ticks of a log axis within each decade: 1, 2 and 5 times its power of ten.
+#: Ticks of a log axis within each decade: 1, 2 and 5 times its power of ten, while the axis spans at
+#: most ``LOG_SUBS_DECADES`` decades; beyond, whole decades (every n-th: LogLocator's own stride).
 LOG_SUBS = (1.0, 2.0, 5.0)
+LOG_SUBS_DECADES = 2.5
 #: Most major ticks on an axis.
 MAX_TICKS = 8
 
@@ -51,9 +53,11 @@ def round_ticks(ax, integer_x=False) -> None:
     """Round major ticks on both axes of ``ax`` (call it after setting the scales), and " (log scale)" in the
     title of a log axis: ``MaxNLocator`` with steps 1, 2, 5 (whole numbers on x with ``integer_x``), or
     ``LogLocator`` at 1, 2, 5 x 10^n labelled as plain numbers (0.02, not 2x10^-2)."""
-    for axis, integer in ((ax.xaxis, integer_x), (ax.yaxis, False)):
+    for axis, integer, limits in ((ax.xaxis, integer_x, ax.get_xlim()), (ax.yaxis, False, ax.get_ylim())):
         if axis.get_scale() == "log":
-            axis.set_major_locator(ticker.LogLocator(base=10, subs=LOG_SUBS, numticks=MAX_TICKS + 1))
+            decades = np.log10(max(limits) / min(limits)) if min(limits) > 0 else np.inf
+            subs = LOG_SUBS if decades <= LOG_SUBS_DECADES else (1.0,)
+            axis.set_major_locator(ticker.LogLocator(base=10, subs=subs, numticks=MAX_TICKS + 1))
             axis.set_major_formatter(ticker.StrMethodFormatter("{x:g}"))
             axis.set_minor_formatter(ticker.NullFormatter())
             label = axis.get_label_text()
@@ -196,9 +200,7 @@ def predicted_vs_true(model, X, y) -> Figure:
 def lr_find_curve(result) -> Figure:
     """The smoothed (and raw) loss of an ``LRFinderResult`` against the learning rate, suggestion marked."""
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
-    ax = fig.subplots()
-    result.plot(ax=ax)
-    round_ticks(ax)
+    result.plot(ax=fig.subplots())  # with round ticks (``round_ticks``)
     return fig
 
 

@@ -106,3 +106,11 @@ def test_axes_have_titles_round_ticks_and_log_axes_say_so(classifier):
         ticks = major_ticks(axis)
         assert 3 <= len(ticks) <= 8, ticks
         assert_round(ticks)
+
+
+def test_the_learning_rate_range_test_has_a_readable_log_axis():
+    result = mlpkit.lr_find(mlpkit.MLPClassifier(hidden_layer_sizes=(8,)), X, Y, steps=30)
+    axes = plots.lr_find_curve(result).axes[0]
+    assert axes.get_xlabel() == "learning rate (log scale)"
+    ticks = major_ticks(axes.xaxis)  # many decades: one tick a decade, not 1, 2 and 5 of each (unreadable)
+    assert 3 <= len(ticks) <= 9 and all(math.isclose(math.log10(t), round(math.log10(t))) for t in ticks), ticks

@@ -11,7 +11,7 @@ import json
 import math
 
 import pytest
-from dashboard_helpers import X, Y, wait_for
+from dashboard_helpers import X, Y, RunsPage, wait_for
 from sklearn.datasets import load_diabetes
 
 import mlpkit
@@ -40,40 +40,6 @@ def recorded(tmp_path_factory):
     return directory
 
 
-class Page:
-    def __init__(self, browser):
-        self.browser = browser
-
-    def js(self, script, *args):
-        return self.browser.execute_script(script, *args)
-
-    def rows(self):
-        return self.js("return [...document.querySelectorAll('#runs tbody tr')].map((tr) => Number(tr.dataset.id))")
-
-    def ticked(self):
-        return sorted(self.js("return [...document.querySelectorAll('#runs tbody tr')]"
-                              ".filter((tr) => tr.querySelector('input').checked).map((tr) => Number(tr.dataset.id))"))
-
-    def view(self, value):
-        self.js("const s = document.getElementById('view'); s.value = arguments[0];"
-                " s.dispatchEvent(new Event('change'))", value)
-
-    def chart(self, selector="#curves-chart"):
-        return self.js("return {...document.querySelector(arguments[0]).dataset}", selector)
-
-    def score_cells_outside_the_viewport(self):
-        """Header and body cells of the score columns whose box is not wholly inside the window."""
-        return self.js("""
-            const keys = [...document.querySelectorAll('#runs th.col-score')].map((th) => th.cellIndex);
-            const cells = [...document.querySelectorAll('#runs tr')].flatMap((tr) => keys.map((k) => tr.cells[k]));
-            return cells.filter((cell) => { const r = cell.getBoundingClientRect();
-              return r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight; })
-              .map((cell) => cell.textContent);""")
-
-    def score_columns(self):
-        return self.js("return [...document.querySelectorAll('#runs th.col-score')].map((th) => th.dataset.key)")
-
-
 def best_ids(store, runs, score, count=3):
     scored = [run for run in runs if run.status == "finished" and isinstance((run.scores or {}).get(score), float)]
     return sorted(run.id for run in sorted(scored, key=lambda run: (-run.scores[score], run.id))[:count])
@@ -96,16 +62,16 @@ def test_views_ticks_grouping_and_scores_in_sight(browser, recorded, tmp_path):
     runs = store.runs()
     regressor, classifier = runs[-1], runs[-2]
     browser.set_window_size(*VIEWPORT)
-    page = Page(browser)
+    page = RunsPage(browser)
     with serve_runs(recorded) as server:
         browser.get(server.url)
         # Opens on the latest run's kind (the regressor), its run ticked and its curve drawn.
-        wait_for(lambda: page.rows() == [regressor.id], timeout=SHOWS_WITHIN, what="the regressor's view")
-        wait_for(lambda: page.chart().get("series") == "1", timeout=SHOWS_WITHIN, what="its training curve")
+        wait_for(lambda: page.row_ids() == [regressor.id], timeout=SHOWS_WITHIN, what="the regressor's view")
+        wait_for(lambda: page.dataset().get("series") == "1", timeout=SHOWS_WITHIN, what="its training curve")
         assert page.ticked() == [regressor.id]
         options = page.js("return [...document.querySelectorAll('#view option')].map((o) => o.value)")
         assert options == ["estimator:MLPRegressor", "estimator:MLPClassifier", "sweep:iris"]
-        curves = page.chart()
+        curves = page.dataset()
         assert curves["xtitle"] == "epoch" and curves["ytitle"] == "loss (log scale)"
         assert all(float(t).is_integer() for t in json.loads(curves["xticks"]))
         assert_round(json.loads(curves["xticks"]))
@@ -117,14 +83,14 @@ def test_views_ticks_grouping_and_scores_in_sight(browser, recorded, tmp_path):
         # The classifiers: the sweep's trials, its refitted best and the lone fit; no regressor among them.
         page.view("estimator:MLPClassifier")
         classifiers = [run for run in runs if run.estimator == "MLPClassifier"]
-        wait_for(lambda: page.rows() == [run.id for run in classifiers], timeout=SHOWS_WITHIN, what="the classifiers")
+        wait_for(lambda: page.row_ids() == [run.id for run in classifiers], timeout=SHOWS_WITHIN, what="the classifiers")
         wait_for(lambda: page.ticked() == best_ids(store, classifiers, "score"), timeout=SHOWS_WITHIN,
                  what="the best three trials ticked")
         assert "train_score" in page.score_columns() and "score" in page.score_columns()
         # hidden_layer_sizes was given as 8 (the sweep) and (8,) (the fit): one setting, one category.
-        layers = page.chart("#param-plots figure[data-param='hidden_layer_sizes'] canvas")
+        layers = page.dataset("#param-plots figure[data-param='hidden_layer_sizes'] canvas")
         assert json.loads(layers["xticks"]) == ["8", "16, 8"] and layers["xtitle"] == "hidden_layer_sizes"
-        rates = page.chart("#param-plots figure[data-param='learning_rate_init'] canvas")
+        rates = page.dataset("#param-plots figure[data-param='learning_rate_init'] canvas")
         assert_round(json.loads(rates["xticks"]))
         assert_round(json.loads(rates["yticks"]))
         assert rates["ytitle"] == "score"
@@ -137,12 +103,12 @@ def test_views_ticks_grouping_and_scores_in_sight(browser, recorded, tmp_path):
         # The sweep alone: its trials, the best three ticked; the smoothing slider redraws the curves.
         page.view("sweep:iris")
         trials = store.runs(sweep="iris")
-        wait_for(lambda: page.rows() == [run.id for run in trials], timeout=SHOWS_WITHIN, what="the sweep's trials")
+        wait_for(lambda: page.row_ids() == [run.id for run in trials], timeout=SHOWS_WITHIN, what="the sweep's trials")
         wait_for(lambda: page.ticked() == best_ids(store, trials, "score"), timeout=SHOWS_WITHIN, what="its best")
-        wait_for(lambda: page.chart().get("series") == "3", timeout=SHOWS_WITHIN, what="three runs' curves")
-        points = page.chart()["points"]
+        wait_for(lambda: page.dataset().get("series") == "3", timeout=SHOWS_WITHIN, what="three runs' curves")
+        points = page.dataset()["points"]
         page.js("const s = document.getElementById('smoothing'); s.value = 0.8; s.dispatchEvent(new Event('input'))")
-        assert page.chart()["series"] == "3" and page.chart()["points"] == points  # the raw curves faint behind
+        assert page.dataset()["series"] == "3" and page.dataset()["points"] == points  # the raw curves faint behind
         assert page.js("return document.getElementById('smoothing-value').textContent") == "0.80"
         assert page.score_cells_outside_the_viewport() == []
         screenshot(browser, tmp_path / "sweep.png")
