@@ -110,6 +110,22 @@ def test_advise_scaling_fires_for_uneven_columns_not_for_standardized():
     assert "not needed" in str(guide.advise(Z, rng.randn(500)))
 
 
+def test_advise_names_the_columns_where_the_data_has_names():
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.uniform(0, 1, 500), rng.uniform(0, 1e4, 500), np.ones(500)])
+    named = guide.advise(X, rng.randn(500), feature_names=["ratio", "price", "flag"]).scaling
+    assert "column 'price' has values of typical size" in " ".join(named.reasons)
+    assert "(column 'price': 9.99e+03, column 'ratio': 0.994)" in " ".join(named.reasons)
+    assert named.constant_columns == ["flag"]
+    frame = pd.DataFrame(X, columns=["ratio", "price", "flag"])
+    assert guide.advise(frame, rng.randn(500)).scaling.reasons == named.reasons  # a DataFrame names its own
+    assert "column 1 has values" in " ".join(guide.advise(X, rng.randn(500)).scaling.reasons)  # no names: indices
+    with pytest.raises(ValueError, match="feature_names has 2 names for 3 columns"):
+        guide.advise(X, rng.randn(500), feature_names=["a", "b"])
+
+
 def test_advise_picks_the_scaler_from_the_data():
     rng = np.random.RandomState(0)
     bell = rng.normal(50, 10, (1000, 3))

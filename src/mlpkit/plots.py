@@ -5,6 +5,10 @@
 - :func:`confusion_matrix` (classifiers) and :func:`predicted_vs_true` (regressors) on data;
 - :func:`lr_find_curve`: the loss of ``mlpkit.guide.lr_find`` against the learning rate.
 
+Every axis has a title and round ticks from matplotlib's own locators (steps of
+1, 2 or 5 times a power of ten, whole numbers for epochs); a log axis says so in
+its title (``round_ticks``).
+
 The figures are built without ``pyplot`` (``matplotlib.figure.Figure``), so no
 window opens and no global state is touched; ``fig.savefig("x.png")`` renders
 with Agg. :func:`write_plots` writes every plot that applies to a model as PNG
@@ -17,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib import ticker
 from matplotlib.figure import Figure
 
 __all__ = [
@@ -26,12 +31,40 @@ __all__ = [
     "lr_find_curve",
     "plots_for",
     "predicted_vs_true",
+    "round_ticks",
     "write_plots",
 ]
 
 #: Size of every figure in inches; at ``DPI`` a PNG of 720 x 480 pixels.
 FIGSIZE = (7.2, 4.8)
 DPI = 100
+
+#: Tick steps of a linear axis (times a power of ten): the 1, 2, 5 sequence.
+ROUND_STEPS = [1, 2, 5, 10]
+#: Ticks of a log axis within each decade: 1, 2 and 5 times its power of ten, while the axis spans at
+#: most ``LOG_SUBS_DECADES`` decades; beyond, whole decades (every n-th: LogLocator's own stride).
+LOG_SUBS = (1.0, 2.0, 5.0)
+LOG_SUBS_DECADES = 2.5
+#: Most major ticks on an axis.
+MAX_TICKS = 8
+
+
+def round_ticks(ax, integer_x=False) -> None:
+    """Round major ticks on both axes of ``ax`` (call it after setting the scales), and " (log scale)" in the
+    title of a log axis: ``MaxNLocator`` with steps 1, 2, 5 (whole numbers on x with ``integer_x``), or
+    ``LogLocator`` at 1, 2, 5 x 10^n labelled as plain numbers (0.02, not 2x10^-2)."""
+    for axis, integer, limits in ((ax.xaxis, integer_x, ax.get_xlim()), (ax.yaxis, False, ax.get_ylim())):
+        if axis.get_scale() == "log":
+            decades = np.log10(max(limits) / min(limits)) if min(limits) > 0 else np.inf
+            subs = LOG_SUBS if decades <= LOG_SUBS_DECADES else (1.0,)
+            axis.set_major_locator(ticker.LogLocator(base=10, subs=subs, numticks=MAX_TICKS + 1))
+            axis.set_major_formatter(ticker.StrMethodFormatter("{x:g}"))
+            axis.set_minor_formatter(ticker.NullFormatter())
+            label = axis.get_label_text()
+            if label and not label.endswith("(log scale)"):
+                axis.set_label_text(f"{label} (log scale)")
+        else:
+            axis.set_major_locator(ticker.MaxNLocator(nbins=MAX_TICKS - 1, steps=ROUND_STEPS, integer=integer))
 
 
 def _network(model):
@@ -75,6 +108,7 @@ def loss_curves(model) -> Figure:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
+    round_ticks(ax, integer_x=True)
     ax.grid(True, alpha=0.3)
     ax.legend()
     return fig
@@ -101,6 +135,7 @@ def learning_rate_curve(model) -> Figure:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
+    round_ticks(ax, integer_x=True)
     ax.grid(True, alpha=0.3)
     return fig
 
@@ -123,7 +158,8 @@ def confusion_matrix(model, X, y) -> Figure:
     fig = Figure(figsize=(size * 1.15, size), dpi=DPI, layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(matrix, cmap="Blues")
-    fig.colorbar(image, ax=ax, shrink=0.8)
+    colorbar = fig.colorbar(image, ax=ax, shrink=0.8, label="rows")
+    colorbar.locator = ticker.MaxNLocator(nbins=MAX_TICKS - 1, steps=ROUND_STEPS, integer=True)  # counts
     ticks = np.arange(len(labels))
     ax.set_xticks(ticks, [str(c) for c in labels], rotation=45 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
     ax.set_yticks(ticks, [str(c) for c in labels])
@@ -155,6 +191,7 @@ def predicted_vs_true(model, X, y) -> Figure:
     ax.plot([low, high], [low, high], color="gray", linestyle="--", linewidth=1, label="perfect")
     ax.set_xlabel("true")
     ax.set_ylabel("predicted")
+    round_ticks(ax)
     ax.grid(True, alpha=0.3)
     ax.legend()
     return fig
@@ -163,21 +200,23 @@ def predicted_vs_true(model, X, y) -> Figure:
 def lr_find_curve(result) -> Figure:
     """The smoothed (and raw) loss of an ``LRFinderResult`` against the learning rate, suggestion marked."""
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
-    result.plot(ax=fig.subplots())
+    result.plot(ax=fig.subplots())  # with round ticks (``round_ticks``)
     return fig
 
 
 def plots_for(model, X=None, y=None) -> dict:
     """File stem -> function of no arguments drawing that plot, for each plot that applies.
 
-    The history plots need a stochastic solver's history; the data plots need
+    The history plots need a stochastic solver's history (the learning rate's only
+    when it changed: a constant rate is one number, not a plot); the data plots need
     ``X`` and ``y``: a confusion matrix for a classifier with one label per row,
     predicted against true values for a regressor.
     """
     plots = {}
     if _history(model, "loss_curve_") is not None:
         plots["loss"] = lambda: loss_curves(model)
-    if _history(model, "learning_rate_curve_") is not None:
+    rates = _history(model, "learning_rate_curve_")
+    if rates is not None and np.ptp(rates) > 0:
         plots["learning_rate"] = lambda: learning_rate_curve(model)
     if X is not None and y is not None:
         if not _is_classifier(model):

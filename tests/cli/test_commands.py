@@ -126,6 +126,16 @@ def test_convert_explains_what_flucoma_cannot_hold(mlpkit_cli, iris_model, tmp_p
     result = mlpkit_cli("convert", iris_model, "--to", "flucoma", "--out", tmp_path / "x.json")
     assert result.code == 2 and len(result.error_lines) == 1
     assert "cannot convert" in result.err and "softmax" in result.err
+    assert "train the classifier with --set loss=squared_error" in result.error_lines[0]  # what to do next
+
+
+def test_the_convert_hint_works(mlpkit_cli, data_dir, tmp_path):
+    model = tmp_path / "sigmoid.npz"
+    assert mlpkit_cli("fit", data_dir / "iris.csv", "--target", "species", "--out", model, *QUICK,
+                      "--set", "loss=squared_error").code == 0
+    result = mlpkit_cli("convert", model, "--to", "flucoma", "--out", tmp_path / "iris.json")
+    assert result.code == 0, result.err
+    assert isinstance(mlpkit.load(tmp_path / "iris.json"), mlpkit.flucoma.MLPRegressor | mlpkit.flucoma.MLPClassifier)
 
 
 # ------------------------------------------------------------------------------------ guide
@@ -142,3 +152,18 @@ def test_advise_reports_on_the_data(mlpkit_cli, data_dir):
     assert result.code == 0, result.err
     assert "classification" in result.out and "150 rows" in result.out and "scaling" in result.out
 
+
+
+def test_advise_names_csv_columns_by_their_header(mlpkit_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [[float(age), float(rng.normal()), int(age > 50)] for age in rng.uniform(20, 80, size=200)]
+    data = write_csv(tmp_path / "people.csv", ["age", "score", "older"], rows)
+    result = mlpkit_cli("advise", data, "--target", "older")
+    assert result.code == 0, result.err
+    assert "column 'age' has values of typical size" in result.out and "column 0" not in result.out
+
+
+def test_a_bare_mlpkit_prints_the_help_and_exits_0(mlpkit_cli):
+    result = mlpkit_cli()
+    assert result.code == 0 and result.err == ""
+    assert result.out.startswith("usage: mlpkit") and "sweep" in result.out and "mlpkit demo" in result.out

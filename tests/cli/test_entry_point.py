@@ -37,3 +37,8 @@ def test_the_installed_mlpkit_script():
         pytest.skip("the mlpkit script is not installed in this environment (pip install -e . installs it)")
     done = run(script, "--version")
     assert done.returncode == 0 and done.stdout.strip() == f"mlpkit {mlpkit.__version__}"
+
+
+def test_a_bare_mlpkit_in_a_fresh_process_prints_the_help():
+    done = run(sys.executable, "-m", "mlpkit.cli")
+    assert done.returncode == 0 and done.stdout.startswith("usage: mlpkit") and done.stderr == ""

@@ -1,6 +1,7 @@
 """``mlpkit sweep`` end to end, and ``mlpkit fit --track``."""
 
 import json
+from pathlib import Path
 
 import pytest
 from cli_helpers import QUICK
@@ -14,17 +15,21 @@ pytest.importorskip("optuna", reason='sweeps need Optuna: pip install "mlpkit[sw
 SWEEP = ["--hidden", "6", "--set", "max_iter=10", "--seed", "0", "--trials", "3"]
 
 
-def test_sweep_ranks_the_trials_records_them_and_saves_the_best(mlpkit_cli, data_dir, tmp_path):
+def test_sweep_ranks_the_trials_records_them_and_saves_the_best(mlpkit_cli, data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")  # an 80-column terminal; captured output is not one: as in a pipe
     runs, out = tmp_path / "runs", tmp_path / "best.npz"
     result = mlpkit_cli("sweep", data_dir / "iris.csv", "--target", "species", *SWEEP, "--runs", runs,
                         "--name", "iris", "--space", "learning_rate_init=log:1e-3:1e-1",
-                        "--space", "activation=choice:relu|tanh", "--out", out, "--cv", "2")
+                        "--space", "activation=choice:relu/tanh", "--out", out, "--cv", "2")
     assert result.code == 0, result.err
     assert "searching learning_rate_init, activation in 3 trials" in result.err
     assert "Sweep iris: 3 trials, best first" in result.out
     for column in ("rank", "status", "score", "epochs", "learning_rate_init", "activation"):
         assert column in result.out
     assert "mlpkit runs" in result.err and "--sweep iris" in result.err
+    assert "\u2026" not in result.out and max(map(len, result.out.splitlines())) <= 80  # nothing cut, nothing wider
+    assert "--no-prune keeps the estimator as it was" in result.err and "prune=False" not in result.err
+    assert "FluCoMa" not in result.out + result.err  # not asked for
     store = RunStore(runs)
     trials = store.runs(sweep="iris")
     assert sorted(run.trial for run in trials) == [0, 1, 2]
@@ -37,7 +42,7 @@ def test_sweep_ranks_the_trials_records_them_and_saves_the_best(mlpkit_cli, data
 
     again = mlpkit_cli("sweep", data_dir / "iris.csv", "--target", "species", *SWEEP, "--runs", runs,
                        "--name", "iris", "--space", "learning_rate_init=log:1e-3:1e-1",
-                       "--space", "activation=choice:relu|tanh", "--cv", "2")
+                       "--space", "activation=choice:relu/tanh", "--cv", "2")
     assert again.code == 0, again.err
     assert len(store.runs(sweep="iris")) == 3  # nothing left to do: the sweep was complete
 
@@ -47,7 +52,7 @@ def test_a_space_file_and_a_regressor_with_flucoma_copies(mlpkit_cli, data_dir, 
     space.write_text(json.dumps({"alpha": {"low": 1e-5, "high": 1e-2, "log": True}, "activation": ["tanh"]}))
     out = tmp_path / "model.npz"
     result = mlpkit_cli("sweep", data_dir / "diabetes.csv", "--target", "progression", *SWEEP, "--runs",
-                        tmp_path / "runs", "--space", space, "--out", out, "--set", "learning_rate_init=0.05")
+                        tmp_path / "runs", "--space", space, "--out", out, "--set", "learning_rate_init=0.05", "--flucoma")
     assert result.code == 0, result.err
     assert (tmp_path / "model.flucoma.json").is_file()  # tanh and identity: FluCoMa has both
     assert isinstance(mlpkit.load(tmp_path / "model.flucoma.json"), mlpkit.flucoma.MLPRegressor)
@@ -57,8 +62,13 @@ def test_a_space_file_and_a_regressor_with_flucoma_copies(mlpkit_cli, data_dir, 
 @pytest.mark.parametrize(
     "space, message",
     [
-        ("alpha=lots", "search space entry 'alpha=lots' is not a form mlpkit knows; accepted forms: NAME=choice:"),
-        ("alpah=1e-5:1e-2", "MLPClassifier has no parameter 'alpah' (did you mean 'alpha'?)"),
+        ("alpha=lots", "--space alpha=lots: search space entry 'alpha=lots' is not a form mlpkit knows; accepted forms:"
+                       " NAME=choice:A/B/C"),
+        ("alpah=1e-5:1e-2", "--space: search space: MLPClassifier has no parameter 'alpah' (did you mean 'alpha'?)"),
+        ("activation=choice:relu|tanh", "--space activation=choice:relu|tanh: separate choices with '/', not '|'"
+                                        " (in a shell '|' is a pipe), e.g. activation=choice:relu/tanh"),
+        # what bash passes on of an unquoted --space hidden_layer_sizes=choice:64|128 (the rest went to a pipe)
+        ("hidden_layer_sizes=choice:64", "--space hidden_layer_sizes=choice:64: a single choice searches nothing"),
         ("missing.json", "--space missing.json: cannot read the space file"),
     ],
 )
@@ -69,12 +79,63 @@ def test_a_bad_space_is_one_line_naming_it(mlpkit_cli, data_dir, tmp_path, space
     assert message in result.error_lines[0]
 
 
-def test_fit_track_records_the_run(mlpkit_cli, data_dir, tmp_path):
+def test_fit_track_records_the_run_and_says_which_and_how_to_look(mlpkit_cli, data_dir, tmp_path):
     runs = tmp_path / "runs"
     result = mlpkit_cli("fit", data_dir / "iris.csv", "--target", "species", "--out", tmp_path / "m.npz", *QUICK,
                         "--track", runs)
     assert result.code == 0, result.err
     [run] = RunStore(runs).runs()
+    assert f"mlpkit: note: recorded as run {run.id} in {runs}; compare it with the other runs there: mlpkit runs {runs}" \
+        in result.err
     assert run.status == "finished" and run.params["hidden_layer_sizes"] == [8]
     assert len(RunStore(runs).curves([run.id])[run.id]["epoch"]) == 20
     assert mlpkit.load(RunStore(runs).model_file(run)).n_iter_ == 20
+
+
+def _trials(names):
+    """A sweep's result as the trials table reads it: four trials searching ``names``."""
+    from types import SimpleNamespace
+
+    trials = [{"rank": rank, "trial": rank - 1, "status": status, "score": score, "score_std": 0.01234567,
+               "epochs": 150, "seconds": 12.3456, "params": {name: value for name, value in zip(names, values)}}
+              for rank, (status, score, values) in enumerate([
+                  ("finished", 0.923456789, (0.000123456, (128, 64, 32), "relu", 0.5)),
+                  ("finished", 0.91, (0.0234, (64,), "tanh", 0.25)),
+                  ("pruned", None, (0.3, (32, 32), "logistic", 0.125)),
+                  ("failed", None, (1.0, (8,), "identity", 0.0))], 1)]
+    return SimpleNamespace(name="a-rather-long-sweep-name", trials_=trials)
+
+
+NAMES = ["learning_rate_init", "hidden_layer_sizes", "activation", "validation_fraction"]
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_the_trials_table_fits_the_width_dropping_columns_never_cutting_numbers(width):
+    from rich.console import Console
+
+    from mlpkit.cli.sweep import trials_table
+
+    console = Console(width=width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115 - closed with console
+    console.print(trials_table(_trials(NAMES), NAMES, console))
+    text = console.export_text()
+    console.file.close()
+    assert "\u2026" not in text and max(map(len, text.splitlines())) <= width
+    for number in ("0.9235", "0.91", "0.000123", "128,64,32"):  # whole, on one line
+        assert number in text, (number, text)
+    assert "learning_rate_init" in text and "rank" in text  # the searched values go last
+    assert "left out to fit" in text  # the caption names what is not shown
+
+
+def test_in_a_pipe_the_trials_table_is_80_columns_of_whole_numbers():
+    import os
+    import subprocess
+    import sys
+
+    script = (f"from mlpkit.cli.sweep import trials_table; from mlpkit.cli import report; import sys;"
+              f" sys.path.insert(0, {str(Path(__file__).parent)!r}); from test_sweep_command import _trials, NAMES;"
+              f" report.console().print(trials_table(_trials(NAMES), NAMES))")
+    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env, check=True)
+    lines = done.stdout.splitlines()
+    assert max(map(len, lines)) <= 80 and "\u2026" not in done.stdout and "\x1b[" not in done.stdout  # no colour codes
+    assert "0.9235" in done.stdout and "128,64,32" in done.stdout and "0.000123" in done.stdout

@@ -135,3 +135,60 @@ def make_runs(directory):
     record_run(store, {"learning_rate_init": 0.01, "activation": "relu", "hidden_layer_sizes": (8,)}, name="by hand",
                epochs=3)
     return store
+
+
+# ------------------------------------------------------------------------------ the runs page in a browser
+class RunsPage:
+    """The runs page open in a selenium ``browser``: what it shows, and clicks on it.
+
+    Elements are read and clicked through small scripts run in the page, each in one go:
+    the page rebuilds its table when the runs change, so a held element can go stale.
+    """
+
+    def __init__(self, browser):
+        self.browser = browser
+
+    def js(self, script, *args):
+        return self.browser.execute_script(script, *args)
+
+    def row_ids(self):
+        return self.js("return [...document.querySelectorAll('#runs tbody tr')].map((tr) => Number(tr.dataset.id))")
+
+    def cell_texts(self, run_id):
+        return self.js("return [...document.querySelector(`#runs tr[data-id='${arguments[0]}']`).cells]"
+                       ".map((td) => td.textContent)", run_id)
+
+    def sort_by(self, key):
+        self.js("document.querySelector(`#runs th[data-key='${arguments[0]}']`).click()", key)
+
+    def tick(self, run_id):
+        self.js("document.querySelector(`#runs tr[data-id='${arguments[0]}'] input`).click()", run_id)
+
+    def ticked(self):
+        return sorted(self.js("return [...document.querySelectorAll('#runs tbody tr')]"
+                              ".filter((tr) => tr.querySelector('input').checked).map((tr) => Number(tr.dataset.id))"))
+
+    def chart(self, attribute, selector="#curves-chart"):
+        value = self.js("return document.querySelector(arguments[0]).dataset[arguments[1]]", selector, attribute)
+        return None if value is None else int(value)
+
+    def dataset(self, selector="#curves-chart"):
+        """Everything a chart records of what it drew (``plot.js``: points, series, ticks, titles, markers)."""
+        return self.js("return {...document.querySelector(arguments[0]).dataset}", selector)
+
+    def view(self, value):
+        """Choose a view (``sweep:NAME``, ``estimator:KIND``) in the page's select."""
+        self.js("const s = document.getElementById('view'); s.value = arguments[0];"
+                " s.dispatchEvent(new Event('change'))", value)
+
+    def score_columns(self):
+        return self.js("return [...document.querySelectorAll('#runs th.col-score')].map((th) => th.dataset.key)")
+
+    def score_cells_outside_the_viewport(self):
+        """Header and body cells of the score columns whose box is not wholly inside the window."""
+        return self.js("""
+            const keys = [...document.querySelectorAll('#runs th.col-score')].map((th) => th.cellIndex);
+            const cells = [...document.querySelectorAll('#runs tr')].flatMap((tr) => keys.map((k) => tr.cells[k]));
+            return cells.filter((cell) => { const r = cell.getBoundingClientRect();
+              return r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight; })
+              .map((cell) => cell.textContent);""")

@@ -6,6 +6,7 @@ browser cannot start (the ``browser`` fixture of ``conftest.py``, shared with
 ``test_runs_browser.py``).
 """
 
+import json
 import time
 
 import pytest
@@ -18,7 +19,7 @@ pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip
 from selenium.webdriver.common.by import By
 
 
-def test_page_follows_pauses_steers_and_stops_a_running_fit(browser, monkeypatch):
+def test_page_follows_pauses_steers_and_stops_a_running_fit(browser, monkeypatch, tmp_path):
     monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk: many small steps to watch
     dashboard = Dashboard(quiet=True)
     fit = BackgroundFit(slow_model(dashboard))
@@ -38,10 +39,22 @@ def test_page_follows_pauses_steers_and_stops_a_running_fit(browser, monkeypatch
     assert int(browser.find_element(By.ID, "loss-chart").get_attribute("data-points")) > 0
     assert text("status") == "running" and "MLPClassifier" in text("model")
     assert "hidden_layer_sizes" in text("params")
+    assert "adam" in text("params") and "'adam'" not in text("params")  # values, not Python's reprs
+
+    # The loss chart: titled axes, round ticks, the best epoch marked and named; smoothing keeps the points.
+    chart = browser.execute_script("return {...document.getElementById('loss-chart').dataset}")
+    assert chart["xtitle"] == "epoch" and chart["ytitle"] == "loss (log scale)" and chart["markers"] == "1"
+    assert all(float(tick).is_integer() for tick in json.loads(chart["xticks"]))
+    assert int(text("best-epoch")) >= 1
+    browser.execute_script("const s = document.getElementById('smoothing'); s.value = 0.9;"
+                           " s.dispatchEvent(new Event('input'))")
+    assert browser.find_element(By.ID, "smoothing-value").text == "0.90"
 
     # Pause holds the fit; resume lets it go on.
     browser.find_element(By.ID, "pause").click()
     wait_for(lambda: text("status") == "paused", what="the paused status")
+    assert text("message").startswith("paused after epoch")  # not "pausing ..." beside "paused"
+    assert browser.save_screenshot(str(tmp_path / "dashboard-paused.png"))
     time.sleep(0.4)
     held = points()
     time.sleep(0.6)

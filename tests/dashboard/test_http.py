@@ -46,7 +46,7 @@ def test_state_grows_with_each_epoch_and_sends_only_new_points(started):
     assert dashboard.url.startswith("http://127.0.0.1:")
     _, state = get(dashboard.url)
     assert state["status"] == "running" and state["total"] == 0 and state["max_iter"] == 50
-    assert state["model"] == "MLPClassifier" and state["params"]["solver"] == "'sgd'"
+    assert state["model"] == "MLPClassifier" and state["params"]["solver"] == "sgd"
     assert set(state["editable"]) == {"learning_rate_init", "momentum"}  # what sgd keeps in its state
     for epoch in (1, 2, 3):
         assert dashboard(model, info(epoch, loss=1.0 / epoch)) is None
@@ -60,10 +60,13 @@ def test_state_grows_with_each_epoch_and_sends_only_new_points(started):
 def test_pause_blocks_the_fit_until_resume(started):
     dashboard, model = started
     assert post(dashboard.url, "api/control", {"action": "pause"})[0] == 200
+    state = get(dashboard.url)[1]  # asked, not yet done: the fit finishes its chunk first
+    assert (state["status"], state["message"]) == ("pausing", "pausing after this chunk of epochs")
     answers = []
     caller = threading.Thread(target=lambda: answers.append(dashboard(model, info(1))))
     caller.start()
     wait_for(lambda: get(dashboard.url)[1]["status"] == "paused", what="the paused status")
+    assert get(dashboard.url)[1]["message"] == "paused after epoch 1; Resume goes on, Stop ends the fit"
     time.sleep(0.2)
     assert caller.is_alive() and not answers  # the fit waits
     assert post(dashboard.url, "api/control", {"action": "resume"})[0] == 200

@@ -1,11 +1,10 @@
 """The runs page in a real headless browser (the ``browser`` fixture of ``conftest.py``; skips without one).
 
-Elements are read and clicked through small scripts run in the page, each in one go:
-the page rebuilds its table when the runs change, so a held element can go stale.
+Elements are read and clicked through small scripts run in the page (``RunsPage``).
 """
 
 import pytest
-from dashboard_helpers import RUN_MODEL, SWEEP_RUNS, X, Y, make_runs, record_run, wait_for
+from dashboard_helpers import RUN_MODEL, SWEEP_RUNS, X, Y, RunsPage, make_runs, record_run, wait_for
 
 import mlpkit
 from mlpkit.dashboard import serve_runs
@@ -16,39 +15,12 @@ pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip
 SHOWS_WITHIN = 5.0
 
 
-class Page:
-    """The runs page open in ``browser``: what it shows, and clicks on it."""
-
-    def __init__(self, browser):
-        self.browser = browser
-
-    def js(self, script, *args):
-        return self.browser.execute_script(script, *args)
-
-    def row_ids(self):
-        return self.js("return [...document.querySelectorAll('#runs tbody tr')].map((tr) => Number(tr.dataset.id))")
-
-    def cell_texts(self, run_id):
-        return self.js("return [...document.querySelector(`#runs tr[data-id='${arguments[0]}']`).cells]"
-                       ".map((td) => td.textContent)", run_id)
-
-    def sort_by(self, key):
-        self.js("document.querySelector(`#runs th[data-key='${arguments[0]}']`).click()", key)
-
-    def tick(self, run_id):
-        self.js("document.querySelector(`#runs tr[data-id='${arguments[0]}'] input`).click()", run_id)
-
-    def chart(self, attribute, selector="#curves-chart"):
-        value = self.js("return document.querySelector(arguments[0]).dataset[arguments[1]]", selector, attribute)
-        return None if value is None else int(value)
-
-
 def test_runs_page_lists_sorts_overlays_and_follows_the_store(browser, tmp_path):
     store = make_runs(tmp_path)
     with serve_runs(tmp_path) as server:
         browser.get(server.url)
         assert browser.title == "mlpkit runs"
-        page = Page(browser)
+        page = RunsPage(browser)
         everything = list(range(1, len(SWEEP_RUNS) + 2))
         wait_for(lambda: page.row_ids() == everything, timeout=SHOWS_WITHIN, what="the runs in the table")
         assert "pruned" in page.cell_texts(4) and "by hand" in page.cell_texts(5)
@@ -61,11 +33,13 @@ def test_runs_page_lists_sorts_overlays_and_follows_the_store(browser, tmp_path)
         page.sort_by("learning_rate_init")
         assert page.row_ids() == [1, 2, 5, 3, 4]  # 0.001, 0.01, 0.01, 0.1, 1.0
 
-        # Two runs ticked: their training and validation losses overlaid, a legend line each.
-        assert page.chart("series") == 0
-        page.tick(1)
-        page.tick(3)
+        # The page opens with the best three ticked (accuracy 0.95, 0.90, 0.80); unticking one leaves two:
+        # their training and validation losses overlaid, a legend line each.
+        wait_for(lambda: page.chart("runs") == 3, timeout=SHOWS_WITHIN, what="the best runs' curves")
+        assert page.ticked() == [1, 2, 3] and page.chart("series") == 6
+        page.tick(2)
         wait_for(lambda: page.chart("runs") == 2, timeout=SHOWS_WITHIN, what="two runs' curves")
+        assert page.ticked() == [1, 3]
         assert page.chart("series") == 4 and page.chart("points") == 2 * (6 + 5)  # validation from epoch 2
         assert len(browser.find_elements("css selector", "#legend li")) == 2
 
@@ -96,7 +70,7 @@ def test_runs_page_lists_sorts_overlays_and_follows_the_store(browser, tmp_path)
         wait_for(lambda: page.chart("runs") == 4, timeout=SHOWS_WITHIN, what="the fitted run's curve")
 
         # One sweep only, chosen on the page.
-        page.js("const s = document.getElementById('sweep'); s.value = 'lr'; s.dispatchEvent(new Event('change'))")
+        page.js("const s = document.getElementById('view'); s.value = 'sweep:lr'; s.dispatchEvent(new Event('change'))")
         wait_for(lambda: 5 not in page.row_ids(), timeout=SHOWS_WITHIN, what="the sweep's runs only")
         assert browser.current_url.endswith("?sweep=lr")
 

@@ -44,6 +44,7 @@ def test_runs_come_with_their_params_scores_and_what_varies(runs):
     store, server = runs
     status, table = get(server.url, "api/runs")
     assert status == 200 and table["ok"] and table["sweep"] is None and table["sweeps"] == ["lr"]
+    assert table["view"] == {"kind": "estimator", "name": "MLPClassifier"}  # the latest run is outside the sweep
     rows = table["runs"]
     assert [row["id"] for row in rows] == [run.id for run in store.runs()] and len(rows) == len(SWEEP_RUNS) + 1
     assert [row["status"] for row in rows] == ["finished", "finished", "finished", "pruned", "finished"]
@@ -60,10 +61,10 @@ def test_runs_come_with_their_params_scores_and_what_varies(runs):
 def test_columns_say_how_to_sort_them(runs):
     _, server = runs
     table = get(server.url, "api/runs")[1]
-    assert [(c["group"], c["key"]) for c in table["columns"]] == [
+    assert [(c["group"], c["key"]) for c in table["columns"]] == [  # the scores first: they stay in sight
         ("run", "id"), ("run", "name"), ("run", "sweep"), ("run", "trial"), ("run", "status"),
-        ("param", "activation"), ("param", "hidden_layer_sizes"), ("param", "learning_rate_init"),
         ("score", "accuracy"), ("run", "wall_time"),
+        ("param", "activation"), ("param", "hidden_layer_sizes"), ("param", "learning_rate_init"),
     ]
     types = column_types(table)
     assert types[("run", "id")] == types[("param", "learning_rate_init")] == types[("score", "accuracy")] == "number"
@@ -78,20 +79,51 @@ def test_one_sweep_lists_its_runs_only_and_drops_the_columns_that_would_not_diff
     assert [row["trial"] for row in table["runs"]] == [0, 1, 2, 3]
     keys = [column["key"] for column in table["columns"]]
     assert "sweep" not in keys and "name" not in keys and "trial" in keys
-    assert get(server.url, "api/runs?sweep=")[1]["sweep"] is None  # empty: every run
+    assert get(server.url, "api/runs?sweep=")[1]["view"] == {"kind": "estimator", "name": "MLPClassifier"}  # empty: the latest
 
 
 def test_a_parameter_only_some_runs_have_varies_and_bools_sort_as_text(tmp_path):
     store = make_runs(tmp_path)
-    run_id = store.start_run("Custom", {**run_params(**SWEEP_RUNS[0][0]), "extra": True}, sweep="other")
+    store.finish_run(store.start_run("Custom", run_params(**SWEEP_RUNS[0][0])), {"accuracy": 0.5})
+    run_id = store.start_run("MLPClassifier", {**run_params(**SWEEP_RUNS[0][0]), "extra": True}, sweep="other")
     store.finish_run(run_id, {"accuracy": 0.5})
     with serve_runs(tmp_path, port=0) as server:
-        table = get(server.url, "api/runs")[1]
+        table = get(server.url, "api/runs?estimator=MLPClassifier")[1]
     assert "extra" in table["varying"] and "extra" not in table["runs"][0]["params"]
     assert table["runs"][-1]["params"]["extra"] is True
     assert column_types(table)[("param", "extra")] == "text"
-    assert table["sweeps"] == ["lr", "other"]
-    assert ("run", "estimator") in column_types(table)  # two estimators: the column that tells them apart
+    assert "extra" not in table["plotted"]  # one value where present: no axis for it
+    assert table["sweeps"] == ["other", "lr"]  # the most recent first
+    assert {run["estimator"] for run in table["runs"]} == {"MLPClassifier"}  # the Custom run is another kind
+
+
+def test_the_page_opens_on_the_latest_runs_kind_and_never_ranks_two_kinds_together(tmp_path):
+    store = make_runs(tmp_path)  # four trials of the sweep "lr", then a classifier run outside it
+    regressor = store.start_run("MLPRegressor", {"hidden_layer_sizes": 32, "alpha": 0.001})
+    store.finish_run(regressor, {"train_score": 0.4, "loss": 0.2})
+    with serve_runs(tmp_path) as server:
+        latest = get(server.url, "api/runs")[1]
+        classifiers = get(server.url, "api/runs?estimator=MLPClassifier")[1]
+        sweep = get(server.url, "api/runs?sweep=lr")[1]
+    assert latest["view"] == {"kind": "estimator", "name": "MLPRegressor"}
+    assert [row["id"] for row in latest["runs"]] == [regressor] and latest["best"] == [regressor]
+    assert latest["runs"][0]["params"]["hidden_layer_sizes"] == [32]  # stored canonically
+    assert latest["views"] == [{"kind": "estimator", "name": "MLPRegressor", "runs": 1},
+                               {"kind": "estimator", "name": "MLPClassifier", "runs": 5},
+                               {"kind": "sweep", "name": "lr", "runs": 4}]
+    assert latest["ranking"] == {"score": "train_score", "higher_is_better": True}
+    assert all(row["estimator"] == "MLPClassifier" for row in classifiers["runs"])
+    assert classifiers["best"] == [2, 3, 1]  # accuracy 0.95, 0.90, 0.80; the pruned and the unscored left out
+    assert sweep["view"] == {"kind": "sweep", "name": "lr"} and sweep["best"] == [2, 3, 1]
+
+
+def test_the_ranking_score_prefers_held_out_scores_and_knows_which_way_is_better():
+    from mlpkit.dashboard.runs import ranking_score
+
+    assert ranking_score(["train_score", "best_validation_score", "loss", "epochs"])["score"] == "best_validation_score"
+    assert ranking_score(["score", "score_std", "fold_0"])["score"] == "score"
+    assert ranking_score(["loss", "epochs"]) == {"score": "loss", "higher_is_better": False}
+    assert ranking_score(["epochs"]) is None
 
 
 def test_curves_are_the_logged_epochs_with_nan_as_null(runs):
@@ -127,7 +159,10 @@ def test_bad_parameters_are_refused_saying_what_to_send(runs, path, message):
 def test_the_sweep_error_lists_the_sweeps_there_are(runs):
     _, server = runs
     error = get(server.url, "api/runs?sweep=nope")[1]["error"]
-    assert "its sweeps: 'lr'" in error and "leave sweep out" in error
+    assert "its sweeps: 'lr'" in error and "leave it out to see the most recent runs" in error
+    error = get(server.url, "api/runs?estimator=Nope")[1]["error"]
+    assert "no estimator 'Nope'" in error and "its estimators: 'MLPClassifier'" in error
+    assert "not both" in get(server.url, "api/runs?estimator=MLPClassifier&sweep=lr")[1]["error"]
 
 
 def test_requests_that_are_not_the_pages_own_are_refused(runs):

@@ -1,5 +1,7 @@
 """Search spaces: every accepted form, and errors that name the bad entry."""
 
+import re
+
 import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -28,8 +30,8 @@ class FixedTrial:
 
 def test_cli_strings_give_choices_ranges_and_log_ranges():
     space = parse_space(["learning_rate_init=log:1e-4:1e-1", "alpha=1e-5:1e-2", "batch_size=16:256",
-                         "hidden_layer_sizes=choice:64|128|64,64", "activation=choice:relu|tanh",
-                         "early_stopping=choice:True|False", "clip_norm=choice:None|1.0"])
+                         "hidden_layer_sizes=choice:64/128/64,64", "activation=choice:relu/tanh",
+                         "early_stopping=choice:True/False", "clip_norm=choice:None/1.0"])
     assert space.dimensions == (
         Range("learning_rate_init", 1e-4, 0.1, log=True), Range("alpha", 1e-5, 1e-2), Range("batch_size", 16, 256),
         Choice("hidden_layer_sizes", (64, 128, (64, 64))), Choice("activation", ("relu", "tanh")),
@@ -51,7 +53,7 @@ def test_python_dicts_and_scikit_learn_grids():
     assert set(grid.names) == {"solver", "learning_rate_init", "momentum"}
     trial = FixedTrial()
     assert grid.suggest(trial) in [dict(p) for p in points.points] and grid.decode(trial.params) == grid.suggest(trial)
-    both = combine([{"alpha": [0.1, 0.2]}, ["activation=choice:relu|tanh"]])
+    both = combine([{"alpha": [0.1, 0.2]}, ["activation=choice:relu/tanh"]])
     assert both.names == ["alpha", "activation"]
 
 
@@ -64,8 +66,8 @@ def test_python_dicts_and_scikit_learn_grids():
         (["alpha=log:0:1"], "'alpha=log:0:1'"),
         (["alpha=0.5:0.1"], "'alpha=0.5:0.1'"),
         (["alpha=1e-3:inf"], "'alpha=1e-3:inf'"),
-        (["activation=choice:relu||tanh"], "'activation=choice:relu||tanh'"),
-        (["activation=choice:relu|relu"], "'activation=choice:relu|relu'"),
+        (["activation=choice:relu//tanh"], "'activation=choice:relu//tanh'"),
+        (["activation=choice:relu/relu"], "'activation=choice:relu/relu'"),
         ({"alpha": {"low": 1, "hi": 2}}, "'alpha'"),
         ({"alpha": []}, "'alpha'"),
         ({"alpha": 0.1}, "'alpha'"),
@@ -82,7 +84,7 @@ def test_a_malformed_entry_is_named_with_the_accepted_forms(spec, named):
 
 def test_the_same_parameter_twice_and_an_empty_space_are_errors():
     with pytest.raises(ValueError, match="'alpha' is given 2 times"):
-        parse_space(["alpha=0.1:0.2", "alpha=choice:0.1|0.2"])
+        parse_space(["alpha=0.1:0.2", "alpha=choice:0.1/0.2"])
     with pytest.raises(ValueError, match="the search space is empty"):
         parse_space({})
 
@@ -96,3 +98,21 @@ def test_unknown_parameters_are_named_with_the_valid_ones():
     parse_space(["mlpclassifier__alpha=1e-5:1e-2"]).check(pipeline)  # a Pipeline's step__param names
     with pytest.raises(ValueError, match="StandardScaler > MLPClassifier has no parameter 'alpha'"):
         parse_space(["alpha=1e-5:1e-2"]).check(pipeline)
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ("activation=choice:relu|tanh", "separate choices with '/', not '|' (in a shell '|' is a pipe),"
+                                        " e.g. activation=choice:relu/tanh"),
+        ("activation=choice:relu;tanh", "not ';' (in a shell ';' is the end of a command)"),
+        ("hidden_layer_sizes=choice:64", "a single choice searches nothing; give two or more separated by '/'"),
+    ],
+)
+def test_shell_separators_and_what_an_unquoted_pipe_leaves_are_refused(entry, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_space([entry])
+
+
+def test_a_one_value_list_in_python_or_json_is_still_a_fixed_choice():
+    assert parse_space({"activation": ["tanh"]}).dimensions[0].values == ("tanh",)

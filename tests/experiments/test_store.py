@@ -102,3 +102,59 @@ def test_a_file_is_not_a_runs_directory(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(NotADirectoryError, match="is a file; give a directory"):
         RunStore(tmp_path / "file")
+
+
+def test_equal_settings_are_stored_in_one_form(tmp_path):
+    store = RunStore(tmp_path)
+    shorthand = store.start_run("MLPRegressor", {"hidden_layer_sizes": 32, "activation": "sigmoid", "alpha": 1.0,
+                                                 "reg__loss": "mse", "init": "xavier_uniform", "dropout": [0.5, 0.0]})
+    spelled_out = store.start_run("MLPRegressor", {"hidden_layer_sizes": (32,), "activation": "logistic", "alpha": 1,
+                                                   "reg__loss": "squared_error", "init": "glorot_uniform",
+                                                   "dropout": (0.5, 0)})
+    assert store.run(shorthand).params == store.run(spelled_out).params == {
+        "hidden_layer_sizes": [32], "activation": "logistic", "alpha": 1, "reg__loss": "squared_error",
+        "init": "glorot_uniform", "dropout": [0.5, 0]}
+    assert store.run(shorthand).params["dropout"][0] == 0.5  # fractions stay as they are
+
+
+def _old_store(directory):
+    """A runs.sqlite as mlpkit wrote it before store versions: a sweep's ``32`` beside fit's ``[32]``."""
+    from mlpkit.experiments.store import SCHEMA
+
+    directory.mkdir()
+    with sqlite3.connect(directory / "runs.sqlite") as db:
+        db.executescript(SCHEMA)
+        for params in ('{"hidden_layer_sizes": 32, "alpha": 0.001}', '{"alpha": 0.001, "hidden_layer_sizes": [32]}',
+                       '{"hidden_layer_sizes": [64, 32], "alpha": 1.0}'):
+            db.execute("INSERT INTO runs(status, estimator, params, started) VALUES ('finished', 'MLPClassifier', ?, 0)",
+                       (params,))
+        assert db.execute("PRAGMA user_version").fetchone() == (0,)
+
+
+def test_an_older_store_is_migrated_to_the_canonical_form_once(tmp_path):
+    from mlpkit.experiments.store import VERSION
+
+    _old_store(tmp_path / "runs")
+    store = RunStore(tmp_path / "runs")
+    assert [run.params for run in store.runs()] == [
+        {"alpha": 0.001, "hidden_layer_sizes": [32]}, {"alpha": 0.001, "hidden_layer_sizes": [32]},
+        {"alpha": 1, "hidden_layer_sizes": [64, 32]}]
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (VERSION,)
+        stored = db.execute("SELECT params FROM runs WHERE id = 1").fetchone()[0]
+    assert stored == '{"alpha": 0.001, "hidden_layer_sizes": [32]}'  # rewritten in the file, keys sorted
+    RunStore(tmp_path / "runs")  # opening it again changes nothing
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("SELECT params FROM runs WHERE id = 1").fetchone()[0] == stored
+
+
+def test_a_store_from_a_newer_mlpkit_is_refused_untouched(tmp_path):
+    from mlpkit.experiments.store import VERSION
+
+    _old_store(tmp_path / "runs")
+    with sqlite3.connect(tmp_path / "runs" / "runs.sqlite") as db:
+        db.execute(f"PRAGMA user_version = {VERSION + 1}")
+    with pytest.raises(ValueError, match=f"newer mlpkit \\(store version {VERSION + 1}.*upgrade mlpkit"):
+        RunStore(tmp_path / "runs")
+    with sqlite3.connect(tmp_path / "runs" / "runs.sqlite") as db:
+        assert db.execute("SELECT params FROM runs WHERE id = 1").fetchone()[0] == '{"hidden_layer_sizes": 32, "alpha": 0.001}'

@@ -50,7 +50,10 @@ def test_ten_trials_on_digits_find_settings_at_least_as_good_as_the_defaults(dig
     assert result.best_estimator_.get_params()["learning_rate_init"] == result.best_params_["learning_rate_init"]
     assert result.best_estimator_.score(X, y) > 0.9  # refitted on all the data
     assert mlpkit.load(result.model_path).score(X, y) == result.best_estimator_.score(X, y)
-    assert result.flucoma_path is None and any("softmax" in note for note in result.notes)  # FluCoMa has no softmax
+    assert result.flucoma_path is None and not any("FluCoMa" in note for note in result.notes)  # not asked for
+    [note] = result.notes  # early stopping turned on for pruning, in Python's words and in the command line's
+    assert "prune=False keeps the estimator as it was" in note
+    assert "--no-prune keeps" in note.in_words({"no_prune": "--no-prune"})
     ranked = [t for t in result.trials_ if t["status"] == "finished"]
     assert ranked[0]["score"] == result.best_score_ and [t["rank"] for t in result.trials_] == list(range(1, 11))
     assert [t["score"] for t in ranked] == sorted((t["score"] for t in ranked), reverse=True)
@@ -136,7 +139,7 @@ def test_the_best_pipeline_is_saved_as_flucoma_json_with_its_scaler(tmp_path):
     pipeline = make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(4,), activation="tanh", max_iter=8,
                                                             random_state=0))
     result = mlpkit.sweep(pipeline, X, y, ["mlpregressor__learning_rate_init=log:1e-3:1e-1"], n_trials=2,
-                          runs=tmp_path)
+                          runs=tmp_path, flucoma=True)
     assert result.flucoma_path.name.endswith(".flucoma.json") and result.scaler_path.name.endswith(".scaler.json")
     scaler = flucoma.Standardize.read(result.scaler_path)
     network = mlpkit.load(result.flucoma_path)  # FluCoMa's MLP file, read back
@@ -214,3 +217,14 @@ def test_callbacks_do_not_keep_an_unnamed_sweep_from_resuming(tmp_path):
     assert "0x" not in sweep_module._setup(model, None, None, True)  # a function's address differs in each process
     assert first == sweep_module._default_name(clone(model), sweep_module.parse_space({"alpha": [0.1]}), "data",
                                                None, None, True)
+
+
+def test_a_note_keeps_its_braces_and_pickles():
+    import pickle
+
+    from mlpkit.experiments.sweep import Note
+
+    plain = Note.plain("layer 1 uses {softmax}")
+    assert plain == "layer 1 uses {softmax}" == plain.in_words({"no_prune": "--no-prune"})
+    note = pickle.loads(pickle.dumps(Note("turn it off with {no_prune}")))
+    assert note == "turn it off with prune=False" and note.in_words({"no_prune": "--no-prune"}).endswith("--no-prune")

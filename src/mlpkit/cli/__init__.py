@@ -22,7 +22,8 @@ column index), ``.npz`` (arrays ``X`` and ``y``) or a FluCoMa DataSet JSON
 (``--target`` a DataSet/LabelSet JSON file paired by identifier): see
 ``mlpkit.data_files``. Exit codes: 0 done, 2 a bad file, column or option (one
 line ``mlpkit: error: ...`` on stderr), 130 interrupted by Ctrl-C (``fit``
-still saves the model): see ``errors.py``.
+still saves the model): see ``errors.py``. A bare ``mlpkit`` prints the help and
+exits 0, as ``pip`` and ``docker`` do: asking for nothing is asking what there is.
 
 Each subcommand is a module with ``HELP``, ``add_arguments(parser)`` and
 ``run(args) -> exit code`` (and optionally ``EPILOG``); ``COMMANDS`` maps the
@@ -36,7 +37,7 @@ import sys
 
 from .. import __version__
 from . import advise, convert, demo, evaluate, fit, inspect_model, lr_find, predict, runs, serve, sweep
-from .errors import EXIT_ERROR, EXIT_INTERRUPTED, USER_ERRORS, CLIError, debugging, one_line
+from .errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, USER_ERRORS, CLIError, debugging, one_line
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -85,8 +86,13 @@ def main(argv=None) -> int:
 
     ``--help`` and ``--version`` exit through ``SystemExit(0)``, as argparse does.
     """
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        parser.print_help()
+        return EXIT_OK
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
         return COMMANDS[args.command].run(args)
     except KeyboardInterrupt:
         print("mlpkit: interrupted", file=sys.stderr)

@@ -24,7 +24,7 @@ def run(args) -> int:
     task = args.task or options.detect_task(data.y)[0]
     options.check_task(task, data.y, ", ".join(data.target_names) or "the target")
     try:
-        print(advise(data.X, data.y, hidden_layer_sizes=args.hidden, task=task))
+        print(advise(data.X, data.y, hidden_layer_sizes=args.hidden, task=task, feature_names=data.feature_names))
     except ValueError as error:
         raise CLIError(f"advise: {error}") from None
     return 0

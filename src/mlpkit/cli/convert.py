@@ -35,6 +35,17 @@ def _onnx(model, path):
 #: Format name -> writer(model, path).
 CONVERTERS = {"native": _native, "flucoma": _flucoma, "onnx": _onnx}
 
+def _softmax_classifier(model) -> bool:
+    return options.is_classifier(model) and getattr(options.network(model), "out_activation_", None) == "softmax"
+
+
+#: Format -> (test of the model, what to do) for models a converter refuses: the next step, in the CLI's words.
+HINTS = {
+    "flucoma": [(_softmax_classifier,
+                 "; FluCoMa's MLPClassifier has sigmoid outputs: train the classifier with --set loss=squared_error"
+                 " (mlpkit fit DATA --target COL --set loss=squared_error --out MODEL), then convert that model")],
+}
+
 #: --out suffix -> format, when --to is not given.
 SUFFIXES = {".npz": "native", ".json": "flucoma", ".onnx": "onnx"}
 
@@ -55,7 +66,8 @@ def run(args) -> int:
     except ImportError as error:
         raise CLIError(f"--to {target}: {error}") from None
     except ValueError as error:
-        raise CLIError(f"cannot convert {args.model} to {target}: {error}") from None
+        hint = next((advice for applies, advice in HINTS.get(target, ()) if applies(model)), "")
+        raise CLIError(f"cannot convert {args.model} to {target}: {error}{hint}") from None
     except OSError as error:
         raise CLIError(f"--out {args.out}: cannot write: {error.strerror or error}") from None
     report.note(f"{args.model} written as {target} to {args.out}")

@@ -2,7 +2,7 @@
 
 Exit codes:
 
-- ``0``: done;
+- ``0``: done (a bare ``mlpkit``, which prints the help, included);
 - ``2``: a problem with what was asked (a missing or bad file, column, option or
   parameter value), explained in one line ``mlpkit: error: ...``;
 - ``130`` (128 + SIGINT): interrupted by Ctrl-C. During ``fit`` the training stops

@@ -39,6 +39,8 @@ def run(args) -> int:
         table = report.confusion_table(model, data.X, data.y)
         if table is not None:
             console.print(table)
+        elif data.y.ndim == 1 and not args.plot:
+            report.note(f"the confusion matrix is too wide for {console.width} columns; --plot DIR draws it")
     if args.plot:
         try:
             with options.columns_checked_by_name():

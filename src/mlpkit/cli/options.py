@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import estimators
 from ..data_files import READERS, read_data
+from ..guide.data import MANY_CLASSES_SHARE  # more distinct numbers than this share of the rows: a quantity
 from .errors import CLIError
 
 #: --task value -> estimator class.
@@ -128,6 +129,13 @@ def check_task(task: str, y, target: str) -> None:
         raise CLIError(
             f"--task classify: {target} holds real numbers (such as {example:g}), not class labels;"
             " use --task regress, or bin the values into classes first"
+        )
+    distinct = len(np.unique(y)) if task == "classify" and y.dtype.kind == "f" else 0
+    if distinct > max(MAX_AUTO_CLASSES, MANY_CLASSES_SHARE * len(y)):
+        raise CLIError(
+            f"--task classify: {target} holds {distinct} distinct numbers in {len(y)} rows, which reads as a"
+            " quantity, not class labels; use --task regress, or bin the values into classes first (class labels"
+            " written as whole numbers such as 3, not 3.0, or as text, are taken as they are)"
         )
     if task == "regress" and y.dtype.kind not in "biuf":
         raise CLIError(f"--task regress: {target} holds text (such as {str(y.ravel()[0])!r}); a regressor needs numbers: use --task classify")

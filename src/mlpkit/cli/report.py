@@ -2,11 +2,17 @@
 
 Tables go to stdout through rich; notes (``mlpkit: note: ...``) go to stderr, so
 that ``mlpkit predict MODEL DATA > out.csv`` keeps only the predictions.
+
+Tables fit the terminal (in a pipe: ``$COLUMNS``, else 80 characters, rich's rule)
+without cutting a cell: each column is as wide as its header and its widest cell,
+and when the table is wider than the terminal the least needed columns are left
+out and the table's caption names them (``fitted_table``).
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn import metrics
@@ -36,6 +42,65 @@ def console():
     from rich.console import Console
 
     return Console(highlight=False)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a ``fitted_table``: numbers right-aligned, text left-aligned; never cut or wrapped.
+
+    ``keep``: when the table is too wide, the columns of lowest ``keep`` are left out
+    first (the rightmost of equals first); ``ALWAYS`` never.
+    """
+
+    header: str
+    number: bool = True
+    keep: int = 1
+
+
+#: ``Column.keep`` of a column that is never left out.
+ALWAYS = 1_000
+
+
+def fitted_table(title: str, columns: list, rows: list, out=None):
+    """A rich table of ``rows`` (lists of text, one per column) that fits ``out``'s width (default: a new
+    ``console()``) without cutting a number; the caption names the columns left out to fit."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = out or console()
+    shown = list(range(len(columns)))
+
+    def build():
+        table = Table(title=title)
+        for index in shown:
+            column = columns[index]
+            widest = max([len(column.header)] + [len(row[index]) for row in rows])
+            table.add_column(escape(column.header), justify="right" if column.number else "left", no_wrap=True,
+                             min_width=widest)
+        for row in rows:
+            table.add_row(*(escape(row[index]) for index in shown))
+        return table
+
+    table = build()
+    while not fits(table, out):
+        droppable = [index for index in shown if columns[index].keep < ALWAYS]
+        if not droppable:
+            break
+        shown.remove(min(reversed(droppable), key=lambda index: columns[index].keep))
+        table = build()
+    left_out = [columns[index].header for index in range(len(columns)) if index not in shown]
+    if left_out:
+        table.caption = escape(f"left out to fit {out.width} columns: {', '.join(left_out)} (a wider terminal shows them)")
+    return table
+
+
+#: A width beyond any terminal's, to measure what a table needs (rich clamps a measure to the width given).
+UNBOUNDED = 100_000
+
+
+def fits(table, out) -> bool:
+    """Whether ``table`` fits ``out``'s width without cutting anything."""
+    return out.measure(table, options=out.options.update_width(UNBOUNDED)).minimum <= out.width
 
 
 def note(message: str) -> None:
@@ -69,21 +134,15 @@ def scores(model, X, y) -> dict:
 
 def scores_table(title: str, rows: dict):
     """A table with one column per metric and one row per data split: ``{"train": {...}, "held out": {...}}``."""
-    from rich.table import Table
-
-    table = Table(title=title)
-    table.add_column("data")
-    table.add_column("rows", justify="right")
     names = list(next(iter(rows.values()))["scores"])
-    for name in names:
-        table.add_column(name, justify="right")
-    for split, row in rows.items():
-        table.add_row(split, str(row["rows"]), *(f"{row['scores'][name]:.4g}" for name in names))
-    return table
+    columns = [Column("data", number=False, keep=ALWAYS), Column("rows")] + [Column(name, keep=2) for name in names]
+    return fitted_table(title, columns, [[split, str(row["rows"]), *(f"{row['scores'][name]:.4g}" for name in names)]
+                                         for split, row in rows.items()])
 
 
 def confusion_table(model, X, y):
-    """True classes (rows) against predicted classes (columns), or None for several labels per row or many classes."""
+    """True classes (rows) against predicted classes (columns), or None for several labels per row or many
+    classes (and when it is too wide for the terminal: ``fits``)."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -102,7 +161,7 @@ def confusion_table(model, X, y):
     for i, (label, row) in enumerate(zip(labels, matrix)):
         cells = [f"[bold]{n}[/bold]" if i == j else str(n) for j, n in enumerate(row)]  # the diagonal in bold
         table.add_row(escape(str(label)), *cells)
-    return table
+    return table if fits(table, console()) else None
 
 
 def key_value_table(title: str, rows: dict):
@@ -111,8 +170,8 @@ def key_value_table(title: str, rows: dict):
     from rich.table import Table
 
     table = Table(title=title, show_header=False)
-    table.add_column(style="dim")
-    table.add_column()
+    table.add_column(style="dim", overflow="fold")
+    table.add_column(overflow="fold")  # long paths wrap instead of ending in "..."
     for name, value in rows.items():
         table.add_row(escape(str(name)), escape(str(value)))
     return table

@@ -1,9 +1,10 @@
 """``mlpkit runs DIR``: compare the runs recorded in a runs directory, in the browser, live.
 
 Serves the runs page (``mlpkit.dashboard.serve_runs``) on 127.0.0.1 and prints its
-address: a table of the runs with their parameters and scores (click a column to
-sort), the loss curves of the runs ticked in it overlaid, and the score against
-each parameter that differs between them. Runs recorded while it serves (a sweep
+address: the runs of one sweep or one estimator kind at a time (the latest at first;
+scores of different kinds never share a ranking), a table of their parameters and
+scores (click a column to sort), the loss curves of the runs ticked in it (the best
+three at first) overlaid, and the score against each parameter that differs between them. Runs recorded while it serves (a sweep
 in another terminal) appear within a second or so. It serves until Ctrl-C, then
 exits 130 like any interrupted command.
 """
@@ -20,7 +21,7 @@ from .errors import CLIError
 HELP = "compare the runs of a runs directory in the browser: table, overlaid curves, score per parameter"
 
 EPILOG = """examples:
-  mlpkit runs runs/                      every run recorded in runs/
+  mlpkit runs runs/                      the runs recorded in runs/, opening on the latest sweep or estimator kind
   mlpkit runs runs/ --sweep lr-search    the page opens on one sweep's runs (another can be chosen there)
   mlpkit runs runs/ --port 8765 --open
 
@@ -36,7 +37,7 @@ PORTS = range(65536)
 def add_arguments(parser) -> None:
     parser.add_argument("runs_dir", metavar="DIR", help="the runs directory the runs were recorded in (fit(..., track=DIR), sweeps)")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--sweep", metavar="NAME", help="open the page on this sweep's runs (default: every run)")
+    parser.add_argument("--sweep", metavar="NAME", help="open the page on this sweep's runs (default: the most recent sweep or estimator kind)")
     parser.add_argument("--open", action="store_true", help="open the page in the default web browser")
 
 

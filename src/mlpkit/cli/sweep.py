@@ -8,8 +8,8 @@ parameter grid). Parameters not searched come from ``--hidden``, ``--set`` and
 directory (``--runs``), where Optuna keeps the sweep too: the same command run
 again, after Ctrl-C or with more ``--trials``, continues it. The best settings
 are refitted on all rows and saved (``--out``, and in the runs directory), with
-FluCoMa JSON beside them when FluCoMa can express the network. See
-``mlpkit.experiments.sweep`` for how trials are scored and pruned.
+``--flucoma`` also as FluCoMa JSON beside them where FluCoMa can express the
+network. See ``mlpkit.experiments.sweep`` for how trials are scored and pruned.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 from .._files import strict_loads
 from ..experiments.export import network_of, write_flucoma_beside
 from ..experiments.recorder import DEFAULT_RUNS
-from ..experiments.space import FORMS, combine
+from ..experiments.space import FORMS, combine, parse_space
 from . import options, report
 from .errors import CLIError
 from .training import _save
@@ -34,8 +34,8 @@ HELP = "search hyper-parameters (Optuna, pruning, cross-validation), rank the tr
 EPILOG = f"""space entries (--space, repeat it):
   learning_rate_init=log:1e-4:1e-1      a log range
   alpha=1e-5:1e-2                       a range (16:256 is a range of whole numbers)
-  hidden_layer_sizes=choice:64|128|64,64   choices (64,64 is two layers)
-  activation=choice:relu|tanh
+  hidden_layer_sizes=choice:64/128/64,64   choices, separated by / (64,64 is two layers)
+  activation=choice:relu/tanh
   space.json                            a JSON file: {{"alpha": [0.0001, 0.001], "batch_size": {{"low": 16, "high": 256}}}}
 
 examples:
@@ -48,6 +48,9 @@ Ctrl-C stops the sweep (exit code 130); run the same command again to continue i
 
 #: Significant digits of the numbers in the trials table.
 DIGITS = 4
+
+#: How the command line spells the settings the sweep's notes name (``mlpkit.experiments.sweep.Note``).
+CLI_WORDS = {"no_prune": "--no-prune", "flucoma": "--flucoma"}
 
 
 def add_arguments(parser) -> None:
@@ -65,7 +68,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--timeout", metavar="SECONDS", type=float, help="start no trial after this long")
     parser.add_argument("--prune", action=argparse.BooleanOptionalAction, default=True,
                         help="stop unpromising trials early from their validation loss (turns early_stopping on)")
-    parser.add_argument("--out", metavar="MODEL", help="also save the best model here (.npz), FluCoMa JSON beside it")
+    parser.add_argument("--out", metavar="MODEL", help="also save the best model here (.npz)")
+    parser.add_argument("--flucoma", action="store_true",
+                        help="also write the best model as FluCoMa JSON (with its scaler) beside each saved model")
 
 
 def read_space(entries: list[str]):
@@ -73,15 +78,23 @@ def read_space(entries: list[str]):
     parts = []
     for entry in entries:
         if "=" in entry or Path(entry).suffix.lower() != ".json":
-            parts.append([entry])
+            try:
+                parts.append(parse_space([entry]))
+            except ValueError as error:  # "search space entry 'X': why" -> "--space X: why"
+                raise CLIError(f"--space {entry}: {str(error).removeprefix(f'search space entry {entry!r}: ')}") from None
             continue
         try:
-            parts.append(strict_loads(Path(entry).read_text(encoding="utf-8")))
+            text = Path(entry).read_text(encoding="utf-8")
         except OSError as error:
             raise CLIError(f"--space {entry}: cannot read the space file: {error.strerror or error}") from None
+        try:
+            parts.append(parse_space(strict_loads(text)))
         except ValueError as error:
             raise CLIError(f"--space {entry}: not a JSON search space ({error}); {FORMS}") from None
-    return combine(parts)
+    try:
+        return combine(parts)
+    except ValueError as error:
+        raise CLIError(f"--space: {error}") from None
 
 
 def run(args) -> int:
@@ -94,18 +107,22 @@ def run(args) -> int:
     task, why = (args.task, "as asked") if args.task else options.detect_task(data.y)
     options.check_task(task, data.y, ", ".join(data.target_names) or "the target")
     model = options.build_estimator(task, args)
+    try:
+        space.check(model)
+    except ValueError as error:
+        raise CLIError(f"--space: {error}") from None
     print(f"mlpkit: {data.n_samples} rows, {data.X.shape[1]} features from {data.source}; task {task}: {why};"
           f" searching {', '.join(space.names)} in {args.trials} trials; runs in {args.runs}", file=sys.stderr)
     try:
         result = sweep(model, data.X, data.y, space, n_trials=args.trials, cv=args.cv, scoring=args.scoring,
                        runs=args.runs, name=args.name, n_jobs=args.jobs, random_state=args.seed,
-                       timeout=args.timeout, prune=args.prune)
+                       timeout=args.timeout, prune=args.prune, flucoma=args.flucoma)
     except KeyboardInterrupt:
         report.note(f"sweep interrupted; the trials that ended are kept in {args.runs}: run the same command"
                     " again to continue")
         raise
     console = report.console()
-    console.print(trials_table(result, space.names))
+    console.print(trials_table(result, space.names, console))
     saved = {"sweep": result.name, "trials run now": result.n_trials_run, "best score": _number(result.best_score_),
              "best settings": ", ".join(f"{k}={_value(v)}" for k, v in result.best_params_.items()),
              "model": result.model_path, "FluCoMa model": result.flucoma_path, "FluCoMa scaler": result.scaler_path}
@@ -114,30 +131,39 @@ def run(args) -> int:
         if data.feature_names and not hasattr(network, "feature_names_in_"):
             network.feature_names_in_ = np.asarray(data.feature_names, dtype=object)  # predict picks columns by name
         _save(network, args.out)
-        copies = write_flucoma_beside(result.best_estimator_, data.X, args.out)
-        saved.update({"saved to": args.out, "FluCoMa copy": copies.model, "FluCoMa scaler copy": copies.scaler})
+        saved["saved to"] = args.out
+        if args.flucoma:  # (its notes would repeat the sweep's own)
+            copies = write_flucoma_beside(result.best_estimator_, data.X, args.out)
+            saved.update({"FluCoMa copy": copies.model, "FluCoMa scaler copy": copies.scaler})
     console.print(report.key_value_table("Best", {k: v for k, v in saved.items() if v is not None}))
     for note in result.notes:
-        report.note(note)
+        report.note(note.in_words(CLI_WORDS))
     report.note(f"compare the trials in the browser: mlpkit runs {args.runs} --sweep {result.name}")
     return 0
 
 
-def trials_table(result, names):
-    """The trials, best first: rank, status, score, spread over folds, epochs, seconds, then each searched value."""
-    from rich.markup import escape
-    from rich.table import Table
+#: The trials table's own columns, with what to leave out first when the terminal is narrow (``report.Column``).
+TRIAL_COLUMNS = (
+    report.Column("rank", keep=report.ALWAYS),
+    report.Column("trial", keep=1),
+    report.Column("status", number=False, keep=3),
+    report.Column("score", keep=report.ALWAYS),
+    report.Column("±", keep=0),
+    report.Column("epochs", keep=2),
+    report.Column("seconds", keep=0),
+)
 
-    table = Table(title=f"Sweep {escape(result.name)}: {len(result.trials_)} trials, best first")
-    for column in ("rank", "trial", "status", "score", "±", "epochs", "seconds", *names):
-        table.add_column(escape(column), justify="left" if column == "status" else "right")
-    for trial in result.trials_:
-        table.add_row(
-            str(trial["rank"]), str(trial["trial"]), trial["status"], _number(trial["score"]),
-            _number(trial["score_std"]), str(trial["epochs"]), _number(trial["seconds"], 2),
-            *(escape(_value(trial["params"].get(name, ""))) for name in names),
-        )
-    return table
+
+def trials_table(result, names, out=None):
+    """The trials, best first: rank, status, score, spread over folds, epochs, seconds, then each searched
+    value; fitted to the terminal (``report.fitted_table``: the searched values are kept before the rest)."""
+    numeric = {name: all(isinstance(t["params"].get(name), (int, float)) and not isinstance(t["params"].get(name), bool)
+                         for t in result.trials_) for name in names}
+    columns = [*TRIAL_COLUMNS, *(report.Column(name, number=numeric[name], keep=4) for name in names)]
+    rows = [[str(trial["rank"]), str(trial["trial"]), trial["status"], _number(trial["score"]),
+             _number(trial["score_std"]), str(trial["epochs"]), _number(trial["seconds"], 2),
+             *(_value(trial["params"].get(name, "")) for name in names)] for trial in result.trials_]
+    return report.fitted_table(f"Sweep {result.name}: {len(result.trials_)} trials, best first", columns, rows, out)
 
 
 def _number(value, digits=DIGITS) -> str:
@@ -145,4 +171,7 @@ def _number(value, digits=DIGITS) -> str:
 
 
 def _value(value) -> str:
+    """A searched value as the command line writes it: 64,32 for layers, relu for text."""
+    if isinstance(value, (tuple, list)):
+        return ",".join(map(_value, value))
     return _number(value, 3) if isinstance(value, float) else str(value)

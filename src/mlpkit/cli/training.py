@@ -84,13 +84,14 @@ class Options:
 def run(model, data: Split, options: Options) -> int:
     """Fit, save, report, plot; the exit code (0, or 130 after Ctrl-C)."""
     dashboard = _attach_dashboard(model, options) if options.dashboard else None
+    recorder = _recorder(options.track)
     model.set_params(progress=options.progress)
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             if options.fit is None:
-                model.fit(data.X_train, data.y_train, track=options.track)
+                model.fit(data.X_train, data.y_train, track=recorder)
             else:
                 options.fit(model, data.X_train, data.y_train)
         except ValueError as error:
@@ -112,12 +113,27 @@ def run(model, data: Split, options: Options) -> int:
         _print_summary(model, data, seconds, options.out, _how_it_ended(model, interrupted, dashboard))
     if options.plot_dir:
         _write_plots(model, data, options.plot_dir)
+    if recorder is not None and recorder.run_id is not None:
+        report.note(f"recorded as run {recorder.run_id} in {options.track}; compare it with the other runs there:"
+                    f" mlpkit runs {options.track}")
     if dashboard is not None:
         _finish_dashboard(dashboard, options.keep_dashboard)
     if interrupted:
         report.note(f"training was interrupted; the model so far is saved in {options.out}")
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _recorder(track):
+    """The ``RunRecorder`` of ``--track DIR`` (kept, to say which run it recorded), or None."""
+    if track is None:
+        return None
+    from ..experiments.recorder import RunRecorder
+
+    try:
+        return RunRecorder(track)
+    except OSError as error:
+        raise CLIError(f"--track {track}: cannot use it as a runs directory: {error.strerror or error}") from None
 
 
 def _attach_dashboard(model, options: Options):

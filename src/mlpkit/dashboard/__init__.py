@@ -16,7 +16,8 @@ sweep runs: ``mlpkit.dashboard.serve_runs(DIR)`` or ``mlpkit runs DIR``.
 - ``callback.py``: ``Dashboard`` (the callback), ``serve`` and ``from_option``;
 - ``runs.py``: the runs page's JSON endpoints over a ``RunStore``, and ``serve_runs``;
 - ``static/``: the pages, their small scripts (charts drawn on a ``<canvas>`` by the
-  shared ``plot.js``) and style sheet; nothing is loaded from the internet.
+  shared ``plot.js``: round ticks, axis titles, markers, smoothing) and style sheet;
+  nothing is loaded from the internet.
 """
 
 from .callback import Dashboard, from_option, serve

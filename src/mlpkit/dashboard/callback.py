@@ -67,11 +67,23 @@ def validator(model, name: str):
     return check
 
 
+#: Type -> the text of a parameter value on the page: the value as a person reads it, not Python's repr.
+VALUE_TEXT = {
+    str: lambda value: value,  # relu, not 'relu'
+    float: lambda value: f"{value:g}",
+    tuple: lambda value: ", ".join(map(value_text, value)),  # layer sizes 64, 32
+    list: lambda value: ", ".join(map(value_text, value)),
+}
+
+
+def value_text(value) -> str:
+    return VALUE_TEXT.get(type(value), str)(value)
+
+
 def shown_params(model) -> dict:
-    """Parameter name -> text for the page's table."""
+    """Parameter name -> text for the page's table (``value_text``)."""
     params = model.get_params(deep=False)
-    return {name: repr(params[name]) if isinstance(params[name], str) else str(params[name])
-            for name in SHOWN_PARAMS if name in params}
+    return {name: value_text(params[name]) for name in SHOWN_PARAMS if name in params}
 
 
 class Dashboard:

@@ -14,15 +14,21 @@ page (``server.py``: the ``Host`` check, no caching, JSON answers, nothing exter
 =============================  ==============================================================================
 path (GET)                     what
 =============================  ==============================================================================
-``/``, ``/runs``               the page (``static/runs.html``; ``?sweep=NAME`` opens one sweep)
+``/``, ``/runs``               the page (``static/runs.html``; ``?sweep=NAME`` or ``?estimator=KIND`` opens that view)
 ``/runs.js``, ``/plot.js``     its script and the chart drawing it shares with the training page
 ``/dashboard.css``             the style sheet of both pages
-``/api/runs?sweep=NAME``       the table: ``runs_table`` below (``sweep`` left out: every run)
+``/api/runs?sweep=NAME``       the table of one view: ``runs_table`` below; ``?estimator=KIND`` the runs of one
+                               estimator kind; neither: the view of the most recent run (``default_view``)
 ``/api/curves?ids=1,2,3``      ``{"ok": true, "curves": {"1": {"epoch": [...], "loss": [...], ...}}}``
 =============================  ==============================================================================
 
-A sweep the store does not hold, ids that are not run numbers, or runs it does not
-hold, are answered with status 400 and ``{"ok": false, "error": "..."}``.
+A sweep or estimator kind the store does not hold, ids that are not run numbers, or
+runs it does not hold, are answered with status 400 and ``{"ok": false, "error": "..."}``.
+
+Why views: scores of a classifier (accuracy) and of a regressor (R²) are not on one
+scale, and a sweep's trials are scored alike (cross-validated) while a lone fit is
+scored on its training rows; so the page shows one sweep, or one estimator kind,
+at a time, never a ranking that mixes kinds.
 """
 
 from __future__ import annotations
@@ -47,6 +53,25 @@ RUNS_FILES = {
 
 #: Most runs whose curves one ``/api/curves`` request may ask for.
 MAX_CURVES = 100
+
+#: The runs ticked when the page opens a view: the best few by the ranking score.
+BEST_TICKED = 3
+
+#: Scores that rank runs, in the order of preference: a sweep's (cross-validated) score, the held-out
+#: score of early stopping, the score on the training rows. Any other score ranks after these.
+RANKING_PREFERENCE = ("score", "best_validation_score", "train_score")
+
+#: Scores for which lower is better (the rest: higher is better, as scikit-learn's scorers).
+LOWER_IS_BETTER = {"loss"}
+
+#: Scores that say nothing about how good a run is.
+NOT_RANKING = {"epochs", "score_std"}
+
+#: A view's kind (its query parameter) -> function(every run, the view's name) -> the runs it shows.
+VIEWS = {
+    "sweep": lambda runs, name: [run for run in runs if run.sweep == name],
+    "estimator": lambda runs, kind: [run for run in runs if run.estimator == kind],
+}
 
 #: The run's own columns of the table, before its parameters and scores: name -> shown when (given the runs).
 RUN_COLUMNS = {
@@ -88,18 +113,64 @@ def _row(run, now: float) -> dict:
     }
 
 
-def runs_table(runs, sweeps, sweep=None, now=None) -> dict:
-    """The JSON of ``/api/runs``: the runs' rows and how to show and sort them.
+def views(runs) -> list[dict]:
+    """Every view of these runs, the most recent first: ``{"kind": "sweep" | "estimator", "name", "runs"}``
+    (each sweep, each estimator kind; a kind's view holds its sweeps' trials too)."""
+    found = {}
+    for run in reversed(runs):
+        for kind, name in (("sweep", run.sweep), ("estimator", run.estimator)):
+            if name is not None:
+                found.setdefault((kind, name), 0)
+                found[(kind, name)] += 1
+    return [{"kind": kind, "name": name, "runs": count} for (kind, name), count in found.items()]
+
+
+def default_view(runs) -> dict | None:
+    """The view of the most recent run: its sweep, or its estimator kind when it is outside sweeps."""
+    if not runs:
+        return None
+    last = runs[-1]
+    return {"kind": "sweep", "name": last.sweep} if last.sweep is not None else {"kind": "estimator", "name": last.estimator}
+
+
+def ranking_score(scores) -> dict | None:
+    """The score that ranks the runs of a view (``RANKING_PREFERENCE``), with its direction; None if none does."""
+    rankable = [name for name in scores if name not in NOT_RANKING]
+    preferred = [name for name in RANKING_PREFERENCE if name in rankable] + rankable
+    if not preferred:
+        return None
+    return {"score": preferred[0], "higher_is_better": preferred[0] not in LOWER_IS_BETTER}
+
+
+def best_runs(rows, ranking, count=BEST_TICKED) -> list[int]:
+    """Ids of the ``count`` best finished runs by ``ranking`` (ties: the earlier run first)."""
+    if ranking is None:
+        return []
+    name, sign = ranking["score"], -1 if ranking["higher_is_better"] else 1
+    scored = [row for row in rows if row["status"] == "finished" and _is_number(row["scores"].get(name))]
+    return [row["id"] for row in sorted(scored, key=lambda row: (sign * row["scores"][name], row["id"]))[:count]]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def runs_table(runs, all_views, view=None, now=None) -> dict:
+    """The JSON of ``/api/runs``: the runs of one view, and how to show, sort and rank them.
 
     ``runs`` (oldest first): one row each (id, name, sweep, trial, status, estimator,
     params, scores, wall_time in seconds, error). ``varying``: the parameters whose
     values differ between these runs (a missing one counts as a value), in name
-    order; ``constant``: the others with their one value. ``scores``: every score
-    name, in the order they first appear. ``columns``: the table's columns in order,
-    each ``{"key", "group": "run" | "param" | "score", "type": "number" | "text"}``
+    order; ``plotted``: those of them with two or more values present (a parameter
+    only some runs have gets no axis of one value); ``constant``: the others with their
+    one value. ``scores``: every score name, in the order they first appear;
+    ``ranking``: the score that ranks them (``ranking_score``) and ``best``: the ids
+    of the best few by it (the page ticks them). ``columns``: the table's columns in
+    order, each ``{"key", "group": "run" | "param" | "score", "type": "number" | "text"}``
     (``type`` says how to sort: numbers numerically, text alphabetically; the page puts
-    missing values last): the run's own columns that tell these runs apart, the varying
-    parameters, the scores, and the wall time.
+    missing values last): the run's own columns that tell these runs apart, the scores
+    and the wall time (first, so they stay in sight in a narrow window), then the
+    varying parameters. ``view`` is the view shown, ``views`` every view of the store.
     """
     now = time.time() if now is None else now
     rows = [_row(run, now) for run in runs]
@@ -107,14 +178,19 @@ def runs_table(runs, sweeps, sweep=None, now=None) -> dict:
     missing = object()
     values = {name: [row["params"].get(name, missing) for row in rows] for name in names}
     varying = [name for name in names if len({_text(v) if v is not missing else None for v in values[name]}) > 1]
+    plotted = [name for name in varying if len({_text(v) for v in values[name] if v is not missing}) > 1]
     constant = {name: values[name][0] for name in names if name not in varying}
     scores = list(dict.fromkeys(name for row in rows for name in row["scores"]))
+    ranking = ranking_score(scores)
     keys = [("run", key) for key, shown in RUN_COLUMNS.items() if shown(runs)]
-    keys += [("param", name) for name in varying] + [("score", name) for name in scores] + [("run", "wall_time")]
+    keys += [("score", name) for name in scores] + [("run", "wall_time")] + [("param", name) for name in varying]
     columns = [{"key": key, "group": group, "type": _column_type(CELLS[group](row, key) for row in rows)}
                for group, key in keys]
-    return {"ok": True, "sweep": sweep, "sweeps": list(sweeps), "runs": rows, "varying": varying,
-            "constant": constant, "scores": scores, "columns": columns}
+    sweep = view["name"] if view and view["kind"] == "sweep" else None
+    return {"ok": True, "view": view, "views": list(all_views), "sweep": sweep,
+            "sweeps": [v["name"] for v in all_views if v["kind"] == "sweep"], "runs": rows, "varying": varying,
+            "plotted": plotted, "constant": constant, "scores": scores, "ranking": ranking,
+            "best": best_runs(rows, ranking), "columns": columns}
 
 
 def _one(query: dict, name: str):
@@ -149,12 +225,19 @@ def runs_routes(store) -> tuple[dict, dict]:
                              HTTPStatus.SERVICE_UNAVAILABLE) from None
 
     def get_runs(query: dict, body) -> dict:
-        sweep = _one(query, "sweep")
-        sweeps = read("sweeps")
-        if sweep is not None and sweep not in sweeps:
-            known = ", ".join(repr(name) for name in sweeps) or "none yet"
-            raise BadRequest(f"no sweep {sweep!r} in {where} (its sweeps: {known}); leave sweep out to list every run")
-        return runs_table(read("runs", sweep), sweeps, sweep)
+        every = read("runs")
+        all_views = views(every)
+        asked = [{"kind": kind, "name": name} for kind in VIEWS if (name := _one(query, kind)) is not None]
+        if len(asked) > 1:
+            raise BadRequest("ask for one view: sweep=NAME or estimator=KIND, not both")
+        view = asked[0] if asked else default_view(every)
+        if view is None:
+            return runs_table([], all_views)
+        if asked and not any(v["kind"] == view["kind"] and v["name"] == view["name"] for v in all_views):
+            known = ", ".join(repr(v["name"]) for v in all_views if v["kind"] == view["kind"]) or "none yet"
+            raise BadRequest(f"no {view['kind']} {view['name']!r} in {where} (its {view['kind']}s: {known});"
+                             " leave it out to see the most recent runs")
+        return runs_table(VIEWS[view["kind"]](every, view["name"]), all_views, view)
 
     def get_curves(query: dict, body) -> dict:
         ids = _run_ids(query)

@@ -31,8 +31,9 @@ def _finite_or_none(value):
 class TrainingState:
     """The shared record of a dashboard: history, status, and the commands waiting for the fit.
 
-    ``status`` is one of ``waiting`` (no fit yet), ``running``, ``paused``,
-    ``stopping`` (stop asked, the fit is finishing its chunk), ``finished``, ``closed``.
+    ``status`` is one of ``waiting`` (no fit yet), ``running``, ``pausing`` (pause asked, the
+    fit is finishing its chunk of epochs), ``paused``, ``stopping`` (stop asked, the fit is
+    finishing its chunk), ``finished``, ``closed``: one word per state, the same on the page.
     """
 
     def __init__(self):
@@ -97,7 +98,9 @@ class TrainingState:
         """
         with self._condition:
             while self._pause and not self._stop and self.status != "closed":
-                self.status = "paused"
+                if self.status != "paused":
+                    self.status = "paused"
+                    self.message = f"paused after epoch {self.epoch}; Resume goes on, Stop ends the fit"
                 self._condition.wait(PAUSE_POLL_SECONDS)
             if self._stop:
                 self.status = "stopping"
@@ -164,13 +167,17 @@ class TrainingState:
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}; the actions are {', '.join(ACTIONS)}")
         with self._condition:
-            if self.status not in ("running", "paused", "stopping"):
+            if self.status not in ("running", "pausing", "paused", "stopping"):
                 raise ValueError(f"no fit is running (status: {self.status}); {action} applies to a running fit")
             if action == "pause":
                 self._pause = True
-                self.message = "pausing after this chunk of epochs"
+                if self.status == "running":
+                    self.status = "pausing"
+                    self.message = "pausing after this chunk of epochs"
             elif action == "resume":
                 self._pause = False
+                if self.status == "pausing":
+                    self.status = "running"
                 self.message = "resumed"
             else:
                 self._stop = True
@@ -182,7 +189,7 @@ class TrainingState:
         if not isinstance(values, dict) or not values:
             raise ValueError('send a JSON object of new values, e.g. {"learning_rate_init": 0.01}')
         with self._condition:
-            if self.status not in ("running", "paused"):
+            if self.status not in ("running", "pausing", "paused"):
                 raise ValueError(f"no fit is running (status: {self.status}); values change during a fit")
             accepted = {}
             for name, value in values.items():

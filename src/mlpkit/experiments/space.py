@@ -12,8 +12,14 @@ independent choice), and a *list* of such dicts is a grid with several parts
 
     learning_rate_init=log:1e-4:1e-1          a log range
     alpha=1e-5:1e-2                           a range (16:256 is an integer range)
-    hidden_layer_sizes=choice:64|128|64,64    choices; 64,64 is the tuple (64, 64)
-    activation=choice:relu|tanh               choices as text; numbers, True, None as Python reads them
+    hidden_layer_sizes=choice:64/128/64,64    choices; 64,64 is the tuple (64, 64)
+    activation=choice:relu/tanh               choices as text; numbers, True, None as Python reads them
+
+Why ``/`` between choices: no common shell (bash, zsh, fish, PowerShell, cmd)
+gives it a meaning, so the entry needs no quotes. ``|`` (a pipe) would cut the
+command line short: the old form ``choice:A|B`` is refused saying so, and so is
+a ``choice:`` of a single value, which is what an unquoted ``|`` leaves
+(``choice:A``), so a shell's cut never runs as a smaller sweep.
 
 Anything else raises ``ValueError`` naming the entry and listing these forms;
 ``SearchSpace.check(estimator)`` names a parameter the estimator does not have,
@@ -36,13 +42,19 @@ from numbers import Integral, Real
 __all__ = ["FORMS", "Choice", "GridPoints", "Range", "SearchSpace", "combine", "parse_space"]
 
 FORMS = (
-    "accepted forms: NAME=choice:A|B|C (choices; 64,32 is a tuple), NAME=LOW:HIGH (a range; whole-number ends"
+    "accepted forms: NAME=choice:A/B/C (choices; 64,32 is a tuple), NAME=LOW:HIGH (a range; whole-number ends"
     " make an integer range), NAME=log:LOW:HIGH (a log range, LOW > 0); in Python {NAME: [A, B, C]},"
     " {NAME: {'low': LOW, 'high': HIGH, 'log': True}}, or a list of dicts of lists (a scikit-learn parameter grid)"
 )
 
 #: Optuna's name of the parameter that picks a point of a multi-part grid.
 GRID_PARAMETER = "grid point"
+
+#: What separates the choices of ``NAME=choice:A/B/C``.
+CHOICE_SEPARATOR = "/"
+
+#: Separators of choices that shells interpret: refused, saying why.
+SHELL_SEPARATORS = {"|": "a pipe", ";": "the end of a command", "&": "a background job"}
 
 #: The keys of a range given as a dict.
 RANGE_KEYS = {"low", "high", "log"}
@@ -224,9 +236,22 @@ def _parse_value(name: str, text: str, entry: str):
     """The SPEC of ``NAME=SPEC``."""
     kind, sep, rest = text.partition(":")
     if sep and kind.strip() == "choice":
-        options = [part.strip() for part in rest.split("|")]
+        for separator, meaning in SHELL_SEPARATORS.items():
+            if separator in rest:
+                raise ValueError(
+                    f"search space entry {entry}: separate choices with '{CHOICE_SEPARATOR}', not '{separator}' (in a"
+                    f" shell '{separator}' is {meaning}), e.g. {name}=choice:{rest.replace(separator, CHOICE_SEPARATOR)}"
+                )
+        options = [part.strip() for part in rest.split(CHOICE_SEPARATOR)]
         if not all(options):
-            raise ValueError(f"search space entry {entry}: an empty choice; separate choices with '|'; {FORMS}")
+            raise ValueError(f"search space entry {entry}: an empty choice; separate choices with"
+                             f" '{CHOICE_SEPARATOR}'; {FORMS}")
+        if len(options) == 1:
+            raise ValueError(
+                f"search space entry {entry}: a single choice searches nothing; give two or more separated by"
+                f" '{CHOICE_SEPARATOR}' (a shell cuts an unquoted '|' and runs what is left: write"
+                f" {name}=choice:A{CHOICE_SEPARATOR}B), or set a fixed value with --set {name}=..."
+            )
         values = tuple(_literal(option) for option in options)
         _labels(values, entry)
         return Choice(name, values)

@@ -20,7 +20,7 @@ Schema (``SCHEMA`` below; Optuna's own tables may sit beside these)::
          trial INTEGER,                 -- the trial number within the sweep
          status TEXT NOT NULL,          -- 'running' | 'finished' | 'failed' | 'pruned'
          estimator TEXT NOT NULL,       -- class name, e.g. 'MLPClassifier'
-         params TEXT NOT NULL,          -- JSON of get_params() (a Pipeline's as step__param), JSON-safe (json_safe)
+         params TEXT NOT NULL,          -- JSON of get_params() (a Pipeline's as step__param), canonical (canonical_params)
          scores TEXT,                   -- JSON object name -> number (null: NaN or infinite)
          data_fingerprint TEXT,         -- hash of the training data (see mlpkit.experiments.recorder)
          started REAL NOT NULL,         -- Unix time
@@ -44,6 +44,12 @@ marks the running runs of this host whose process is gone as failed, with an
 error saying so. (A run recorded on another machine sharing the directory stays
 'running' until a store on that machine looks.) A run is therefore never seen
 half-written: it is running, or it ended with its scores, or it failed.
+
+Versions: ``PRAGMA user_version`` says which form the rows are in (``VERSION``).
+A store opened by this code is brought up to date in one transaction
+(``MIGRATIONS``): version 1 rewrote every run's parameters in their canonical
+form, so runs recorded before (a sweep's ``32`` beside ``fit``'s ``[32]``) group
+with the runs recorded since.
 """
 
 from __future__ import annotations
@@ -59,7 +65,8 @@ from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
 
-__all__ = ["CURVE_COLUMNS", "DATABASE_NAME", "MODELS_DIRECTORY", "STATUSES", "Run", "RunStore", "json_safe"]
+__all__ = ["CURVE_COLUMNS", "DATABASE_NAME", "MODELS_DIRECTORY", "STATUSES", "Run", "RunStore", "canonical_params",
+           "json_safe"]
 
 DATABASE_NAME = "runs.sqlite"
 MODELS_DIRECTORY = "models"
@@ -138,6 +145,76 @@ def json_safe(value):
     return repr(value)
 
 
+def _one_layer_as_list(value):
+    """``hidden_layer_sizes=32`` is scikit-learn's shorthand for ``(32,)``."""
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _name_table(aliases):
+    return lambda value: aliases.get(value, value) if isinstance(value, str) else value
+
+
+def _parameter_forms() -> dict:
+    """Parameter name -> function(JSON value) -> the one form of equal settings (the estimators' alias tables)."""
+    from .. import activations, initializers, losses
+
+    return {
+        "hidden_layer_sizes": _one_layer_as_list,
+        "activation": _name_table(activations.ALIASES),
+        "out_activation": _name_table(activations.ALIASES),
+        "loss": _name_table(losses.ALIASES),
+        "init": _name_table(initializers.ALIASES),
+    }
+
+
+#: Whole-number floats up to this size are stored as integers (a float holds every such integer exactly).
+EXACT_INTEGERS = 2**53
+
+
+def _canonical_number(value):
+    """``1.0`` and ``1`` are the same setting (``--set alpha=1`` beside a sweep's ``1.0``): whole numbers as ints."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_INTEGERS:
+        return int(value)
+    if isinstance(value, list):
+        return [_canonical_number(item) for item in value]
+    return value
+
+
+def canonical_params(params: dict) -> dict:
+    """``params`` as the store keeps them: JSON-safe (``json_safe``), each value in one form for equal settings.
+
+    Equal settings must read alike, or the runs page shows one setting as two:
+    a one-layer ``hidden_layer_sizes`` is a list (``32`` -> ``[32]``), an alias is
+    its table name (``sigmoid`` -> ``logistic``, ``cross_entropy`` -> ``log_loss``,
+    ``xavier_uniform`` -> ``glorot_uniform``), a whole-number float is an integer
+    (``1.0`` -> ``1``). A Pipeline's ``step__name`` follows the rule of ``name``.
+    """
+    forms = _parameter_forms()
+    canonical = {}
+    for name, value in json_safe(dict(params)).items():
+        form = forms.get(name.rsplit("__", 1)[-1], lambda v: v)
+        canonical[name] = _canonical_number(form(value))
+    return canonical
+
+
+def _migrate_canonical_params(db) -> None:
+    """Version 1: every run's parameters in their canonical form."""
+    rows = db.execute("SELECT id, params FROM runs").fetchall()
+    db.executemany("UPDATE runs SET params = ? WHERE id = ?",
+                   [(_params_json(json.loads(params)), run_id) for run_id, params in rows])
+
+
+#: ``PRAGMA user_version`` reached -> the step that brings a store of the version before up to it.
+MIGRATIONS = {1: _migrate_canonical_params}
+
+#: The version of the rows this code writes.
+VERSION = max(MIGRATIONS)
+
+
+def _params_json(params: dict) -> str:
+    return json.dumps(canonical_params(params), allow_nan=False, sort_keys=True)
+
+
 def _number_or_none(value, what: str):
     """A float for a REAL column; NaN (and None) as None (SQL NULL)."""
     if value is None:
@@ -200,10 +277,28 @@ class RunStore:
         with self._connection() as connection:
             connection.execute("PRAGMA journal_mode=WAL")  # stored in the file: every later connection uses it
             connection.executescript(SCHEMA)
+        self._migrate()
         self.mark_crashed_runs()
 
     def __repr__(self):
         return f"RunStore({str(self.directory)!r})"
+
+    def _migrate(self) -> None:
+        """Bring rows written by older code to ``VERSION``, all steps in one transaction; refuse a newer store."""
+        with self._connection() as db:
+            if db.execute("PRAGMA user_version").fetchone()[0] == VERSION:
+                return  # up to date: no write lock taken
+        with self._transaction() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > VERSION:
+                raise ValueError(
+                    f"the run store {self.path} was written by a newer mlpkit (store version {version}, this mlpkit"
+                    f" knows up to {VERSION}); upgrade mlpkit to read it"
+                )
+            for step in range(version + 1, VERSION + 1):
+                MIGRATIONS[step](db)
+            if version != VERSION:
+                db.execute(f"PRAGMA user_version = {VERSION}")
 
     @property
     def models(self) -> Path:
@@ -244,7 +339,7 @@ class RunStore:
             raise TypeError(f"estimator_name must be the estimator's class name, such as 'MLPClassifier'; got {estimator_name!r}")
         if not isinstance(params, dict):
             raise TypeError(f"params must be a dict of parameter name -> value (get_params()); got {type(params).__name__}")
-        params_json = json.dumps(json_safe(params), allow_nan=False, sort_keys=True)
+        params_json = _params_json(params)
         pid = os.getpid()
         with self._transaction() as db:
             run_id = db.execute(

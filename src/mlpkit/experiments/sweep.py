@@ -44,8 +44,14 @@ Speed
 
 The best parameters are refitted on all the data (recorded as one more run,
 outside the sweep, named ``<name>: best``), saved natively in the runs directory's
-``models/`` and, where FluCoMa can express it, as FluCoMa JSON beside it with its
-scaler (``mlpkit.experiments.export``).
+``models/`` and, with ``flucoma=True``, as FluCoMa JSON beside it with its scaler
+where FluCoMa can express it (``mlpkit.experiments.export``; the notes say why not
+where it cannot).
+
+Notes (``SweepResult.notes``) say what the sweep changed or could not do and the
+setting that changes it; they are text in Python's words (``prune=False``), and
+``note.in_words(...)`` gives them in another interface's (the command line's
+``--no-prune``).
 """
 
 from __future__ import annotations
@@ -67,7 +73,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
 
-from .export import network_of, write_flucoma_beside
+from .export import FluCoMaFiles, network_of, write_flucoma_beside
 from .recorder import (
     DEFAULT_RUNS,
     EpochBuffer,
@@ -80,7 +86,7 @@ from .recorder import (
 from .space import parse_space
 from .store import BUSY_TIMEOUT, DATABASE_NAME, RunStore
 
-__all__ = ["HOLDOUT", "REPORT_EVERY", "SweepResult", "sweep"]
+__all__ = ["HOLDOUT", "REPORT_EVERY", "Note", "SweepResult", "sweep"]
 
 #: Share of the rows held out to score a trial when no ``cv`` is given.
 HOLDOUT = 0.2
@@ -98,6 +104,31 @@ INTERRUPTED_MESSAGE = "Training interrupted by user"
 #: Study attributes that must match when a sweep is resumed: name -> what differs if they don't.
 STUDY_CHECKS = {"mlpkit.space": "search space", "mlpkit.data": "data", "mlpkit.estimator": "estimator",
                 "mlpkit.setup": "setting of the parameters not searched, cv, scoring or prune"}
+
+#: Setting -> how Python spells it, for the notes (``Note``); another interface passes its own spellings.
+PYTHON_WORDS = {"no_prune": "prune=False", "flucoma": "flucoma=True"}
+
+
+class Note(str):
+    """A remark of a sweep: the text in Python's words (``prune=False``), ``in_words`` in another's."""
+
+    def __new__(cls, template: str):
+        note = super().__new__(cls, template.format_map(PYTHON_WORDS))
+        note.template = template
+        return note
+
+    @classmethod
+    def plain(cls, text: str) -> Note:
+        """A note that names no setting (its braces are text)."""
+        return cls(text.replace("{", "{{").replace("}", "}}"))
+
+    def in_words(self, words: dict) -> str:
+        """The note with the settings spelled as in ``words`` (setting -> text, e.g. ``{"no_prune": "--no-prune"}``)."""
+        return self.template.format_map({**PYTHON_WORDS, **words})
+
+    def __reduce__(self):  # pickled by its template (a str subclass with an attribute)
+        return (Note, (self.template,))
+
 
 #: Optuna trial state name -> run status (and the order of the ranking, best first).
 STATES = {"COMPLETE": "finished", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
@@ -125,7 +156,7 @@ class SweepResult:
     model_path: Path | None = None  # the best model, natively (for a Pipeline: its network)
     flucoma_path: Path | None = None
     scaler_path: Path | None = None
-    notes: list = field(default_factory=list)  # what the sweep changed or could not do, and why
+    notes: list = field(default_factory=list)  # Notes: what the sweep changed or could not do, and why
     n_trials_run: int = 0  # trials run by this call (the rest were there already)
 
 
@@ -150,7 +181,7 @@ class _Context:
 
 
 def sweep(estimator, X, y, space, *, n_trials=20, cv=None, scoring=None, runs=None, name=None, n_jobs=1,
-          random_state=None, timeout=None, prune=True) -> SweepResult:
+          random_state=None, timeout=None, prune=True, flucoma=False) -> SweepResult:
     """Search ``space`` for the parameters of ``estimator`` that score best on ``X, y``; see the module docstring.
 
     Parameters
@@ -167,12 +198,16 @@ def sweep(estimator, X, y, space, *, n_trials=20, cv=None, scoring=None, runs=No
     random_state : seeds the sampler, the holdout split and (when it has none) the estimator
     timeout : seconds after which no new trial starts (per worker)
     prune : stop unpromising trials from their validation loss (turns early stopping on; see above)
+    flucoma : also write the best model as FluCoMa JSON (and its scaler) beside the native file, where
+        FluCoMa can express it; a note says why where it cannot
     """
     optuna = _optuna()
     if not isinstance(n_trials, int) or n_trials < 1:
         raise ValueError(f"n_trials must be a whole number >= 1, got {n_trials!r}")
     if not isinstance(n_jobs, int) or n_jobs < 1:
         raise ValueError(f"n_jobs must be a whole number of worker processes >= 1, got {n_jobs!r}")
+    if not isinstance(flucoma, bool):
+        raise ValueError(f"flucoma must be True (also write FluCoMa JSON) or False, got {flucoma!r}")
     space = parse_space(space)
     space.check(estimator)
     estimator, notes = _prepared(estimator, space, prune, random_state)
@@ -196,7 +231,7 @@ def sweep(estimator, X, y, space, *, n_trials=20, cv=None, scoring=None, runs=No
                 _optimize(context, seeds[0], remaining, storage)
             else:
                 _optimize_in_processes(context, seeds, remaining)
-    return _result(context, study, store, notes, _count_done(study) - done_before)
+    return _result(context, study, store, notes, _count_done(study) - done_before, flucoma)
 
 
 # ------------------------------------------------------------------------------------ preparing
@@ -206,8 +241,8 @@ def _prepared(estimator, space, prune, random_state):
     network, prefix = network_of(estimator), _prefix(estimator)
     if prune and network.solver != "lbfgs" and not network.early_stopping and f"{prefix}early_stopping" not in space.names:
         estimator.set_params(**{f"{prefix}early_stopping": True})
-        notes.append("early_stopping=True for every trial and the best model: pruning watches its validation loss"
-                     " (prune=False to keep the estimator as it was)")
+        notes.append(Note("early_stopping=True for every trial and the best model: pruning watches its validation"
+                          " loss ({no_prune} keeps the estimator as it was)"))
     if network.random_state is None and random_state is not None:
         estimator.set_params(**{f"{prefix}random_state": random_state})
     return estimator, notes
@@ -427,7 +462,7 @@ def _score(context: _Context, model, test) -> float:
 
 
 # ------------------------------------------------------------------------------------ the result
-def _result(context: _Context, study, store: RunStore, notes, n_run) -> SweepResult:
+def _result(context: _Context, study, store: RunStore, notes, n_run, flucoma=False) -> SweepResult:
     trials = _ranked_trials(context, study, store)
     finished = [t for t in trials if t["status"] == "finished"]
     if not finished:
@@ -443,14 +478,14 @@ def _result(context: _Context, study, store: RunStore, notes, n_run) -> SweepRes
         warnings.simplefilter("ignore")
         estimator.fit(context.X, context.y, **{f"{_prefix(estimator)}track": recorder})
     model_path = store.model_file(recorder.run_id)
-    flucoma = write_flucoma_beside(estimator, context.X, model_path)
+    copies = write_flucoma_beside(estimator, context.X, model_path) if flucoma else FluCoMaFiles()
     if _prefix(estimator):
-        notes = [*notes, (f"{model_path.name} holds the pipeline's network only; the steps before it are in"
-                          " best_estimator_ (pickle it to keep the whole pipeline)")]
+        notes = [*notes, Note.plain(f"{model_path.name} holds the pipeline's network only; the steps before it are"
+                                    " in best_estimator_ (pickle it to keep the whole pipeline)")]
     return SweepResult(
         name=context.name, study=study, store=store, best_params_=best["params"], best_score_=best["score"],
-        best_estimator_=estimator, trials_=trials, model_path=model_path, flucoma_path=flucoma.model,
-        scaler_path=flucoma.scaler, notes=notes + flucoma.notes, n_trials_run=n_run,
+        best_estimator_=estimator, trials_=trials, model_path=model_path, flucoma_path=copies.model,
+        scaler_path=copies.scaler, notes=notes + [Note.plain(note) for note in copies.notes], n_trials_run=n_run,
     )
 
 

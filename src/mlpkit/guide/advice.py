@@ -115,7 +115,7 @@ class Advice:
         return "\n".join(blocks)
 
 
-def advise(X, y, hidden_layer_sizes=None, task=None) -> Advice:
+def advise(X, y, hidden_layer_sizes=None, task=None, feature_names=None) -> Advice:
     """Advice on a first network for ``X``, ``y``: size, scaling, class balance, batch size.
 
     Parameters
@@ -129,6 +129,9 @@ def advise(X, y, hidden_layer_sizes=None, task=None) -> Advice:
     task : {'classify', 'regress'}, optional
         None detects it from y as scikit-learn does (``type_of_target``):
         whole numbers are read as class labels, so pass 'regress' for counts.
+    feature_names : list of str, optional
+        The columns' names, used in the advice ("column 'age'"); default: a
+        DataFrame's column names, else the columns are named by index.
 
     Returns
     -------
@@ -140,6 +143,8 @@ def advise(X, y, hidden_layer_sizes=None, task=None) -> Advice:
     >>> X, y = load_iris(return_X_y=True)
     >>> print(advise(X, y))   # doctest: +SKIP
     """
+    if feature_names is None and hasattr(X, "columns"):  # a DataFrame names its columns
+        feature_names = [str(name) for name in X.columns]
     X, y = check_X_y(X, y, accept_sparse=["csr", "csc"], multi_output=True, dtype="numeric")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
@@ -171,7 +176,7 @@ def advise(X, y, hidden_layer_sizes=None, task=None) -> Advice:
         suggested_hidden_layer_sizes=suggested,
         suggested_n_parameters=sizing.count_parameters(n_features, suggested, n_outputs),
         batch_size=sizing.suggest_batch_size(n_rows),
-        scaling=data.scaling_advice(X),
+        scaling=data.scaling_advice(X, feature_names or None),
         target_scaling=data.target_scaling_note(y) if task == "regress" else None,
         imbalance=data.imbalance_advice(y, target_type) if task == "classify" else None,
         notes=notes,

@@ -100,6 +100,11 @@ class ColumnStats:
     q1: np.ndarray
     q3: np.ndarray
     far_out_share: np.ndarray  # share of values beyond Tukey's far-out fences (q1 - 3 iqr, q3 + 3 iqr)
+    names: list | None = None  # the columns' names (a CSV header, a DataFrame's columns), or None
+
+    def column(self, index) -> str:
+        """How the advice names a column: by its name where the data has names, else by its index."""
+        return f"column {self.names[index]!r}" if self.names is not None else f"column {index}"
 
 
 def dense_2d(X) -> np.ndarray:
@@ -112,8 +117,10 @@ def dense_2d(X) -> np.ndarray:
     return X.astype(float, copy=False)
 
 
-def column_stats(X) -> ColumnStats:
+def column_stats(X, names=None) -> ColumnStats:
     X = dense_2d(X)
+    if names is not None and len(names) != X.shape[1]:
+        raise ValueError(f"feature_names has {len(names)} names for {X.shape[1]} columns; give one name per column")
     q1, q3 = np.percentile(X, [25, 75], axis=0)
     iqr = q3 - q1
     far_out = (X < q1 - 3 * iqr) | (X > q3 + 3 * iqr)
@@ -125,6 +132,7 @@ def column_stats(X) -> ColumnStats:
         q1=q1,
         q3=q3,
         far_out_share=np.where(iqr > 0, far_out.mean(axis=0), 0.0),
+        names=None if names is None else [str(name) for name in names],
     )
 
 
@@ -142,7 +150,7 @@ def large_values(s: ColumnStats) -> str | None:
     worst = int(np.argmax(s.rms))
     if s.rms[worst] <= LARGE_VALUE:
         return None
-    return f"column {worst} has values of typical size {s.rms[worst]:.3g} (networks expect about 1)"
+    return f"{s.column(worst)} has values of typical size {s.rms[worst]:.3g} (networks expect about 1)"
 
 
 def uneven_ranges(s: ColumnStats) -> str | None:
@@ -154,7 +162,7 @@ def uneven_ranges(s: ColumnStats) -> str | None:
     wide, narrow = int(np.nanargmax(spans)), int(np.nanargmin(spans))
     return (
         f"column ranges differ {spans[wide] / spans[narrow]:.3g}-fold"
-        f" (column {wide}: {spans[wide]:.3g}, column {narrow}: {spans[narrow]:.3g})"
+        f" ({s.column(wide)}: {spans[wide]:.3g}, {s.column(narrow)}: {spans[narrow]:.3g})"
     )
 
 
@@ -167,7 +175,7 @@ def off_centre(s: ColumnStats) -> str | None:
         return None
     worst = int(np.argmax(np.where(flagged, distance, -1)))
     return (
-        f"column {worst} is centred at {s.mean[worst]:.3g}, {distance[worst]:.3g} standard deviations from 0"
+        f"{s.column(worst)} is centred at {s.mean[worst]:.3g}, {distance[worst]:.3g} standard deviations from 0"
     )
 
 
@@ -242,7 +250,7 @@ class ScalingAdvice:
     scaler: str | None = None  # scikit-learn's name (sklearn.preprocessing)
     flucoma_scaler: str | None = None  # the same in mlpkit.flucoma
     why: str = ""
-    constant_columns: list[int] = field(default_factory=list)
+    constant_columns: list = field(default_factory=list)  # names where the data has them, else indices
 
     def lines(self) -> list[str]:
         if not self.needed:
@@ -258,11 +266,12 @@ class ScalingAdvice:
         return text
 
 
-def scaling_advice(X) -> ScalingAdvice:
-    """Whether X's columns need scaling (``SCALING_CHECKS``) and which scaler fits them (``SCALERS``)."""
-    s = column_stats(X)
+def scaling_advice(X, names=None) -> ScalingAdvice:
+    """Whether X's columns need scaling (``SCALING_CHECKS``) and which scaler fits them (``SCALERS``); the
+    columns are named by ``names`` where given (a CSV header), else by index."""
+    s = column_stats(X, names)
     reasons = [reason for check in SCALING_CHECKS if (reason := check(s)) is not None]
-    constant = [int(i) for i in np.flatnonzero(s.span == 0)]
+    constant = [s.names[i] if s.names else int(i) for i in np.flatnonzero(s.span == 0)]
     if not reasons:
         return ScalingAdvice(False, constant_columns=constant)
     choice = next(choice for choice in SCALERS if choice.applies(s))

@@ -96,6 +96,9 @@ class LRFinderResult:
         ax.set_xlabel("learning rate")
         ax.set_ylabel("training loss")
         ax.set_title("learning-rate range test")
+        from ..plots import round_ticks
+
+        round_ticks(ax)  # 1, 2, 5 x 10^n on the log axis, which says it is one
         ax.legend()
         return fig
 

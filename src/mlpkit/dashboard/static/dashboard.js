@@ -5,23 +5,32 @@
 (function () {
   const POLL_MS = 250; // while a fit runs
   const SLOW_POLL_MS = 1000; // before the first fit, after the last, or when the server is gone
+  const LIVE = ["running", "pausing", "paused"]; // a fit the buttons can steer
   const SERIES = ["step", "loss", "validation_loss", "validation_score", "learning_rate"];
   const COLORS = { loss: "#1f77b4", validation_loss: "#ff7f0e", learning_rate: "#2ca02c" };
 
   const history = Object.fromEntries(SERIES.map((name) => [name, []]));
   let shownParams = "";
   const $ = (id) => document.getElementById(id);
-  const { fmt, seconds, drawChart } = window.mlpkitPlot;
+  const { fmt, seconds, drawChart, smooth, bestEpoch } = window.mlpkitPlot;
 
   // ------------------------------------------------------------------ charts (plot.js)
+  // The loss chart: raw curves faint behind their smoothed lines when smoothing is on, and a dotted
+  // line at the best epoch (the weights early stopping keeps).
   function redraw() {
     const xs = history.step;
-    drawChart($("loss-chart"), [
-      { xs, values: history.loss, color: COLORS.loss },
-      { xs, values: history.validation_loss, color: COLORS.validation_loss },
-    ], { logY: true, integerX: true });
+    const weight = Number($("smoothing").value);
+    const curves = [["loss", COLORS.loss], ["validation_loss", COLORS.validation_loss]];
+    const raw = weight > 0 ? curves.map(([name, color]) => ({ xs, values: history[name], color, faint: true })) : [];
+    const smoothed = curves.map(([name, color]) => ({ xs, values: smooth(history[name], weight), color }));
+    const best = bestEpoch(xs, history);
+    $("best-epoch").textContent = best === null ? "-" : best;
+    drawChart($("loss-chart"), raw.concat(smoothed), {
+      logY: true, integerX: true, xLabel: "epoch", yLabel: "loss",
+      markers: best === null ? [] : [{ x: best, text: "best epoch " + best }],
+    });
     drawChart($("rate-chart"), [{ xs, values: history.learning_rate, color: COLORS.learning_rate }],
-      { logY: true, integerX: true });
+      { logY: true, integerX: true, xLabel: "epoch", yLabel: "learning rate" });
   }
 
   // ------------------------------------------------------------------ the page from a snapshot
@@ -53,8 +62,8 @@
     $("points").textContent = history.step.length;
     $("message").textContent = state.message;
 
-    const live = state.status === "running" || state.status === "paused";
-    const paused = state.status === "paused" || state.paused_requested;
+    const live = LIVE.includes(state.status);
+    const paused = state.status === "paused" || state.status === "pausing";
     $("pause").disabled = !live || paused;
     $("resume").disabled = !live || !paused;
     $("stop").disabled = !live;
@@ -97,7 +106,7 @@
       }
       render(state);
       redraw();
-      if (state.status !== "running" && state.status !== "paused" && state.status !== "stopping") delay = SLOW_POLL_MS;
+      if (!LIVE.includes(state.status) && state.status !== "stopping") delay = SLOW_POLL_MS;
     } catch (error) {
       setStatus("disconnected");
       $("message").textContent = "the dashboard's server is not answering (training over?)";
@@ -141,6 +150,11 @@
       if (await send("api/params", { [name]: value })) input.value = "";
     });
   }
+
+  $("smoothing").addEventListener("input", () => {
+    $("smoothing-value").textContent = Number($("smoothing").value).toFixed(2);
+    redraw();
+  });
 
   poll();
 })();

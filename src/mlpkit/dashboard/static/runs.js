@@ -1,5 +1,6 @@
-// mlpkit runs page: ask the server for the runs about once a second, list them in a sortable table,
-// overlay the loss curves of the selected runs and plot the score against each parameter that varies.
+// mlpkit runs page: ask the server for the runs of one view (a sweep, or an estimator kind) about once
+// a second, list them in a sortable table, overlay the loss curves of the selected runs (the best few
+// at first) and plot the score against each parameter that varies.
 // Plain JavaScript, no libraries, nothing loaded from elsewhere; the charts are plot.js's.
 "use strict";
 
@@ -10,7 +11,7 @@
   const OTHER_RUNS = "#aab3c5"; // the score plots' dots of the runs not selected
   const LOG_SPAN = 100; // a parameter's values spanning more than two decades get a log axis
 
-  const { fmt, short, seconds, drawChart } = window.mlpkitPlot;
+  const { fmt, short, seconds, drawChart, smooth, bestEpoch } = window.mlpkitPlot;
   const $ = (id) => document.getElementById(id);
   const collator = new Intl.Collator(undefined, { numeric: true });
 
@@ -19,9 +20,22 @@
     shown: "", // its text: the table is built again only when it changes
     sort: { group: "run", key: "id", descending: false },
     selected: new Map(), // run id -> colour, in the order chosen
+    autoTick: true, // until the user ticks or unticks a run, the view's best runs are the ones ticked
     curves: new Map(), // run id -> { status, curve }: the curves fetched, and the run's status then
-    sweep: new URLSearchParams(location.search).get("sweep") || "",
+    view: viewFromQuery(location.search), // { kind, name }, or null: the server's default (the latest runs)
     score: "",
+  };
+
+  function viewFromQuery(search) {
+    const query = new URLSearchParams(search);
+    for (const kind of ["sweep", "estimator"]) if (query.get(kind)) return { kind, name: query.get(kind) };
+    return null;
+  }
+  const viewKey = (view) => (view ? view.kind + ":" + view.name : "");
+  const viewQuery = (view) => (view ? "?" + view.kind + "=" + encodeURIComponent(view.name) : "");
+  const VIEW_TEXT = {
+    sweep: (v) => "sweep " + v.name + " (" + v.runs + (v.runs === 1 ? " run)" : " runs)"),
+    estimator: (v) => v.name + " (" + v.runs + (v.runs === 1 ? " run)" : " runs)"),
   };
 
   // ------------------------------------------------------------------ values and cells
@@ -33,7 +47,7 @@
     undefined: () => "-",
     object: (v) => {
       if (v === null) return "None";
-      if (Array.isArray(v)) return "(" + v.map(show).join(", ") + (v.length === 1 ? ",)" : ")");
+      if (Array.isArray(v)) return v.map(show).join(", "); // layer sizes 64, 32
       return JSON.stringify(v);
     },
   };
@@ -103,7 +117,7 @@
     box.type = "checkbox";
     box.checked = page.selected.has(row.id);
     box.setAttribute("aria-label", "compare run " + row.id);
-    box.addEventListener("change", () => toggle(row.id));
+    box.addEventListener("change", () => { page.autoTick = false; toggle(row.id); });
     pick.appendChild(box);
     if (page.selected.has(row.id)) {
       const swatch = element("span", undefined, "swatch");
@@ -137,8 +151,7 @@
     }));
   }
 
-  function fillSelect(select, values, current, first) {
-    const options = (first ? [first] : []).concat(values.map((v) => [v, v]));
+  function fillSelect(select, options, current) { // options: [value, text] pairs
     if (JSON.stringify(options) !== select.dataset.options) {
       select.dataset.options = JSON.stringify(options);
       select.replaceChildren(...options.map(([value, text]) => {
@@ -152,25 +165,33 @@
 
   // ------------------------------------------------------------------ the charts
   function drawCurves() {
-    const series = [], legend = [];
+    const series = [], legend = [], markers = [];
+    const weight = Number($("smoothing").value);
     let runs = 0;
     for (const [id, color] of page.selected) {
       const entry = page.curves.get(id);
       if (!entry) continue;
       const { epoch, loss, validation_loss: validation } = entry.curve;
-      series.push({ xs: epoch, values: loss, color }, { xs: epoch, values: validation, color, dash: true });
+      if (weight > 0) {
+        series.push({ xs: epoch, values: loss, color, faint: true }, { xs: epoch, values: validation, color, dash: true, faint: true });
+      }
+      series.push({ xs: epoch, values: smooth(loss, weight), color },
+                  { xs: epoch, values: smooth(validation, weight), color, dash: true });
+      const best = bestEpoch(epoch, entry.curve);
+      if (best !== null) markers.push({ x: best, color });
       if (loss.concat(validation).some((v) => v !== null)) runs += 1;
       const row = page.table.runs.find((r) => r.id === id);
       const item = element("li");
       const swatch = element("span", undefined, "swatch");
       swatch.style.background = color;
       const score = row && page.score in row.scores ? " \u00b7 " + page.score + " " + fmt(row.scores[page.score]) : "";
-      item.append(swatch, "run " + id + (row && row.name ? " " + row.name : "") + score);
+      const at = best === null ? "" : " \u00b7 best epoch " + best;
+      item.append(swatch, "run " + id + (row && row.name ? " " + row.name : "") + score + at);
       legend.push(item);
     }
     const canvas = $("curves-chart");
     drawChart(canvas, series, {
-      logY: true, integerX: true,
+      logY: true, integerX: true, xLabel: "epoch", yLabel: "loss", markers,
       empty: page.selected.size ? "no epochs recorded yet" : "tick runs in the table to compare their loss curves",
     });
     canvas.dataset.runs = runs;
@@ -182,9 +203,9 @@
     const table = page.table;
     const box = $("param-plots");
     $("score-name").textContent = page.score || "score";
-    if (box.dataset.params !== JSON.stringify(table.varying)) {
-      box.dataset.params = JSON.stringify(table.varying);
-      box.replaceChildren(...table.varying.map((name) => {
+    if (box.dataset.params !== JSON.stringify(table.plotted)) {
+      box.dataset.params = JSON.stringify(table.plotted);
+      box.replaceChildren(...table.plotted.map((name) => {
         const figure = element("figure", undefined, "param-plot");
         figure.dataset.param = name;
         const canvas = element("canvas");
@@ -193,7 +214,7 @@
         figure.append(element("figcaption", name), canvas);
         return figure;
       }));
-      if (table.varying.length === 0) box.append(element("p", "no parameter differs between these runs", "note"));
+      if (table.plotted.length === 0) box.append(element("p", "no parameter differs between these runs", "note"));
     }
     const scored = table.runs.filter((row) => typeof row.scores[page.score] === "number");
     for (const figure of box.querySelectorAll("figure")) {
@@ -207,11 +228,18 @@
       const dots = (rows, color) => ({ xs: rows.map(x), values: rows.map((r) => r.scores[page.score]), color, points: true });
       const series = [dots(scored.filter((r) => !page.selected.has(r.id)), OTHER_RUNS)];
       for (const [id, color] of page.selected) series.push(dots(scored.filter((r) => r.id === id), color));
-      drawChart(figure.querySelector("canvas"), series, { logX, labels, empty: "no " + (page.score || "scores") + " yet" });
+      drawChart(figure.querySelector("canvas"), series,
+        { logX, labels, xLabel: name, yLabel: page.score, empty: "no " + (page.score || "scores") + " yet" });
     }
   }
 
   // ------------------------------------------------------------------ selection and curves
+  function tickOnly(ids) {
+    if (JSON.stringify([...page.selected.keys()]) === JSON.stringify(ids)) return;
+    page.selected.clear();
+    ids.forEach((id, i) => page.selected.set(id, PALETTE[i % PALETTE.length]));
+  }
+
   function toggle(id) {
     if (page.selected.has(id)) {
       page.selected.delete(id);
@@ -248,11 +276,13 @@
 
   function render(table) {
     page.table = table;
+    page.view = table.view;
     const listed = new Set(table.runs.map((row) => row.id));
     for (const id of page.selected.keys()) if (!listed.has(id)) page.selected.delete(id);
-    fillSelect($("sweep"), table.sweeps, page.sweep, ["", "every run"]);
-    if (!table.scores.includes(page.score)) page.score = table.scores[0] || "";
-    fillSelect($("score"), table.scores, page.score, null);
+    if (page.autoTick) tickOnly(table.best);
+    fillSelect($("view"), table.views.map((v) => [viewKey(v), VIEW_TEXT[v.kind](v)]), viewKey(table.view));
+    if (!table.scores.includes(page.score)) page.score = table.ranking ? table.ranking.score : table.scores[0] || "";
+    fillSelect($("score"), table.scores.map((name) => [name, name]), page.score);
     $("score").disabled = table.scores.length === 0;
     const running = table.runs.filter((row) => row.status === "running").length;
     const count = table.runs.length + (table.runs.length === 1 ? " run" : " runs");
@@ -265,12 +295,12 @@
 
   async function poll() {
     try {
-      const query = page.sweep ? "?sweep=" + encodeURIComponent(page.sweep) : "";
-      const response = await fetch("api/runs" + query, { cache: "no-store" });
+      const asked = page.view;
+      const response = await fetch("api/runs" + viewQuery(asked), { cache: "no-store" });
       const text = await response.text();
       const answer = JSON.parse(text);
       if (!response.ok) throw Object.assign(new Error(answer.error || response.statusText), { refused: true });
-      if (text !== page.shown) {
+      if (text !== page.shown && page.view === asked) { // (another view chosen meanwhile: its answer comes next)
         page.shown = text;
         render(answer);
       }
@@ -283,11 +313,18 @@
     setTimeout(poll, POLL_MS);
   }
 
-  $("sweep").addEventListener("change", () => {
-    page.sweep = $("sweep").value;
-    const query = page.sweep ? "?sweep=" + encodeURIComponent(page.sweep) : "";
-    history.replaceState(null, "", location.pathname + query);
+  $("view").addEventListener("change", () => {
+    const [kind, ...name] = $("view").value.split(":");
+    page.view = { kind, name: name.join(":") };
+    history.replaceState(null, "", location.pathname + viewQuery(page.view));
     page.shown = "";
+    page.autoTick = true; // a new view opens on its best runs, by its ranking score
+    page.selected.clear();
+    page.score = "";
+  });
+  $("smoothing").addEventListener("input", () => {
+    $("smoothing-value").textContent = Number($("smoothing").value).toFixed(2);
+    drawCurves();
   });
   $("score").addEventListener("change", () => {
     page.score = $("score").value;
