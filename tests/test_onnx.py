@@ -36,10 +36,10 @@ def by_hand(cls, units, dtype="float32", classes=None, seed=0, **params):
     coefs = [rng.normal(0, 1 / np.sqrt(a), (a, b)) for a, b in zip(units[:-1], units[1:])]
     model._adopt_network(coefs, [rng.normal(0, 0.5, b) for b in units[1:]])
     hidden = units[1:-1]
-    model._set_extras(
+    parts = (
         {
             "slopes": tuple(rng.uniform(0, 0.5, n).astype(dtype) for n in hidden)
-            if "prelu_slopes_" in vars(model)
+            if hasattr(model, "prelu_slopes_")
             else (),
             "bn_scale": tuple(rng.uniform(0.5, 2, n).astype(dtype) for n in hidden)
             if params.get("batch_norm")
@@ -57,6 +57,8 @@ def by_hand(cls, units, dtype="float32", classes=None, seed=0, **params):
             else (),
         },
     )
+    state = model._state  # the prelu slopes and batch norm beside the weights, in the training state
+    model._state = state._replace(params={**state.params, **parts[0]}, stats=parts[1])
     return model
 
 

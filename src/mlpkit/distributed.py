@@ -109,7 +109,8 @@ def _check_supported(estimator, n_processes):
 
 
 class _EpochTimer:
-    """A callback keeping the wall time of each epoch (``EpochInfo.elapsed`` is since the fit began)."""
+    """A callback keeping the wall time of each epoch. Callbacks hear of a chunk's epochs together, with
+    the time since the fit began (``EpochInfo.elapsed``): a chunk's time is shared among its epochs."""
 
     def __init__(self):
         self.elapsed = []
@@ -118,8 +119,9 @@ class _EpochTimer:
         self.elapsed.append(info.elapsed)
 
     def seconds(self):
-        times = np.asarray(self.elapsed)
-        return np.diff(times, prepend=0.0).tolist()
+        chunks, counts = np.unique(np.asarray(self.elapsed), return_counts=True)
+        per_epoch = np.diff(chunks, prepend=0.0) / counts
+        return np.repeat(per_epoch, counts).tolist()
 
 
 # -------------------------------------------------------------------------------------- launcher
@@ -289,3 +291,7 @@ def _train(estimator, X, y, sample_weight):
         estimator.set_params(callbacks=callbacks)
     estimator.epoch_seconds_ = timer.seconds()
     return estimator
+
+
+if __name__ == "__main__":
+    main()
