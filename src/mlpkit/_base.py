@@ -30,8 +30,8 @@ from . import config, engine, history, initializers, trainer, training_data
 from ._refits import (
     ParamNamesOnce,
     PicklesWithoutCaches,
-    Prepared,
     Origin,
+    Prepared,
     _frozen,
     _restore_on_error,
     _reusable_inputs,
@@ -40,14 +40,15 @@ from ._refits import (
 )
 from .callbacks import ProgressBar, VerbosePrinter, call_hook, option_callbacks
 from .fitted import FittedNetwork
-from .history import CURVES  # noqa: F401 (the FluCoMa estimators read it here)
 from .guide.sizing import DataSizeWarning, data_size_warning
+from .history import CURVES  # noqa: F401 (the FluCoMa estimators read it here)
 from .lbfgs import fit_lbfgs
 from .network import glorot_uniform_sklearn, layer_extras, named_initialization
 from .optim import optimizer_params
 from .state import forget_best, new_state
 
 DTYPES = config.DTYPES
+
 
 class DivergenceWarning(UserWarning):
     """Training diverged (non-finite loss or weights); the last finite weights were kept."""
