@@ -30,7 +30,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOp
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import engine, initializers, packing
+from . import _compilation_cache, engine, initializers, packing
+from ._dtypes import DTYPES, training_dtype
 from ._refits import (
     ParamNamesOnce,
     PicklesWithoutCaches,
@@ -42,7 +43,7 @@ from ._refits import (
 )
 from .activations import ACTIVATIONS, HIDDEN_ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES, canonical_name
 from .callbacks import EpochInfo, ProgressBar, VerbosePrinter, call_hook
-from .guide.sizing import DataSizeWarning, data_size_warning
+from .guide.sizing import warn_if_data_is_small
 from .lbfgs import fit_lbfgs
 from .losses import ALIASES as LOSS_ALIASES
 from .losses import LOSSES
@@ -64,7 +65,14 @@ class DivergenceWarning(UserWarning):
 #: Up to this many rows, ``predict`` runs in numpy (no dispatch); above, compiled when JAX has an
 #: accelerator. On the CPU numpy's BLAS wins at every size (100k x 784 rows, 784 -> 100 -> 10 net:
 #: 148 ms in numpy, 508 ms compiled with padding and transfers), so the CPU stays in numpy.
-NUMPY_PREDICT_MAX_ROWS = 256 if jax.default_backend() != "cpu" else float("inf")
+#: None: 256 on an accelerator, no limit on the CPU, decided at the first predict (asking JAX for
+#: its backend at import would start it).
+NUMPY_PREDICT_MAX_ROWS = None
+
+
+@cache
+def _default_numpy_predict_max_rows():
+    return 256 if jax.default_backend() != "cpu" else float("inf")
 
 #: Data below this size is handed to the compiled loop as numpy arrays at each chunk; above, it is
 #: put on the device once per fit (device_put's fixed cost dominates for the tiny data of FluCoMa loops).
@@ -85,8 +93,6 @@ CURVES = {"loss": "loss_curve_", "lr": "learning_rate_curve_", "score": "validat
 
 #: Target wall time of one compiled chunk of epochs: short enough for Ctrl-C and progress.
 SECONDS_PER_CHUNK = 0.25
-
-DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
 def _cast(a, dtype, what):
@@ -181,7 +187,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
         "on_divergence": [StrOptions({"raise", "warn"})],
         "progress": ["boolean"],
         "callbacks": [None, list],
-        "dtype": [StrOptions(set(DTYPES))],
+        "dtype": [None, StrOptions(set(DTYPES))],
     }
 
     # ------------------------------------------------------------------ fitting
@@ -242,6 +248,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
         return True
 
     def _fit(self, X, y, sample_weight, incremental):
+        _compilation_cache.enable()  # once per process, at the first fit: importing mlpkit leaves JAX alone
         with _restore_on_error(self):
             self._fit_unguarded(X, y, sample_weight, incremental)
         if self._diverged:  # the model keeps its last finite weights either way
@@ -322,7 +329,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
         self._diverged = False
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        dtype = DTYPES[self.dtype]
+        dtype = training_dtype(self.dtype, X if first_pass else self.coefs_[0])
         if sample_weight is None:  # (scikit-learn's check would make the same ones, ~20x slower)
             sample_weight = np.ones(X.shape[0], dtype=dtype)
         else:
@@ -336,7 +343,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
 
         layer_units = [X.shape[1], *hidden_layer_sizes, y.shape[1]]
         architecture = self._architecture(y.shape[1], len(hidden_layer_sizes))
-        structure = (tuple(layer_units), architecture, self._loss_name(), self.dtype)
+        structure = (tuple(layer_units), architecture, self._loss_name(), dtype.name)
         if not first_pass and structure != self._structure:
             warnings.warn(
                 "The network's structure changed since the last fit (layer sizes, activations, batch_norm,"
@@ -346,9 +353,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
         random_state = self._lazy_random_state()
         if first_pass:
             self._initialize(y, layer_units, architecture, dtype, random_state())
-            advice = data_size_warning(X.shape[0], self.n_parameters_)
-            if advice is not None:  # FluCoMa's rule of thumb: ~10 rows per parameter
-                warnings.warn(advice, DataSizeWarning)
+            warn_if_data_is_small(X.shape[0], self.n_parameters_)  # where guidance is asked for (guide.sizing)
 
         self.__dict__.pop("_prepared", None)
         if self.solver == "lbfgs":
@@ -433,7 +438,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
 
     def _start_network(self, layer_units, architecture, coefs, intercepts):
         """Fitted attributes of a new network with these weights, and nothing learned yet."""
-        dtype = DTYPES[self.dtype]
+        dtype = training_dtype(self.dtype, np.asarray(coefs[0]))
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = layer_units[-1]
@@ -443,7 +448,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
         self.intercepts_ = [np.array(b, dtype=dtype) for b in intercepts]
         extras, stats = layer_extras(layer_units, architecture, dtype)
         self._set_extras(extras, stats)
-        self._structure = (tuple(layer_units), architecture, self._loss_name(), self.dtype)
+        self._structure = (tuple(layer_units), architecture, self._loss_name(), dtype.name)
         self._best_params, self._best_stats = _copy_tree(self._params()), _copy_tree(self._stats())
         for stale in ("_optimizer_state", "_prepared"):
             self.__dict__.pop(stale, None)
@@ -966,7 +971,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
             X = self._validate_predict_input(X)
         dtype = self.coefs_[0].dtype
         architecture = self._architecture_fitted()
-        if X.shape[0] <= NUMPY_PREDICT_MAX_ROWS:
+        if X.shape[0] <= (NUMPY_PREDICT_MAX_ROWS or _default_numpy_predict_max_rows()):
             X = _cast(X, dtype, "X")
             return forward_logits(self._params(), self._stats(), X, architecture, np)
         X = X.toarray() if scipy.sparse.issparse(X) else X

@@ -46,6 +46,8 @@ from sklearn.base import clone, is_classifier
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 
+from ._dtypes import training_dtype
+
 #: Seconds between two looks at the worker processes.
 POLL_SECONDS = 0.05
 
@@ -79,7 +81,8 @@ def prepare_job(estimator, X, y, folder, *, n_processes):
     ``python -m mlpkit.distributed FOLDER`` (see ``main``), then :func:`read_result`.
     """
     _check_supported(estimator, n_processes)
-    X = np.asarray(X, dtype=estimator.dtype)
+    X = np.asarray(X)
+    X = X.astype(training_dtype(estimator.dtype, X), copy=False)
     y = np.asarray(y)
     if X.ndim != 2 or y.shape[0] != X.shape[0]:
         raise ValueError(f"X must be 2-D with one row per label; got X {X.shape} and y {y.shape}.")
@@ -346,7 +349,7 @@ def _train(estimator, X, y, classes, n_rows, rank, n_processes):
     from .network import glorot_uniform_sklearn
     from .optim import decays_weights, make_optimizer, optimizer_params, solver_spec
 
-    dtype = np.dtype(estimator.dtype)
+    dtype = training_dtype(estimator.dtype, X)  # (the shards hold X in the training dtype)
     Y = _targets(estimator, y, classes).astype(dtype)
     hidden = list(np.atleast_1d(estimator.hidden_layer_sizes))
     layer_units = [X.shape[1], *hidden, Y.shape[1]]

@@ -120,8 +120,12 @@ _PARAMETERS_DOC = """
         Each is called as ``callback(model, info)`` with an ``EpochInfo`` per
         finished epoch (between compiled chunks of epochs, a few times a second);
         returning True stops training. See ``mlpkit.callbacks``.
-    dtype : {'float32', 'float64'}, default='float32'
-        Precision of training and of the fitted weights.
+    dtype : {'float32', 'float64'} or None, default=None
+        Precision of training, of the fitted weights and of the predictions.
+        None follows the input as scikit-learn does: a first fit on float64 data
+        trains in float64, on float32 data in float32 (other inputs are converted
+        to float64); warm_start and partial_fit go on in the network's precision.
+        'float32' trades digits (about 7 instead of 16) for speed and memory.
 
     Attributes
     ----------
@@ -203,7 +207,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         on_divergence="raise",
         progress=False,
         callbacks=None,
-        dtype="float32",
+        dtype=None,
     ):
         _store_init_arguments(self, locals())
 
@@ -350,7 +354,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         on_divergence="raise",
         progress=False,
         callbacks=None,
-        dtype="float32",
+        dtype=None,
     ):
         _store_init_arguments(self, locals())
 

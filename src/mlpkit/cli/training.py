@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from .. import plots
+from ..guide.sizing import advising_on_data_size
 from ..io import save
 from . import report
 from .errors import EXIT_INTERRUPTED, EXIT_OK, CLIError
@@ -89,10 +90,11 @@ def run(model, data: Split, options: Options) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if options.fit is None:
-                model.fit(data.X_train, data.y_train, track=options.track)
-            else:
-                options.fit(model, data.X_train, data.y_train)
+            with advising_on_data_size():  # the guidance the scikit-learn replacements keep to themselves
+                if options.fit is None:
+                    model.fit(data.X_train, data.y_train, track=options.track)
+                else:
+                    options.fit(model, data.X_train, data.y_train)
         except ValueError as error:
             raise CLIError(f"training failed: {error}") from None
         finally:

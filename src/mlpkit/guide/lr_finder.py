@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import engine
+from .. import _compilation_cache, engine
 from ..optim import has_learning_rate, make_optimizer, optimizer_params, solver_spec
 from . import _estimator
 from ._report import plain
@@ -250,6 +250,7 @@ def lr_find(model, X, y, start=1e-7, end=10, steps=100, *, sample_weight=None) -
     lrs = np.geomspace(start, end, int(steps)).astype(dtype)
     batches = batch_indices(prepared.random_state, n_rows, batch_rows(work, n_rows), int(steps))
     seed = prepared.random_state.randint(np.iinfo(np.int32).max)
+    _compilation_cache.enable()  # (as the first fit would)
     with _estimator.x64(dtype):
         raw, smoothed, ran, exploded = sweep_compiled(
             program,
