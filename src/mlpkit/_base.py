@@ -32,6 +32,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _compilation_cache, engine, initializers, packing
 from ._dtypes import DTYPES, training_dtype
+from ._sklearn_errors import stratified_split_error, zero_weight_batch_error
 from ._refits import (
     ParamNamesOnce,
     PicklesWithoutCaches,
@@ -548,7 +549,7 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
             shuffle=bool(self.shuffle),
             early_stopping=bool(self.early_stopping),
             monitor=self.early_stopping_monitor,
-            score="accuracy" if is_classifier(self) else "r2",
+            score=self._score_name(),
             curve_len=engine.curve_length(min(max_iter, MAX_EPOCHS_PER_CHUNK)),
             l1=self.l1 > 0,
             weight_decay=self.weight_decay > 0 and not decays_weights(spec),
@@ -643,9 +644,11 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
         splitter = (StratifiedShuffleSplit if stratified else ShuffleSplit)(
             n_splits=1, test_size=self.validation_fraction, random_state=random_state()
         )
-        try:
-            train, val = next(splitter.split(X, y if stratified else None))
+        try:  # (on the 0/1 rows as booleans, as scikit-learn's, whose error then reads the same)
+            train, val = next(splitter.split(X, y > 0.5 if stratified else None))
         except ValueError as error:  # its message speaks of test_size, which the user never gave
+            if stratified and "least populated" in str(error):
+                raise stratified_split_error(error, y, self.classes_, self.validation_fraction) from None
             raise ValueError(
                 f"early_stopping=True cannot hold out validation_fraction={self.validation_fraction!r} of"
                 f" {X.shape[0]} rows: {error} Choose a validation_fraction between 0 and 1 that leaves rows on"
@@ -853,6 +856,8 @@ class BaseMultilayerPerceptron(PicklesWithoutCaches, ParamNamesOnce, BaseEstimat
         return state._replace(opt_state=set_hyperparams(state.opt_state, spec, changed))
 
     def _store_stochastic_results(self, state, history, spec, incremental, max_iter, n_train):
+        if bool(state.zero_weight_batch):  # scikit-learn's error, before anything is stored
+            raise zero_weight_batch_error(self.batch_size)
         state = state._replace(good=None)
         n_iter = int(state.n_iter)
         self.n_iter_ = n_iter

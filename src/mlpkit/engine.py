@@ -138,6 +138,7 @@ class LoopState(NamedTuple):
     plateau_count: jax.Array
     stopped: jax.Array
     diverged: jax.Array  # the last epoch diverged: the network was rolled back to ``good``
+    zero_weight_batch: jax.Array  # a mini-batch's sample weights summed to 0 (its loss 0 / 0)
     good: tuple  # (params, stats, opt_state) that started the epoch of lowest training loss in this fit
     good_loss: jax.Array
 
@@ -293,6 +294,17 @@ def train_epoch(program: Program, hyper: Hyper, s: LoopState, order, data: Data,
     return s._replace(params=params, stats=stats, opt_state=opt_state, steps=steps), loss_sum / data.n_rows
 
 
+def has_zero_weight_batch(order, data: Data, B):
+    """Whether a mini-batch of the epoch in ``order`` (as ``train_epoch`` cuts it) has real rows whose
+    sample weights sum to 0: its loss would be 0 / 0 (scikit-learn's ``np.average`` refuses it)."""
+    n_batches = -(-order.shape[0] // B)
+    order = jnp.pad(order, (0, n_batches * B - order.shape[0]))
+    position = jnp.arange(n_batches * B)
+    weight = jnp.where(position < data.n_rows, data.weight[order], 0).reshape(n_batches, B)
+    holds_rows = position[::B] < data.n_rows
+    return jnp.any(holds_rows & (weight.sum(axis=1) == 0))
+
+
 #: Largest padded row count shuffled by one packed-key sort: it leaves >= 16 random bits per row, so
 #: rows that share a random value (kept in index order) stay rare, about one pair per 2**16 / n rows.
 PACKED_SORT_MAX_ROWS = 2**16
@@ -347,7 +359,14 @@ def r2(z, Y, w, out_activation):
     return jnp.where(jnp.all(jnp.isfinite(pred)), jnp.mean(per_output), jnp.nan)
 
 
-SCORES = {"accuracy": accuracy, "r2": r2}
+def argmax_accuracy(z, Y, w, out_activation):
+    """Weighted share of rows whose largest non-negative output is their class (one class per row,
+    outputs that are not softmax's: ``MLPClassifier.predict`` takes the same argmax)."""
+    correct = jnp.argmax(jnp.maximum(ACTIVATIONS[out_activation](z, jnp), 0), axis=1) == jnp.argmax(Y, axis=1)
+    return weighted_mean(correct.astype(z.dtype), w)
+
+
+SCORES = {"accuracy": accuracy, "argmax_accuracy": argmax_accuracy, "r2": r2}
 
 
 def validate(program: Program, hyper: Hyper, params, stats, data: Data):
@@ -432,6 +451,7 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper) -> 
         lr = learning_rate_now(program, hyper, s.opt_state, s.n_iter, s.steps)
         key, order_key, epoch_key = jax.random.split(s.key, 3)
         order = epoch_order(order_key, data.n_rows, data.X.shape[0], program.shuffle)
+        s = s._replace(zero_weight_batch=s.zero_weight_batch | has_zero_weight_batch(order, data, program.batch_rows))
         before = s
         s, loss = train_epoch(program, hyper, s._replace(key=key), order, data, epoch_key)
         score = val_loss = jnp.asarray(jnp.nan, loss.dtype)
@@ -443,7 +463,8 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper) -> 
         return s._replace(
             n_iter=s.n_iter + 1,
             loss_curve=s.loss_curve.at[s.n_iter - hyper.curve_offset].set(loss),
-            score_curve=s.score_curve.at[s.n_iter - hyper.curve_offset].set(score),
+            # a diverged epoch has no score (scikit-learn's validation_scores_ ends with NaN there)
+            score_curve=s.score_curve.at[s.n_iter - hyper.curve_offset].set(jnp.where(s.diverged, jnp.nan, score)),
             val_loss_curve=s.val_loss_curve.at[s.n_iter - hyper.curve_offset].set(val_loss),
             lr_curve=s.lr_curve.at[s.n_iter - hyper.curve_offset].set(lr),
         )
@@ -533,6 +554,7 @@ def initial_state(
         plateau_count=np.zeros([], np.int32),
         stopped=np.zeros([], bool),
         diverged=np.zeros([], bool),
+        zero_weight_batch=np.zeros([], bool),
         good=(params, stats, opt_state),
         good_loss=np.asarray(np.inf, dtype),
     )

@@ -268,21 +268,40 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         if self.out_activation_ == "softmax":  # argmax of softmax(z) is argmax of z
             z = self._output_logits(X, check_input=check_input)
             return self.classes_[z.argmax(axis=1)]
-        positive = self._forward_pass_fast(X, check_input=check_input) > 0.5
-        if self.n_outputs_ > 1:
-            return self._label_binarizer.inverse_transform(positive.astype(int))
+        outputs = self._forward_pass_fast(X, check_input=check_input)
+        if self._is_multilabel():  # one yes/no per label
+            return self._label_binarizer.inverse_transform((outputs > 0.5).astype(int))
+        if self.n_outputs_ > 1:  # one class per row: the most probable, as FluCoMa's core takes it
+            return self.classes_[_probabilities_of_scores(outputs).argmax(axis=1)]
         if len(self.classes_) == 1:  # trained on one class: it is the only answer
-            return np.repeat(self.classes_, positive.shape[0])
-        return self.classes_[positive[:, 0].astype(np.intp)]
+            return np.repeat(self.classes_, outputs.shape[0])
+        return self.classes_[(outputs[:, 0] > 0.5).astype(np.intp)]  # = argmax of predict_proba's [1 - p, p]
+
+    def _is_multilabel(self):
+        return self._label_binarizer.y_type_.startswith("multilabel")
+
+    def _score_name(self):
+        """The validation score of early stopping, as ``predict`` decides (``engine.SCORES``)."""
+        one_class_per_row = self.n_outputs_ > 1 and not self._is_multilabel()
+        return "argmax_accuracy" if one_class_per_row and self.out_activation_ != "softmax" else "accuracy"
 
     def predict_proba(self, X):
-        """Probability of each class, columns in the order of ``classes_``."""
+        """Probability of each class, columns in the order of ``classes_``.
+
+        Softmax outputs (log-loss) are probabilities as they are; the one output of a binary
+        problem ``p`` gives ``[1 - p, p]``; other outputs for one class per row (such as
+        ``loss='squared_error'``'s sigmoids) are made into probabilities by dividing each row by
+        its sum (negative outputs count as 0; a row with nothing positive is uniform), so rows sum
+        to 1 and ``predict`` is the class of the largest. Multi-label outputs are each label's own.
+        """
         self._check_is_fitted()
-        y_pred = self._forward_pass_fast(X)
+        outputs = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:
-            p = y_pred[:, 0]
+            p = np.clip(outputs[:, 0], 0, 1)
             return np.column_stack([1 - p, p])
-        return y_pred
+        if self.out_activation_ == "softmax" or self._is_multilabel():
+            return outputs
+        return _probabilities_of_scores(outputs)
 
     def predict_log_proba(self, X):
         """Log of ``predict_proba``."""
@@ -361,6 +380,10 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     def _default_out_activation(self):
         return LOSSES[self._loss_name()].default_output
 
+    def _score_name(self):
+        """The validation score of early stopping (``engine.SCORES``)."""
+        return "r2"
+
     def _validate_input(self, X, y, incremental, reset):
         plain_targets = (
             type(y) is np.ndarray
@@ -400,6 +423,15 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
         return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
+
+
+def _probabilities_of_scores(outputs):
+    """Rows of one non-negative score per class scaled to sum to 1: ``max(o, 0) / sum(max(o, 0))``;
+    a row with no positive score is uniform."""
+    scores = np.maximum(outputs, 0)
+    total = scores.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, scores / total, np.asarray(1 / scores.shape[1], scores.dtype))
 
 
 def _store_init_arguments(estimator, arguments):
