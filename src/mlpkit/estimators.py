@@ -292,15 +292,18 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         problem ``p`` gives ``[1 - p, p]``; other outputs for one class per row (such as
         ``loss='squared_error'``'s sigmoids) are made into probabilities by dividing each row by
         its sum (negative outputs count as 0; a row with nothing positive is uniform), so rows sum
-        to 1 and ``predict`` is the class of the largest. Multi-label outputs are each label's own.
+        to 1 and ``predict`` is the class of the largest. Multi-label outputs are each label's own
+        (in [0, 1]; ``predict`` says yes above 0.5). A one-output ``p`` outside [0, 1] is clipped.
         """
         self._check_is_fitted()
         outputs = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:
             p = np.clip(outputs[:, 0], 0, 1)
             return np.column_stack([1 - p, p])
-        if self.out_activation_ == "softmax" or self._is_multilabel():
+        if self.out_activation_ == "softmax":
             return outputs
+        if self._is_multilabel():  # (outputs other than sigmoids clipped to [0, 1]: the 0.5 rule holds)
+            return np.clip(outputs, 0, 1)
         return _probabilities_of_scores(outputs)
 
     def predict_log_proba(self, X):

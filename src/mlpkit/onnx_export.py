@@ -303,8 +303,8 @@ def _outputs(g, model, forward) -> list:
             to=TensorProto.INT64,
         )
         index = g.op("Reshape", [positive, g.const([-1], "flat", np.int64)], "class_index")
-    elif model._label_binarizer.y_type_ == "multilabel-indicator":
-        g.op("Identity", [out], "probabilities", output="probabilities")
+    elif model._label_binarizer.y_type_ == "multilabel-indicator":  # each label's own, in [0, 1]
+        g.op("Clip", [out, g.const(0, "zero"), g.const(1, "one")], "probabilities", output="probabilities")
         positive = g.op("Greater", [out, g.const(0.5, "threshold")], "positive")
         g.op("Cast", [positive], "label", output="label", to=TensorProto.INT64)
         return [
