@@ -17,7 +17,8 @@ Usage::
     python bench/compare.py --only tiny,predict --out results.md
 
 Both libraries get the same data, the same ``random_state`` and the same
-precision (float32 inputs; scikit-learn then trains in float32 too). ``tol=0``
+precision: both train in their input's (float32 inputs, and float64 ones in the
+``tiny_f64`` and ``mnist_f64`` rows). ``tol=0``
 and ``n_iter_no_change > max_iter`` make every requested epoch run.
 """
 
@@ -37,6 +38,7 @@ import tempfile
 import time
 import warnings
 from datetime import date
+from functools import partial
 
 import numpy as np
 from sklearn.datasets import make_classification
@@ -49,7 +51,7 @@ try:  # the PyTorch peer is optional: pip install .[bench]
 except ImportError:  # pragma: no cover - reported in the table's notes
     torch_peer = None
 
-WORKLOADS = ("tiny", "flucoma", "mnist", "widedeep", "predict", "batchpredict", "startup", "memory", "scaling")
+WORKLOADS = ("tiny", "tiny_f64", "flucoma", "mnist", "mnist_f64", "widedeep", "predict", "batchpredict", "startup", "memory", "scaling")
 RANDOM_STATE = 0
 
 # Full sizes and --quick sizes of each workload.
@@ -65,12 +67,12 @@ TINY_BATCH = 10
 
 
 # ---------------------------------------------------------------------------- helpers
-def tiny_data():
+def tiny_data(dtype=np.float32):
     X, y = make_classification(**TINY)
-    return X.astype(np.float32), y
+    return X.astype(dtype), y
 
 
-def mnist_like_data(n_rows):
+def mnist_like_data(n_rows, dtype=np.float32):
     """MNIST-shaped stand-in: n_rows x 784 float32, 10 classes, a learnable rule."""
     X, y = make_classification(
         n_samples=n_rows,
@@ -81,7 +83,7 @@ def mnist_like_data(n_rows):
         n_clusters_per_class=1,
         random_state=RANDOM_STATE,
     )
-    return X.astype(np.float32), y
+    return X.astype(dtype), y
 
 
 def tiny_params(epochs):
@@ -127,9 +129,10 @@ def best_fit_time(make_model, X, y, repeats):
 
 
 # --------------------------------------------------------------------------- workloads
-def bench_tiny(mlpkit, sizes, repeats):
-    """Microseconds per SGD step on the tiny network (mlpkit warmed up first)."""
-    X, y = tiny_data()
+def bench_tiny(mlpkit, sizes, repeats, dtype=np.float32):
+    """Microseconds per SGD step on the tiny network (mlpkit warmed up first), both libraries in ``dtype``
+    (the input's, as both follow it)."""
+    X, y = tiny_data(dtype)
     epochs = sizes["tiny_epochs"]
     params = tiny_params(epochs)
     compile_s = timed_fit(mlpkit.MLPClassifier(**params), X, y)  # first fit compiles
@@ -138,26 +141,28 @@ def bench_tiny(mlpkit, sizes, repeats):
     steps_per_epoch = math.ceil(X.shape[0] / TINY_BATCH)
     sk_us = sk_s / (sk.n_iter_ * steps_per_epoch) * 1e6
     mk_us = mk_s / (mk.n_iter_ * steps_per_epoch) * 1e6
-    peer = torch_row(X, y, (8,), "sgd", 0.001, TINY_BATCH, epochs, per=epochs * steps_per_epoch / 1e6, mk=mk_us, target=8)
+    peer = torch_row(X, y, (8,), "sgd", 0.001, TINY_BATCH, epochs, per=epochs * steps_per_epoch / 1e6, mk=mk_us,
+                     target=8) if dtype == np.float32 else {}  # (the torch peer trains in float32)
     notes = f"epochs run {sk.n_iter_}/{mk.n_iter_}; best of {repeats}; mlpkit first fit {compile_s:.2f} s (compiles)"
-    workload = f"tiny: {X.shape[0]}x{X.shape[1]}, (8,), SGD, batch {TINY_BATCH}, {epochs} epochs"
+    workload = f"tiny: {X.shape[0]}x{X.shape[1]} {np.dtype(dtype).name}, (8,), SGD, batch {TINY_BATCH}, {epochs} epochs"
     return {**peer, **speed_row(workload, "µs per step", sk_us, mk_us, 10, sk, mk, X, y, notes)}
 
 
-def bench_mnist(mlpkit, sizes, repeats):
-    """Seconds per Adam epoch on an MNIST-sized problem (mlpkit compiled first, max_iter=1)."""
-    X, y = mnist_like_data(sizes["mnist_rows"])
+def bench_mnist(mlpkit, sizes, repeats, dtype=np.float32):
+    """Seconds per Adam epoch on an MNIST-sized problem (mlpkit compiled first, max_iter=1), both in ``dtype``."""
+    X, y = mnist_like_data(sizes["mnist_rows"], dtype)
     epochs = sizes["mnist_epochs"]
     compile_s = timed_fit(mlpkit.MLPClassifier(**mnist_params(1)), X, y)  # same program as max_iter=epochs
     sk_s, sk = best_fit_time(lambda: SkMLPClassifier(**mnist_params(epochs)), X, y, repeats)
     mk_s, mk = best_fit_time(lambda: mlpkit.MLPClassifier(**mnist_params(epochs)), X, y, repeats)
     sk_epoch, mk_epoch = sk_s / sk.n_iter_, mk_s / mk.n_iter_
-    peer = torch_row(X, y, (100,), "adam", 0.001, 200, epochs, per=epochs, mk=mk_epoch, target=1.5)
+    peer = torch_row(X, y, (100,), "adam", 0.001, 200, epochs, per=epochs, mk=mk_epoch,
+                     target=1.5) if dtype == np.float32 else {}
     notes = (
         f"epochs run {sk.n_iter_}/{mk.n_iter_}; best of {repeats}; "
         f"mlpkit warm-up fit (max_iter=1, compiles) {compile_s:.2f} s"
     )
-    workload = f"mnist-like: {X.shape[0]}x{X.shape[1]} f32, (100,), Adam, batch 200, {epochs} epochs"
+    workload = f"mnist-like: {X.shape[0]}x{X.shape[1]} {np.dtype(dtype).name}, (100,), Adam, batch 200, {epochs} epochs"
     return {**peer, **speed_row(workload, "s per epoch", sk_epoch, mk_epoch, 2, sk, mk, X, y, notes)}
 
 def speed_row(workload, measure, sk_value, mk_value, target_ratio, sk, mk, X, y, notes):
@@ -436,8 +441,10 @@ def bench_startup(mlpkit, sizes, repeats):
 
 BENCHMARKS = {
     "tiny": bench_tiny,
+    "tiny_f64": partial(bench_tiny, dtype=np.float64),
     "flucoma": bench_flucoma,
     "mnist": bench_mnist,
+    "mnist_f64": partial(bench_mnist, dtype=np.float64),
     "widedeep": bench_widedeep,
     "predict": bench_predict,
     "batchpredict": bench_batchpredict,
@@ -549,7 +556,7 @@ def main(argv=None):
         for name in WORKLOADS:
             if name not in args.only:
                 continue
-            repeats = args.repeats or (1 if name == "mnist" else 3)
+            repeats = args.repeats or (1 if name.startswith("mnist") else 3)
             print(f"running {name} ...", file=sys.stderr, flush=True)
             started = time.perf_counter()
             rows.append(BENCHMARKS[name](mlpkit, sizes, repeats))

@@ -119,7 +119,7 @@ def test_get_params_has_every_sklearn_parameter_with_its_default(ours, theirs):
     # mlpkit adds exactly its documented parameters, keyword-only, after scikit-learn's
     extras = MLPKIT_PARAMETERS | ({"loss"} if ours is MLPClassifier else set())
     assert set(got) - set(expected) == extras
-    assert got["dtype"] == "float32"
+    assert got["dtype"] is None  # the input's precision, as scikit-learn (see _dtypes.py)
     ours_sig = inspect.signature(ours.__init__).parameters
     for name, p in inspect.signature(theirs.__init__).parameters.items():
         assert ours_sig[name].default == p.default, name
@@ -591,7 +591,7 @@ def test_unknown_string_option_names_parameter_and_allowed_values(Est, param):
         ({"hidden_layer_sizes": 0}, r"The 'hidden_layer_sizes' parameter of \w+ must be an array-like or an int"),
         ({"max_iter": 0}, r"The 'max_iter' parameter of \w+ must be an int in the range \[1, inf\)"),
         ({"momentum": 1.5}, r"The 'momentum' parameter of \w+ must be a float in the range \[0.0, 1.0\]"),
-        ({"dtype": "float16"}, r"The 'dtype' parameter of \w+ must be a str among"),
+        ({"dtype": "float16"}, r"The 'dtype' parameter of \w+ must be None or a str among"),
     ],
     ids=["alpha<0", "learning_rate_init=0", "hidden_layer_sizes=0", "max_iter=0", "momentum>1", "dtype"],
 )

@@ -432,16 +432,33 @@ def test_diagnose_needs_a_fitted_model_and_reports_skipped_checks(digits):
         guide.diagnose(lbfgs, y=y)
 
 
-def test_fit_warns_when_the_data_is_small_for_the_network_and_not_otherwise():
-
-
+def test_the_sklearn_replacements_never_warn_about_data_size_but_the_guidance_does():
+    """scikit-learn's MLPs have no such warning, so mlpkit's drop-ins have none; fits inside
+    ``advising_on_data_size`` (the command line, the FluCoMa estimators) give the advice."""
     rng = np.random.RandomState(0)
     X, y = rng.rand(30, 4), rng.rand(30)
-    with pytest.warns(mlpkit.DataSizeWarning, match="rows per parameter"):
-        mlpkit.MLPRegressor(hidden_layer_sizes=(20,), max_iter=2).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", mlpkit.DataSizeWarning)
+        mlpkit.MLPRegressor(hidden_layer_sizes=(20,), max_iter=2).fit(X, y)
+        MLPClassifier(hidden_layer_sizes=(20,), max_iter=2).fit(X, y > 0.5)
+    with sizing.advising_on_data_size(), pytest.warns(mlpkit.DataSizeWarning, match="rows per parameter"):
+        mlpkit.MLPRegressor(hidden_layer_sizes=(20,), max_iter=2).fit(X, y)
+    with sizing.advising_on_data_size(), warnings.catch_warnings():
+        warnings.simplefilter("error", mlpkit.DataSizeWarning)
         mlpkit.MLPRegressor(hidden_layer_sizes=(2,), max_iter=2).fit(rng.rand(300, 4), rng.rand(300))
+    with warnings.catch_warnings():  # the advice ends with the block
+        warnings.simplefilter("error", mlpkit.DataSizeWarning)
+        mlpkit.MLPRegressor(hidden_layer_sizes=(20,), max_iter=2).fit(X, y)
+
+
+def test_the_flucoma_estimators_warn_when_the_data_is_small_for_the_network():
+    from mlpkit import flucoma
+
+    rng = np.random.RandomState(0)
+    source = flucoma.DataSet.from_numpy([f"p{i}" for i in range(30)], rng.rand(30, 4))
+    target = flucoma.DataSet.from_numpy([f"p{i}" for i in range(30)], rng.rand(30, 2))
+    with pytest.warns(mlpkit.DataSizeWarning, match="rows per parameter"):
+        flucoma.MLPRegressor(hidden_layers=[20], max_iter=2).fit(source, target)
 
 
 def test_model_diagnose_is_the_guide_s():

@@ -198,7 +198,7 @@ def test_header_follows_the_documented_format(tmp_path):
     assert header["format"] == "mlpkit.model" and header["format_version"] == FORMAT_VERSION
     assert header["mlpkit_version"] == mlpkit.__version__ and header["estimator"] == "mlpkit.MLPClassifier"
     fitted_part = header["model"]["fitted"]
-    assert fitted_part["layer_units"] == [4, 5, 3] and fitted_part["dtype"] == "float32"
+    assert fitted_part["layer_units"] == [4, 5, 3] and fitted_part["dtype"] == "float64"  # as the data
     assert fitted_part["attributes"]["classes_"] == {
         "ndarray": ["cat", "dog", "emu"],
         "dtype": "<U3",
@@ -466,8 +466,9 @@ def test_wrong_shapes(saved):
 
 def test_wrong_dtype(saved):
     header, arrays = read_parts(saved)
-    write_parts(saved, header, {**arrays, "coefs.0": arrays["coefs.0"].astype(np.float64)})
-    assert_refused(saved, "'coefs.0'", "float64")
+    assert arrays["coefs.0"].dtype == np.float64  # the data's
+    write_parts(saved, header, {**arrays, "coefs.0": arrays["coefs.0"].astype(np.float32)})
+    assert_refused(saved, "'coefs.0'", "float32")
 
 
 def test_nan_weights(saved):

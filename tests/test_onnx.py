@@ -130,12 +130,18 @@ def test_classifiers(classes, loss, dtype):
     np.testing.assert_allclose(outputs["probabilities"], model.predict_proba(X), **TOLERANCE)
 
 
-def test_sigmoid_classifier_with_no_output_above_one_half_predicts_the_first_class():
-    """predict of one sigmoid per class takes the first output above 0.5, the first class if none is."""
+def test_one_sigmoid_per_class_gives_rows_summing_to_one_and_predicts_the_largest():
+    """Squared error's sigmoids become probabilities (each row over its sum), and predict is their argmax,
+    in the exported graph as in mlpkit, including rows with no output above 0.5."""
     model = by_hand(mlpkit.MLPClassifier, [4, 6, 3], "float64", np.array([10, 20, 30]), loss="squared_error")
     model.intercepts_[-1][:] = -4.0  # most rows: no output above 0.5
-    assert (model.predict_proba(X) < 0.5).all(axis=1).any()
-    np.testing.assert_array_equal(run(model)["label"], model.predict(X))
+    assert (model._forward_pass_fast(X) < 0.5).all(axis=1).any()
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(model.predict(X), model.classes_[proba.argmax(axis=1)])
+    outputs = run(model)
+    np.testing.assert_array_equal(outputs["label"], model.predict(X))
+    np.testing.assert_allclose(outputs["probabilities"], proba, **TOLERANCE)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

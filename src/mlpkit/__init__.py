@@ -2,9 +2,11 @@
 
 ``MLPClassifier`` and ``MLPRegressor`` are drop-in replacements for
 scikit-learn's, with the whole of ``fit`` compiled by XLA.
+
+Importing mlpkit starts no JAX backend and changes no JAX setting: the
+persistent compilation cache is set up at the first fit (``_compilation_cache``).
 """
 
-from . import _compilation_cache
 from .estimators import MLPClassifier, MLPRegressor
 from .guide import DataSizeWarning, advise, data_size_warning, diagnose, lr_find
 from .io import load, save
@@ -24,4 +26,3 @@ def __getattr__(name):
         return sweep
     raise AttributeError(f"module 'mlpkit' has no attribute {name!r}")
 
-_compilation_cache.enable()

@@ -26,7 +26,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight
 
-from . import config, engine, history, initializers, trainer, training_data
+from . import _compilation_cache, config, engine, history, initializers, trainer, training_data
+from ._dtypes import training_dtype
+from ._sklearn_errors import zero_weight_batch_error
 from ._refits import (
     ParamNamesOnce,
     PicklesWithoutCaches,
@@ -40,14 +42,14 @@ from ._refits import (
 )
 from .callbacks import ProgressBar, VerbosePrinter, call_hook, option_callbacks
 from .fitted import FittedNetwork
-from .guide.sizing import DataSizeWarning, data_size_warning
+from .guide.sizing import warn_if_data_is_small
 from .history import CURVES  # noqa: F401 (the FluCoMa estimators read it here)
 from .lbfgs import fit_lbfgs
 from .network import glorot_uniform_sklearn, layer_extras, named_initialization
 from .optim import optimizer_params
 from .state import forget_best, new_state
 
-DTYPES = config.DTYPES
+DTYPES = config.DTYPES  # (the dtype parameter's values)
 
 
 class DivergenceWarning(UserWarning):
@@ -120,6 +122,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         return True
 
     def _fit(self, X, y, sample_weight, incremental):
+        _compilation_cache.enable()  # once per process, at the first fit: importing mlpkit leaves JAX alone
         with _restore_on_error(self):
             self._fit_unguarded(X, y, sample_weight, incremental)
         if self._diverged:  # the model keeps its last finite weights either way
@@ -172,7 +175,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         self._diverged = False
         first_pass = "_state" not in self.__dict__ or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        dtype = DTYPES[self.dtype]
+        dtype = training_dtype(self.dtype, X if first_pass else self.coefs_[0])
         if sample_weight is None:  # (scikit-learn's check would make the same ones, ~20x slower)
             sample_weight = np.ones(X.shape[0], dtype=dtype)
         else:
@@ -186,7 +189,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
 
         layer_units = [X.shape[1], *hidden_layer_sizes, y.shape[1]]
         architecture = self._architecture(y.shape[1], len(hidden_layer_sizes))
-        structure = (tuple(layer_units), architecture, self._loss_name(), self.dtype)
+        structure = (tuple(layer_units), architecture, self._loss_name(), dtype.name)
         if not first_pass and structure != self._structure:
             warnings.warn(
                 "The network's structure changed since the last fit (layer sizes, activations, batch_norm,"
@@ -196,9 +199,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         random_state = self._lazy_random_state()
         if first_pass:
             self._initialize(y, layer_units, architecture, dtype, random_state())
-            advice = data_size_warning(X.shape[0], self.n_parameters_)
-            if advice is not None:  # FluCoMa's rule of thumb: ~10 rows per parameter
-                warnings.warn(advice, DataSizeWarning)
+            warn_if_data_is_small(X.shape[0], self.n_parameters_)  # where guidance is asked for (guide.sizing)
 
         self.__dict__.pop("_prepared", None)
         if self.solver == "lbfgs":
@@ -242,7 +243,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
 
     def _start_network(self, layer_units, architecture, coefs, intercepts):
         """Fitted attributes of a new network with these weights, and nothing learned yet."""
-        dtype = DTYPES[self.dtype]
+        dtype = training_dtype(self.dtype, np.asarray(coefs[0]))
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = layer_units[-1]
@@ -251,7 +252,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         extras, stats = layer_extras(layer_units, architecture, dtype)
         params = {"coefs": tuple(np.array(W, dtype=dtype) for W in coefs), "intercepts": tuple(np.array(b, dtype=dtype) for b in intercepts), **extras}
         self._state = new_state(params, stats, dtype)
-        self._structure = (tuple(layer_units), architecture, self._loss_name(), self.dtype)
+        self._structure = (tuple(layer_units), architecture, self._loss_name(), dtype.name)
         for stale in ("_origin", "_prepared"):
             self.__dict__.pop(stale, None)
         if self.solver != "lbfgs":
@@ -286,7 +287,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         if not hasattr(self, "loss_curve_"):  # warm start from a network trained by L-BFGS
             self._start_history()
         data, n_train = self._split_and_pad(X, y, sample_weight, random_state)
-        program = config.program(self, architecture, n_train, classifier=is_classifier(self))
+        program = config.program(self, architecture, n_train, score=self._score_name())
         return Prepared(
             params=(),  # (filled in where it is kept: see _keep_preparation)
             incremental=incremental,
@@ -307,8 +308,9 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         if self.early_stopping:
             stratified = is_classifier(self) and self.n_outputs_ == 1
             rows = training_data.split_validation(
-                X, y, sample_weight, self.validation_fraction, random_state(), stratified=stratified
-            )
+                X, y, sample_weight, self.validation_fraction, random_state(),
+                stratified_classes=self.classes_ if stratified else None,
+            )  # fmt: skip
         with _x64(X.dtype):
             return training_data.device_data(*rows), rows[0].shape[0]
 
@@ -352,6 +354,8 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
 
     def _store_stochastic_results(self, outcome: trainer.Outcome, spec, incremental, max_iter, n_train):
         """Keep the training state (with early stopping, the best epoch's weights) and the history."""
+        if outcome.zero_weight_batch:  # scikit-learn's error, before anything is stored
+            raise zero_weight_batch_error(self.batch_size)
         self.t_ = self.t_ + outcome.n_iter * n_train  # exact, in Python integers
         self._diverged = outcome.diverged
         state = outcome.state

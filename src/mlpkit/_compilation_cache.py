@@ -1,16 +1,20 @@
-"""JAX's persistent compilation cache, on by default so a fresh process skips compiling.
+"""JAX's persistent compilation cache for mlpkit's programs, set up at the first fit.
 
-The cache lives in a per-user directory (``$XDG_CACHE_HOME/mlpkit/jax``, else
-``~/.cache/mlpkit/jax``); ``MLPKIT_COMPILATION_CACHE`` names another directory,
-or turns the cache off with ``0``/``off``/``false``.
+Importing mlpkit changes nothing in JAX. The first ``fit`` (or ``partial_fit``,
+``lr_find``) of the process points JAX's persistent cache at a per-user
+directory (``$XDG_CACHE_HOME/mlpkit/jax``, else ``~/.cache/mlpkit/jax``) and
+lets it keep every program (mlpkit's compile in about a second), so a new
+process does not compile them again. A cache the user configured already
+(``jax_compilation_cache_dir``, or ``JAX_COMPILATION_CACHE_DIR``) wins and is
+left exactly as it is. ``MLPKIT_COMPILATION_CACHE`` names another directory, or
+turns mlpkit's set-up off with ``0``/``off``/``false``/``no``.
 """
 
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
-
-import jax
 
 _OFF = {"0", "off", "false", "no"}
 
@@ -25,8 +29,12 @@ def cache_directory() -> Path | None:
     return Path(base) / "mlpkit" / "jax"
 
 
+@cache
 def enable() -> None:
-    """Point JAX at mlpkit's cache directory unless the user configured one or opted out."""
+    """Point JAX at mlpkit's cache directory, once per process, unless the user configured one or opted out."""
+    import jax
+    from jax.experimental.compilation_cache import compilation_cache
+
     directory = cache_directory()
     if directory is None or jax.config.jax_compilation_cache_dir:
         return
@@ -38,3 +46,6 @@ def enable() -> None:
     # mlpkit's programs compile in well under a second; cache them all.
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    # JAX decides at its first compile whether a cache is in use: if the user's own code compiled
+    # before this first fit, with no cache configured, that decision is taken again now.
+    compilation_cache.reset_cache()

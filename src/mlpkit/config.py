@@ -31,6 +31,7 @@ import optax
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
 from . import engine, initializers
+from ._dtypes import DTYPES
 from .activations import HIDDEN_ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES, canonical_name
 from .losses import ALIASES as LOSS_ALIASES
 from .losses import LOSSES
@@ -38,7 +39,6 @@ from .network import Architecture
 from .optim import SOLVER_NAMES, decays_weights, solver_spec
 from .schedules import RATES, SKLEARN_SCHEDULES
 
-DTYPES = {"float32": np.float32, "float64": np.float64}
 
 #: scikit-learn's declarative checks of every parameter (``BaseEstimator._validate_params``), with
 #: its messages; value sets widened where mlpkit offers more.
@@ -87,7 +87,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "on_divergence": [StrOptions({"raise", "warn"})],
     "progress": ["boolean"],
     "callbacks": [None, list],
-    "dtype": [StrOptions(set(DTYPES))],
+    "dtype": [None, StrOptions(set(DTYPES))],
 }
 
 #: The mesh whose processes share each mini-batch (data parallel), or None: see ``split_batches_over``.
@@ -179,8 +179,9 @@ def batch_rows(batch_size, n_samples: int) -> int:
     return int(batch_size)  # a bool is an Integral to scikit-learn's check
 
 
-def program(p, arch: Architecture, n_train: int, *, classifier: bool) -> engine.Program:
-    """The static description of the compiled training loop for ``n_train`` training rows."""
+def program(p, arch: Architecture, n_train: int, *, score: str) -> engine.Program:
+    """The static description of the compiled training loop for ``n_train`` training rows; ``score``
+    names early stopping's validation score in ``engine.SCORES``."""
     spec = solver_spec(p.solver, vars(p))  # parameters are attributes of their own name
     schedule = p.learning_rate
     if schedule in SKLEARN_SCHEDULES and p.solver != "sgd":
@@ -194,7 +195,7 @@ def program(p, arch: Architecture, n_train: int, *, classifier: bool) -> engine.
         shuffle=bool(p.shuffle),
         early_stopping=bool(p.early_stopping),
         monitor=p.early_stopping_monitor,
-        score="accuracy" if classifier else "r2",
+        score=score,
         l1=p.l1 > 0,
         weight_decay=p.weight_decay > 0 and not decays_weights(spec),
         clip_norm=p.clip_norm is not None,

@@ -131,6 +131,7 @@ class LoopState(NamedTuple):
     n_iter: jax.Array  # epochs run in this fit
     stopped: jax.Array
     diverged: jax.Array  # the last epoch diverged: the network was rolled back to ``good``
+    zero_weight_batch: jax.Array  # a mini-batch's sample weights summed to 0 (its loss 0 / 0)
     good: tuple  # (params, stats, opt_state) that started the epoch of lowest training loss in this fit
     good_loss: jax.Array
 
@@ -294,6 +295,17 @@ def train_epoch(program: Program, hyper: Hyper, train: TrainState, order, data: 
     return train, loss_sum / data.n_rows
 
 
+def has_zero_weight_batch(order, data: Data, B):
+    """Whether a mini-batch of the epoch in ``order`` (as ``train_epoch`` cuts it) has real rows whose
+    sample weights sum to 0: its loss would be 0 / 0 (scikit-learn's ``np.average`` refuses it)."""
+    n_batches = -(-order.shape[0] // B)
+    order = jnp.pad(order, (0, n_batches * B - order.shape[0]))
+    position = jnp.arange(n_batches * B)
+    weight = jnp.where(position < data.n_rows, data.weight[order], 0).reshape(n_batches, B)
+    holds_rows = position[::B] < data.n_rows
+    return jnp.any(holds_rows & (weight.sum(axis=1) == 0))
+
+
 def split_over_mesh(mesh, *arrays):
     """The mini-batch's arrays, each split by rows over the processes of ``mesh`` (data parallel): XLA
     then computes each process's share of the batch there and sums the gradients over processes, so the
@@ -358,7 +370,14 @@ def r2(z, Y, w, out_activation):
     return jnp.where(jnp.all(jnp.isfinite(pred)), jnp.mean(per_output), jnp.nan)
 
 
-SCORES = {"accuracy": accuracy, "r2": r2}
+def argmax_accuracy(z, Y, w, out_activation):
+    """Weighted share of rows whose largest non-negative output is their class (one class per row,
+    outputs that are not softmax's: ``MLPClassifier.predict`` takes the same argmax)."""
+    correct = jnp.argmax(jnp.maximum(ACTIVATIONS[out_activation](z, jnp), 0), axis=1) == jnp.argmax(Y, axis=1)
+    return weighted_mean(correct.astype(z.dtype), w)
+
+
+SCORES = {"accuracy": accuracy, "argmax_accuracy": argmax_accuracy, "r2": r2}
 
 
 def validate(program: Program, hyper: Hyper, params, stats, data: Data):
@@ -445,13 +464,17 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
         lr = learning_rate(program, hyper, t, Position(t.epoch, t.epoch - t.cycle_start, samples, t.epoch == t.optimizer_start))
         key, order_key, epoch_key = jax.random.split(t.key, 3)
         order = epoch_order(order_key, data.n_rows, data.X.shape[0], program.shuffle)
+        s = s._replace(zero_weight_batch=s.zero_weight_batch | has_zero_weight_batch(order, data, program.batch_rows))
         before = s
         t, loss = train_epoch(program, hyper, t._replace(key=key), order, data, epoch_key, samples)
         score = val_loss = jnp.asarray(jnp.nan, loss.dtype)
         if program.early_stopping:
             score, val_loss = validate(program, hyper, t.params, t.stats, data)
+            # an epoch that diverges has no score (scikit-learn's NaN): it neither counts as best nor is kept
+            score = jnp.where(jnp.isfinite(loss) & (loss <= BLOW_UP * s.good_loss), score, jnp.nan)
         t, stopped = apply_epoch_end(program, hyper, t, loss, score, val_loss)
         s = roll_back_if_diverged(program, data, before, s._replace(train=t._replace(epoch=t.epoch + 1), stopped=stopped), loss)
+        score = jnp.where(s.diverged, jnp.nan, score)  # a diverged epoch has none (scikit-learn's record ends in NaN)
         column = jnp.stack([loss, val_loss, score, lr]).astype(curves.dtype)
         return s._replace(n_iter=s.n_iter + 1), curves.at[:, s.n_iter - first].set(column)
 
@@ -520,6 +543,7 @@ def initial_loop_state(train: TrainState) -> LoopState:
         n_iter=np.zeros([], np.int32),
         stopped=np.zeros([], bool),
         diverged=np.zeros([], bool),
+        zero_weight_batch=np.zeros([], bool),
         good=(train.params, train.stats, train.opt_state),
         good_loss=np.asarray(np.inf, dtype),
     )

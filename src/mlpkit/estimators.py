@@ -120,8 +120,12 @@ _PARAMETERS_DOC = """
         Each is called as ``callback(model, info)`` with an ``EpochInfo`` per
         finished epoch (between compiled chunks of epochs, a few times a second);
         returning True stops training. See ``mlpkit.callbacks``.
-    dtype : {'float32', 'float64'}, default='float32'
-        Precision of training and of the fitted weights.
+    dtype : {'float32', 'float64'} or None, default=None
+        Precision of training, of the fitted weights and of the predictions.
+        None follows the input as scikit-learn does: a first fit on float64 data
+        trains in float64, on float32 data in float32 (other inputs are converted
+        to float64); warm_start and partial_fit go on in the network's precision.
+        'float32' trades digits (about 7 instead of 16) for speed and memory.
 
     Attributes
     ----------
@@ -203,7 +207,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         on_divergence="raise",
         progress=False,
         callbacks=None,
-        dtype="float32",
+        dtype=None,
     ):
         _store_init_arguments(self, locals())
 
@@ -264,21 +268,43 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         if self.out_activation_ == "softmax":  # argmax of softmax(z) is argmax of z
             z = self._output_logits(X, check_input=check_input)
             return self.classes_[z.argmax(axis=1)]
-        positive = self._forward_pass_fast(X, check_input=check_input) > 0.5
-        if self.n_outputs_ > 1:
-            return self._label_binarizer.inverse_transform(positive.astype(int))
+        outputs = self._forward_pass_fast(X, check_input=check_input)
+        if self._is_multilabel():  # one yes/no per label
+            return self._label_binarizer.inverse_transform((outputs > 0.5).astype(int))
+        if self.n_outputs_ > 1:  # one class per row: the most probable, as FluCoMa's core takes it
+            return self.classes_[_probabilities_of_scores(outputs).argmax(axis=1)]
         if len(self.classes_) == 1:  # trained on one class: it is the only answer
-            return np.repeat(self.classes_, positive.shape[0])
-        return self.classes_[positive[:, 0].astype(np.intp)]
+            return np.repeat(self.classes_, outputs.shape[0])
+        return self.classes_[(outputs[:, 0] > 0.5).astype(np.intp)]  # = argmax of predict_proba's [1 - p, p]
+
+    def _is_multilabel(self):
+        return self._label_binarizer.y_type_.startswith("multilabel")
+
+    def _score_name(self):
+        """The validation score of early stopping, as ``predict`` decides (``engine.SCORES``)."""
+        one_class_per_row = self.n_outputs_ > 1 and not self._is_multilabel()
+        return "argmax_accuracy" if one_class_per_row and self.out_activation_ != "softmax" else "accuracy"
 
     def predict_proba(self, X):
-        """Probability of each class, columns in the order of ``classes_``."""
+        """Probability of each class, columns in the order of ``classes_``.
+
+        Softmax outputs (log-loss) are probabilities as they are; the one output of a binary
+        problem ``p`` gives ``[1 - p, p]``; other outputs for one class per row (such as
+        ``loss='squared_error'``'s sigmoids) are made into probabilities by dividing each row by
+        its sum (negative outputs count as 0; a row with nothing positive is uniform), so rows sum
+        to 1 and ``predict`` is the class of the largest. Multi-label outputs are each label's own
+        (in [0, 1]; ``predict`` says yes above 0.5). A one-output ``p`` outside [0, 1] is clipped.
+        """
         self._check_is_fitted()
-        y_pred = self._forward_pass_fast(X)
+        outputs = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:
-            p = y_pred[:, 0]
+            p = np.clip(outputs[:, 0], 0, 1)
             return np.column_stack([1 - p, p])
-        return y_pred
+        if self.out_activation_ == "softmax":
+            return outputs
+        if self._is_multilabel():  # (outputs other than sigmoids clipped to [0, 1]: the 0.5 rule holds)
+            return np.clip(outputs, 0, 1)
+        return _probabilities_of_scores(outputs)
 
     def predict_log_proba(self, X):
         """Log of ``predict_proba``."""
@@ -350,12 +376,16 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         on_divergence="raise",
         progress=False,
         callbacks=None,
-        dtype="float32",
+        dtype=None,
     ):
         _store_init_arguments(self, locals())
 
     def _default_out_activation(self):
         return LOSSES[self._loss_name()].default_output
+
+    def _score_name(self):
+        """The validation score of early stopping (``engine.SCORES``)."""
+        return "r2"
 
     def _validate_input(self, X, y, incremental, reset):
         plain_targets = (
@@ -396,6 +426,15 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
         return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
+
+
+def _probabilities_of_scores(outputs):
+    """Rows of one non-negative score per class scaled to sum to 1: ``max(o, 0) / sum(max(o, 0))``;
+    a row with no positive score is uniform."""
+    scores = np.maximum(outputs, 0)
+    total = scores.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, scores / total, np.asarray(1 / scores.shape[1], scores.dtype))
 
 
 def _store_init_arguments(estimator, arguments):

@@ -13,7 +13,7 @@ compiled forward pass where JAX has an accelerator.
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +29,14 @@ from .training_data import cast
 #: Up to this many rows, ``predict`` runs in numpy (no dispatch); above, compiled when JAX has an
 #: accelerator. On the CPU numpy's BLAS wins at every size (100k x 784 rows, 784 -> 100 -> 10 net:
 #: 148 ms in numpy, 508 ms compiled with padding and transfers), so the CPU stays in numpy.
-NUMPY_PREDICT_MAX_ROWS = 256 if jax.default_backend() != "cpu" else float("inf")
+#: None: 256 on an accelerator, no limit on the CPU, decided at the first large predict (asking JAX
+#: for its backend at import would start it).
+NUMPY_PREDICT_MAX_ROWS = None
+
+
+@cache
+def _default_numpy_predict_max_rows():
+    return 256 if jax.default_backend() != "cpu" else float("inf")
 
 _logits_compiled = jax.jit(partial(forward_logits, xp=jnp), static_argnames="architecture")
 
@@ -151,7 +158,7 @@ class FittedNetwork:
         params, stats = self._params(), self._stats()
         dtype = params["coefs"][0].dtype
         architecture = self._architecture_fitted()
-        if X.shape[0] <= NUMPY_PREDICT_MAX_ROWS:
+        if X.shape[0] <= (NUMPY_PREDICT_MAX_ROWS or _default_numpy_predict_max_rows()):
             return forward_logits(params, stats, cast(X, dtype, "X"), architecture, np)
         X = X.toarray() if scipy.sparse.issparse(X) else X
         n = X.shape[0]

@@ -487,7 +487,7 @@ def _check_structure_matches_params(est) -> None:
     """The parameters must still describe the fitted network, so that load can rebuild it from them."""
     units, fitted, loss, dtype = est._structure
     try:
-        now = (est._architecture(units[-1], len(units) - 2), est._loss_name(), est.dtype)
+        now = (est._architecture(units[-1], len(units) - 2), est._loss_name(), est.dtype or dtype)  # None: any
     except ValueError as error:
         raise ValueError(
             f"cannot save this {type(est).__name__}: its parameters were changed after fit and no longer fit"
@@ -934,7 +934,7 @@ def _restore_optimizer(est, section, arrays: _Arrays, prefix: str, where: str) -
         hyper[k] = _from_json(v, f"{where}['hyperparams'][{k!r}]")
         _number(hyper[k], f"{where}['hyperparams'][{k!r}]")
     spec = SolverSpec(name, tuple(sorted(pairs)))
-    dtype = DTYPES[est.dtype]
+    dtype = est.coefs_[0].dtype
     params = est._params()
     with _x64(dtype):
         optimizer = make_optimizer(spec, {k: np.asarray(v, dtype) for k, v in hyper.items()})

@@ -5,10 +5,19 @@ scipy's ``L-BFGS-B`` is what scikit-learn uses, with the same options
 steps and stops at the same iteration; only the loss and gradient are computed
 by one compiled JAX call instead of numpy. (``optax.lbfgs`` uses another line
 search and stopping rule and strays from scikit-learn's results.)
+
+Settings that act on a stochastic optimiser's steps (decoupled ``weight_decay``,
+gradient clipping) have no place in scipy's minimisation and are refused.
+Ctrl-C propagates out of ``fit``, as in scikit-learn, except inside
+``keeping_progress_on_interrupt`` (the command line), where it ends the fit at
+the last iterate with the warning the stochastic solvers give.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import warnings
 from functools import partial
 
 import jax
@@ -31,6 +40,41 @@ def _loss_and_grad(params, X, Y, weight, program: Program, hyper: Hyper):
     return reported, grads
 
 
+#: Whether Ctrl-C keeps the last iterate (``keeping_progress_on_interrupt``) instead of propagating.
+_KEEP_PROGRESS_ON_INTERRUPT = contextvars.ContextVar("mlpkit_lbfgs_keeps_progress", default=False)
+
+
+@contextlib.contextmanager
+def keeping_progress_on_interrupt():
+    """Within this block, Ctrl-C during an L-BFGS fit stops it at the last iterate and warns
+    "Training interrupted by user." (as the stochastic solvers always do) instead of raising."""
+    token = _KEEP_PROGRESS_ON_INTERRUPT.set(True)
+    try:
+        yield
+    finally:
+        _KEEP_PROGRESS_ON_INTERRUPT.reset(token)
+
+
+def refuse_step_settings(hyper: Hyper) -> None:
+    """A ValueError naming the settings L-BFGS cannot apply: they change a stochastic optimiser's steps."""
+    given = [
+        f"{name}={float(value):g}"
+        for name, value, off in (
+            ("weight_decay", hyper.weight_decay, 0),
+            ("clip_norm", hyper.clip_norm, np.inf),
+            ("clip_value", hyper.clip_value, np.inf),
+        )
+        if value != off
+    ]
+    if given:
+        raise ValueError(
+            f"solver='lbfgs' cannot apply {', '.join(given)}: scipy's L-BFGS-B chooses its own steps by a line"
+            " search on the loss, so there is no optimiser step to decay the weights in or gradient to clip."
+            " Penalise the weights with alpha (or l1), which L-BFGS minimises, or use a stochastic solver"
+            " ('adamw', 'adam', 'sgd'); otherwise leave weight_decay=0, clip_norm=None and clip_value=None."
+        )
+
+
 def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter, max_fun, tol):
     """Minimise the training loss from ``params``; returns ``(params, loss, scipy result)``.
 
@@ -39,6 +83,7 @@ def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter,
     the gradient is that of the objective (they differ only for several outputs
     of squared error, where scikit-learn averages the reported loss over outputs).
     """
+    refuse_step_settings(hyper)
     leaves, treedef = jax.tree.flatten(params)
     shapes = [leaf.shape for leaf in leaves]
     splits = np.cumsum([leaf.size for leaf in leaves])[:-1]
@@ -53,11 +98,27 @@ def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter,
         loss, grads = _loss_and_grad(unflatten(flat), X, Y, weight, program, hyper)
         return float(loss), np.concatenate([np.ravel(g) for g in jax.tree.leaves(grads)]).astype(np.float64)
 
-    result = scipy.optimize.minimize(
-        fun,
-        np.concatenate([np.ravel(leaf) for leaf in leaves]).astype(np.float64),
-        method="L-BFGS-B",
-        jac=True,
-        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
-    )
+    x0 = np.concatenate([np.ravel(leaf) for leaf in leaves]).astype(np.float64)
+    last = {"x": x0, "fun": None, "nit": 0}  # the last accepted iterate, for an interrupted fit
+
+    def remember(intermediate_result):
+        last.update(x=intermediate_result.x.copy(), fun=intermediate_result.fun, nit=last["nit"] + 1)
+
+    try:
+        result = scipy.optimize.minimize(
+            fun,
+            x0,
+            method="L-BFGS-B",
+            jac=True,
+            callback=remember,
+            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+        )
+    except KeyboardInterrupt:
+        if not _KEEP_PROGRESS_ON_INTERRUPT.get():
+            raise
+        warnings.warn("Training interrupted by user.")
+        loss = last["fun"] if last["fun"] is not None else fun(last["x"])[0]
+        result = scipy.optimize.OptimizeResult(
+            x=last["x"], fun=loss, nit=last["nit"], status=0, success=True, message="interrupted by the user"
+        )
     return unflatten(result.x), result.fun, result

@@ -288,6 +288,7 @@ def _outputs(g, model, forward) -> list:
 
     n_classes = len(model.classes_)
     if n_outputs == 1:  # binary: the positive class's probability, as predict_proba's second column
+        out = g.op("Clip", [out, g.const(0, "zero"), g.const(1, "one")], "p")  # (a sigmoid's is inside already)
         g.op(
             "Concat",
             [g.op("Sub", [g.const(1, "one"), out], "negative"), out],
@@ -302,20 +303,25 @@ def _outputs(g, model, forward) -> list:
             to=TensorProto.INT64,
         )
         index = g.op("Reshape", [positive, g.const([-1], "flat", np.int64)], "class_index")
-    else:
-        g.op("Identity", [out], "probabilities", output="probabilities")
+    elif model._label_binarizer.y_type_ == "multilabel-indicator":  # each label's own, in [0, 1]
+        g.op("Clip", [out, g.const(0, "zero"), g.const(1, "one")], "probabilities", output="probabilities")
         positive = g.op("Greater", [out, g.const(0.5, "threshold")], "positive")
-        if model._label_binarizer.y_type_ == "multilabel-indicator":
-            g.op("Cast", [positive], "label", output="label", to=TensorProto.INT64)
-            return [
-                ("label", TensorProto.INT64, ["N", n_outputs]),
-                ("probabilities", float_type, ["N", n_classes]),
-            ]
-        if model.out_activation_ == "softmax":  # predict: argmax of the logits
-            index = g.op("ArgMax", [logits], "class_index", axis=1, keepdims=0)
-        else:  # one sigmoid per class: predict takes the first output above 0.5 (LabelBinarizer's inverse)
-            as_float = g.op("Cast", [positive], "positive_float", to=float_type)
-            index = g.op("ArgMax", [as_float], "class_index", axis=1, keepdims=0)
+        g.op("Cast", [positive], "label", output="label", to=TensorProto.INT64)
+        return [
+            ("label", TensorProto.INT64, ["N", n_outputs]),
+            ("probabilities", float_type, ["N", n_classes]),
+        ]
+    elif model.out_activation_ == "softmax":  # predict: argmax of the logits
+        g.op("Identity", [out], "probabilities", output="probabilities")
+        index = g.op("ArgMax", [logits], "class_index", axis=1, keepdims=0)
+    else:  # one score per class (squared error's sigmoids): rows scaled to sum to 1, predict their argmax
+        scores = g.op("Relu", [out], "scores")
+        total = g.op("ReduceSum", [scores, g.const([1], "axis", np.int64)], "total", keepdims=1)
+        scaled = g.op("Div", [scores, total], "scaled")
+        uniform = g.const(1 / n_classes, "uniform")
+        positive_total = g.op("Greater", [total, g.const(0, "zero")], "positive_total")
+        g.op("Where", [positive_total, scaled, uniform], "probabilities", output="probabilities")
+        index = g.op("ArgMax", ["probabilities"], "class_index", axis=1, keepdims=0)
     classes, label_type = _classes_tensor(model.classes_)
     g.op("Gather", [g.const(classes, "classes", classes.dtype), index], "label", output="label", axis=0)
     return [("label", label_type, ["N"]), ("probabilities", float_type, ["N", n_classes])]

@@ -46,6 +46,7 @@ class Outcome(NamedTuple):
     n_iter: int  # epochs run in this fit
     stopped: bool  # the stopping rule fired (or a callback stopped it, or it diverged)
     diverged: bool  # the last epoch diverged; the network was rolled back
+    zero_weight_batch: bool  # a mini-batch's sample weights summed to 0
 
 
 def start_state(
@@ -150,7 +151,7 @@ def run(
         call_hook(callbacks, "on_fit_end", model)
     if len(buffers) > n_packed:  # large arrays crossed on their own: fetch them, once
         loop = cross.fetch(loop)
-    return Outcome(loop.train, history, int(loop.n_iter), bool(loop.stopped), bool(loop.diverged))
+    return Outcome(loop.train, history, int(loop.n_iter), bool(loop.stopped), bool(loop.diverged), bool(loop.zero_weight_batch))
 
 
 class _Crossing(NamedTuple):

@@ -13,6 +13,7 @@ import scipy.sparse
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
 from . import engine
+from ._sklearn_errors import stratified_split_error
 
 #: Data below this size is handed to the compiled loop as numpy arrays at each chunk; above, it is
 #: put on the device once per fit (device_put's fixed cost dominates for the tiny data of FluCoMa loops).
@@ -47,9 +48,11 @@ def check_normal_weights(sample_weight):
         )
 
 
-def split_validation(X, y, sample_weight, validation_fraction, random_state, *, stratified):
+def split_validation(X, y, sample_weight, validation_fraction, random_state, *, stratified_classes=None):
     """Hold out ``validation_fraction`` of the rows for early stopping, as scikit-learn does:
-    ``(X_train, y_train, w_train, X_val, y_val, w_val)``."""
+    ``(X_train, y_train, w_train, X_val, y_val, w_val)``. With ``stratified_classes`` (a classifier's
+    ``classes_``, ``y`` its one column of 0/1) the split keeps the classes' shares, as scikit-learn's."""
+    stratified = stratified_classes is not None
     # The splitter train_test_split uses, called directly: the same rows, without its ~0.2 ms of
     # argument handling on every refit of a live loop.
     splitter = (StratifiedShuffleSplit if stratified else ShuffleSplit)(
@@ -58,6 +61,8 @@ def split_validation(X, y, sample_weight, validation_fraction, random_state, *, 
     try:
         train, val = next(splitter.split(X, y if stratified else None))
     except ValueError as error:  # its message speaks of test_size, which the user never gave
+        if stratified and "least populated" in str(error):
+            raise stratified_split_error(splitter, X, y, stratified_classes, validation_fraction) from None
         raise ValueError(
             f"early_stopping=True cannot hold out validation_fraction={validation_fraction!r} of"
             f" {X.shape[0]} rows: {error} Choose a validation_fraction between 0 and 1 that leaves rows on"

@@ -120,3 +120,15 @@ def test_demo_trains_on_digits_and_writes_model_and_plots(mlpkit_cli, tmp_path):
     assert mlpkit.load(tmp_path / "demo" / "digits.npz").n_features_in_ == 64
     for name in ("loss", "confusion_matrix"):
         assert_png(tmp_path / "demo" / f"{name}.png")
+
+
+def test_fit_notes_when_the_data_is_small_for_the_network(mlpkit_cli, data_dir, tmp_path):
+    """The command line gives the rows-per-parameter advice the scikit-learn replacements keep quiet."""
+    small = mlpkit_cli("fit", data_dir / "iris.csv", "--target", "species", "--out", tmp_path / "a.npz", *QUICK,
+                       "--hidden", "64")
+    assert small.code == 0, small.err
+    assert "rows per parameter" in " ".join((small.out + small.err).split())
+    enough = mlpkit_cli("fit", data_dir / "iris.csv", "--target", "species", "--out", tmp_path / "b.npz", *QUICK,
+                        "--hidden", "1")  # 11 parameters: 150 rows are enough
+    assert enough.code == 0, enough.err
+    assert "rows per parameter" not in " ".join((enough.out + enough.err).split())

@@ -354,15 +354,15 @@ def test_predict_on_finite_values_beyond_float32_is_finite_or_a_clear_error(kind
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_tiny_sample_weights_train_or_are_a_clear_error(kind):
-    """scikit-learn trains in float64; in float32 weights below the smallest normal number would be
-    flushed to zero (0 / 0), so mlpkit names sample_weight and the fix (float64 trains as scikit-learn)."""
+    """scikit-learn trains float64 data in float64, and so does mlpkit by default; in float32, weights below
+    the smallest normal number would be flushed to zero (0 / 0), so mlpkit names sample_weight and the fix."""
     weights = np.full(16, 1e-40)
     assert outcome(lambda: make(kind, "sklearn").fit(X, TARGETS[kind], sample_weight=weights))[0] == "ok"
     status, value = outcome(lambda: make(kind).fit(X, TARGETS[kind], sample_weight=weights))
+    assert status == "ok", f"{type(value).__name__}: {value}"
+    status, value = outcome(lambda: make(kind, dtype="float32").fit(X, TARGETS[kind], sample_weight=weights))
     assert status == "error" and "sample_weight" in str(value) and "float64" in str(value)
     assert_clean_error(value)
-    status, value = outcome(lambda: make(kind, dtype="float64").fit(X, TARGETS[kind], sample_weight=weights))
-    assert status == "ok", f"{type(value).__name__}: {value}"
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

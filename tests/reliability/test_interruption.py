@@ -225,6 +225,59 @@ def test_sigint_during_a_long_fit_returns_within_a_second_and_the_script_goes_on
     assert int(continued[2]) == report["n_iter"] + 2
 
 
+CLI_LBFGS_FIT = textwrap.dedent("""
+    import sys
+    import mlpkit.lbfgs
+    from mlpkit.cli import main
+
+    compiled = mlpkit.lbfgs._loss_and_grad
+
+    def announcing(*args, **kwargs):  # says once that L-BFGS is evaluating the loss
+        result = compiled(*args, **kwargs)
+        if not getattr(announcing, "said", False):
+            announcing.said = True
+            print("TRAINING", flush=True)
+        return result
+
+    mlpkit.lbfgs._loss_and_grad = announcing
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def test_sigint_during_an_lbfgs_fit_from_the_command_line_saves_the_model_and_exits_130(tmp_path):
+    """The README's promise for Ctrl-C on the command line holds for L-BFGS too (which, in Python,
+    propagates KeyboardInterrupt as scikit-learn's does)."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(3000, 8)
+    y = np.sin(X @ rng.randn(8)) + 0.1 * rng.randn(3000)
+    data, out = tmp_path / "data.csv", tmp_path / "model.npz"
+    header = ",".join([f"x{i}" for i in range(8)] + ["y"])
+    np.savetxt(data, np.column_stack([X, y]), delimiter=",", header=header, comments="")
+    argv = ["fit", str(data), "--target", "y", "--task", "regress", "--hidden", "64", "--out", str(out),
+            "--no-progress", "--set", "solver='lbfgs'", "--set", "max_iter=10000000", "--set", "max_fun=100000000",
+            "--set", "tol=0.0"]
+    process = subprocess.Popen([sys.executable, "-c", CLI_LBFGS_FIT, *argv], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines = _lines(process.stdout)
+    try:
+        assert _next(lines, process, timeout=120) == "TRAINING"
+        time.sleep(1.0)  # about a second of L-BFGS iterations
+        assert process.poll() is None, "the fit ended on its own before the interrupt"
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=60)
+        errors = process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert code == 130, errors[-2000:]
+    assert out.exists(), errors[-2000:]
+    model = mlpkit.load(out)
+    assert model.solver == "lbfgs" and 1 <= model.n_iter_ < 10_000_000
+    assert np.isfinite(model.predict(X[:5])).all() and np.isfinite(model.loss_)
+    assert "interrupted" in " ".join(errors.split())
+
+
 # ------------------------------------------------------- interrupted saves and writes
 def _only(directory):
     return sorted(p.name for p in directory.iterdir())

@@ -4,8 +4,9 @@
 saves it with ``mlpkit.save``, prints the scores on the training rows (and the
 held-out rows, with ``--test-size``), the timing, notes for the warnings the
 fit raised, and writes the plots. Ctrl-C during training stops it between two
-chunks of epochs; the model keeps what it learned (the best epoch's weights
-with early stopping), is saved and reported, and ``run`` returns 130.
+chunks of epochs (L-BFGS: at its last iterate); the model keeps what it learned
+(the best epoch's weights with early stopping), is saved and reported, and
+``run`` returns 130.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from .. import plots
+from ..guide.sizing import advising_on_data_size
 from ..io import save
+from ..lbfgs import keeping_progress_on_interrupt
 from . import report
 from .errors import EXIT_INTERRUPTED, EXIT_OK, CLIError
 from .options import columns_checked_by_name
@@ -90,10 +93,13 @@ def run(model, data: Split, options: Options) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if options.fit is None:
-                model.fit(data.X_train, data.y_train, track=recorder)
-            else:
-                options.fit(model, data.X_train, data.y_train)
+            # The guidance the scikit-learn replacements keep to themselves, and Ctrl-C during L-BFGS
+            # keeping what was learned (scikit-learn's L-BFGS lets it propagate), as the stochastic solvers do.
+            with advising_on_data_size(), keeping_progress_on_interrupt():
+                if options.fit is None:
+                    model.fit(data.X_train, data.y_train, track=recorder)
+                else:
+                    options.fit(model, data.X_train, data.y_train)
         except ValueError as error:
             raise CLIError(f"training failed: {error}") from None
         finally:

@@ -39,6 +39,7 @@ from .. import estimators
 from .._base import CURVES, DivergenceWarning
 from .._refits import ParamNamesOnce, PicklesWithoutCaches, Snapshot, _restore_on_error
 from ..estimators import _store_init_arguments
+from ..guide.sizing import advising_on_data_size
 from . import model as flucoma_model
 from .dataset import DataSet, LabelSet, pair_by_identifier
 from .jsonio import write_json
@@ -168,7 +169,7 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
                 network._forget_best()  # each fit's early stopping looks at its own epochs
         before = Snapshot(network)
         # The network's parameters were checked above when they changed: not again on every fit of a live loop.
-        with warnings.catch_warnings(), config_context(skip_parameter_validation=True):
+        with warnings.catch_warnings(), config_context(skip_parameter_validation=True), advising_on_data_size():
             # FluCoMa fits in short bursts, resets on a new structure and clips the batch size, all silently.
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.filterwarnings("ignore", message="The network's structure changed")

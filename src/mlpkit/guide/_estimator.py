@@ -27,6 +27,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import config, engine
+from .._dtypes import training_dtype
 from ..network import Architecture
 
 
@@ -77,7 +78,7 @@ def prepare(model, X, y, sample_weight=None) -> Prepared:
         n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
         architecture = work._architecture(n_outputs, len(hidden))
         random_state = check_random_state(work.random_state)
-        dtype = np.dtype(work.dtype)
+        dtype = training_dtype(work.dtype, X)
         work._initialize(y, [X.shape[1], *hidden, n_outputs], architecture, dtype, random_state)
     dtype = work.coefs_[0].dtype
     X = np.asarray(X.toarray() if scipy.sparse.issparse(X) else X, dtype=dtype)

@@ -33,9 +33,7 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
-from sklearn.base import is_classifier
-
-from .. import config, trainer, training_data
+from .. import _compilation_cache, config, trainer, training_data
 from ..optim import has_learning_rate, make_optimizer, optimizer_params
 from ..state import new_state
 from . import _estimator
@@ -181,7 +179,7 @@ def lr_find(model, X, y, start=1e-7, end=10, steps=100, *, sample_weight=None) -
     )  # fmt: skip
     dtype, n_rows = prepared.X.dtype, prepared.X.shape[0]
     rows = min(config.batch_rows(work.batch_size, n_rows), n_rows)
-    program = config.program(work, prepared.architecture, rows, classifier=is_classifier(work))
+    program = config.program(work, prepared.architecture, rows, score=work._score_name())
     params, stats = _estimator.params_and_stats(work)
     settings = optimizer_params(program.solver, vars(work))
     values = {name: np.asarray(v, dtype) for name, v in settings.items()}
@@ -192,6 +190,7 @@ def lr_find(model, X, y, start=1e-7, end=10, steps=100, *, sample_weight=None) -
         )
     batches = batch_indices(prepared.random_state, n_rows, rows, steps)
     seed = prepared.random_state.randint(np.iinfo(np.int32).max)
+    _compilation_cache.enable()  # (as the first fit would)
     with _estimator.x64(dtype):
         state = trainer.start_state(new_state(params, stats, dtype), program.solver, settings, None,
                                     new_cycle=False, seed=lambda: seed, dtype=dtype)  # fmt: skip

@@ -18,7 +18,10 @@ and grow only when the network underfits.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+import warnings
 from numbers import Integral
 
 from ..network import count_parameters as _count_layer_units
@@ -40,8 +43,35 @@ MAX_BATCH_SIZE = 200
 class DataSizeWarning(UserWarning):
     """The network has more parameters than the data can support (about 10 rows per parameter).
 
-    Silence it with ``warnings.simplefilter("ignore", mlpkit.DataSizeWarning)``.
+    Emitted where mlpkit's guidance is asked for (``advising_on_data_size``: the command line, the
+    FluCoMa estimators), never by ``mlpkit.MLPClassifier`` / ``MLPRegressor``, which warn exactly
+    where scikit-learn's do. Silence it with ``warnings.simplefilter("ignore", mlpkit.DataSizeWarning)``.
     """
+
+
+#: Whether fits in this context warn about data too small for their network (``advising_on_data_size``).
+_ADVISING = contextvars.ContextVar("mlpkit_advising_on_data_size", default=False)
+
+
+@contextlib.contextmanager
+def advising_on_data_size():
+    """Within this block, a fit that starts a new network warns (``DataSizeWarning``) when the data
+    has fewer than about 10 rows per parameter. The scikit-learn replacements never warn outside it."""
+    token = _ADVISING.set(True)
+    try:
+        yield
+    finally:
+        _ADVISING.reset(token)
+
+
+def warn_if_data_is_small(n_rows: int, n_parameters: int) -> None:
+    """A ``DataSizeWarning`` for a new network of ``n_parameters`` on ``n_rows`` rows, inside
+    ``advising_on_data_size`` only (``data_size_warning`` has the rule)."""
+    if not _ADVISING.get():
+        return
+    advice = data_size_warning(n_rows, n_parameters)
+    if advice is not None:
+        warnings.warn(advice, DataSizeWarning, stacklevel=3)
 
 
 def as_hidden_tuple(hidden) -> tuple[int, ...]:
@@ -78,8 +108,8 @@ def rows_per_parameter(n_rows: int, n_parameters: int) -> float:
 def data_size_warning(n_rows: int, n_parameters: int) -> str | None:
     """The warning text when ``n_rows`` is below ~10 rows per parameter, else None.
 
-    Rule (FluCoMa's rule of thumb): ``n_rows < 10 * n_parameters`` warns. The
-    estimators emit it as a ``DataSizeWarning`` at fit.
+    Rule (FluCoMa's rule of thumb): ``n_rows < 10 * n_parameters`` warns. Fits inside
+    ``advising_on_data_size`` emit it as a ``DataSizeWarning``.
     """
     if n_rows >= ROWS_PER_PARAMETER * n_parameters:
         return None
