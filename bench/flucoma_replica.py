@@ -112,6 +112,11 @@ class Replica:
         self.rng = rng
         _seed(seed)
 
+    def as_flucoma_json(self) -> dict:
+        """The network as FluCoMa's model JSON (``MLPRegressor.read`` takes it): start mlpkit from the same weights."""
+        return {"layers": [{"activation": int(code), "biases": b.tolist(), "cols": W.shape[1], "rows": W.shape[0],
+                            "weights": W.tolist()} for W, b, code in zip(self.Ws, self.bs, self.codes)]}  # fmt: skip
+
     def fit(self, X, Y, epochs, batch_size, learn_rate, momentum, validation=0.0):
         n_train = int(np.rint((1 - validation) * len(X)))
         order = self.rng.permutation(len(X)) if n_train < len(X) else np.arange(len(X))

@@ -253,19 +253,36 @@ def loss(params, sizes, codes, X, Y):
     return _loss(params, sizes, codes, w_at, b_at, X, Y, np.zeros((sizes.shape[0], width, min(X.shape[0], 256))))
 
 
+def pack(layout_sizes, layout_codes, n_params) -> np.ndarray:
+    """A buffer for ``predict_point``: a header ``[n_layers, sizes..., codes...]`` then room for the parameters
+    (the network's flat parameter buffer is a view of that room), so one prediction passes two arguments."""
+    header = np.concatenate([[len(layout_codes)], layout_sizes, layout_codes]).astype(np.float64)
+    return np.concatenate([header, np.zeros(n_params)])
+
+
 @njit(cache=True)
-def predict_point(params, sizes, codes, x):
-    """The network's output for one point ``x``, or None when ``x`` is not finite (left to the caller's checks)."""
+def predict_point(packed, x):
+    """The network's output for one point ``x`` (``packed``: see ``pack``), or None when ``x`` is not finite
+    (left to the caller's checks, which say what is wrong)."""
+    n_layers = int(packed[0])
+    width = 0
+    for layer in range(n_layers + 1):
+        width = max(width, int(packed[1 + layer]))
+    h, z = np.empty(width), np.empty(width)
     for k in range(x.shape[0]):
         if not math.isfinite(x[k]):
             return None
-    w_at, b_at = _offsets(sizes)
-    width = 0
-    for layer in range(sizes.shape[0]):
-        width = max(width, sizes[layer])
-    H = np.zeros((sizes.shape[0], width, 1))
-    for k in range(x.shape[0]):
-        H[0, k, 0] = x[k]
-    _forward_batch(params, sizes, codes, w_at, b_at, H, 1)
-    last = sizes.shape[0] - 1
-    return H[last, : sizes[last], 0].copy()
+        h[k] = x[k]
+    at = 2 + 2 * n_layers  # the parameters: past the header
+    for layer in range(n_layers):
+        n_in, n_out, code = int(packed[1 + layer]), int(packed[2 + layer]), int(packed[2 + n_layers + layer])
+        for j in range(n_out):
+            z[j] = packed[at + n_in * n_out + j]
+        for k in range(n_in):
+            hk = h[k]
+            for j in range(n_out):
+                z[j] += hk * packed[at + k * n_out + j]
+        for j in range(n_out):
+            h[j] = _activate(code, z[j])
+        at += n_in * n_out + n_out
+    return h[: int(packed[1 + n_layers])].copy()

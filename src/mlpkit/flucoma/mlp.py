@@ -119,7 +119,9 @@ class _Buffers:
 
     def __init__(self, network, layout: training.Layout, key):
         self.layout = layout
-        self.params = layout.flatten(network.coefs_, network.intercepts_)
+        self.packed = _small.pack(layout.sizes, layout.codes, layout.n_params)  # (predict_point's argument)
+        self.params = self.packed[self.packed.shape[0] - layout.n_params :]
+        self.params[:] = layout.flatten(network.coefs_, network.intercepts_)
         self.velocity = np.zeros_like(self.params)
         state = network.__dict__.get("_optimizer_state")
         if state is not None and state["spec"].name == "flucoma_sgd" and self._same_arrays(network, state["params"]):
@@ -443,7 +445,7 @@ class MLPRegressor(_FluCoMaMLP):
         if buffers is not None and buffers.is_small and self.tap_in == 0 and self.tap_out == -1:
             x = np.asarray(vector, dtype=float)
             if x.shape == buffers.point_shape and buffers.holds(self.__dict__.get("network_")):
-                out = _small.predict_point(buffers.params, buffers.layout.sizes, buffers.layout.codes, x)
+                out = _small.predict_point(buffers.packed, x)
                 if out is not None:  # (None: a point not finite, which the checks below name)
                     return out
         elif buffers is None and "network_" in self.__dict__:

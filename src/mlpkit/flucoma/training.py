@@ -44,11 +44,11 @@ from . import _small
 #: (``SGD.hpp``: ``mInitialPatience``).
 FLUCOMA_PATIENCE = 10
 
-#: Networks with at most this many multiply-adds per training row (the weights: ``sum fan_in * fan_out``)
-#: train in numba (``_small``), larger ones in JAX (``_large``). Measured on 2 CPU cores with
-#: ``bench/flucoma_backends.py`` (200 and 2000 rows, batch 50, 10 epochs): numba is 2-20x faster up to
-#: ~1000 weights, the two are level at ~3000-4000, JAX ahead beyond; see ``bench/README.md``.
-SMALL_NETWORK_MAX_WEIGHTS = 3000
+#: Networks with at most this many weights (multiply-adds per row: ``sum fan_in * fan_out``) train in numba
+#: (``_small``), larger ones in JAX (``_large``). Measured with ``bench/flucoma_backends.py`` on this 2-core
+#: machine under load (see ``bench/README.md``): numba 4x faster at 40 weights (200 rows), 1.5-2.4x at 360
+#: (200 and 2000 rows), level at ~700, JAX 2-3x faster from ~1000 on.
+SMALL_NETWORK_MAX_WEIGHTS = 500
 
 
 class Layout(NamedTuple):
