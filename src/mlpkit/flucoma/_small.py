@@ -3,8 +3,8 @@
 For a network of a few dozen weights, XLA's fixed cost per call (~0.14 ms) and per
 operation is more than the training itself: flucoma-core trains 10 epochs of a
 2 -> 8 -> 3 network on 200 points in ~0.3 ms. These kernels run the same rules as
-the JAX path (``_large.py``), as ``training.py`` defines them, row by row on
-preallocated scratch, with no allocation per batch:
+the JAX path (``_large.py``), as ``training.py`` defines them, on preallocated
+scratch, with no allocation per batch:
 
 - forward ``h_{l+1} = act_l(h_l @ W_l + b_l)``; FluCoMa's loss ``sum_k (pred_k - y_k)^2``
   per row, averaged over the rows of a batch;
@@ -12,15 +12,17 @@ preallocated scratch, with no allocation per batch:
   activation's output, as ``NNFuncs.hpp``), ``d_prev = (d @ W^T) act'(h)``; the
   gradients are sums over the batch divided by its rows (``NNLayer::backward``);
 - FluCoMa's damped momentum ``v <- m v + (1 - m) lr g``, ``w <- w - v`` after each batch;
-- each epoch draws its order of the rows with ``rng.permutation(n)`` (numba's
-  ``Generator.permutation`` draws what numpy's does), the batches are FluCoMa's
-  (``training.batch_bounds``), and with validation rows the stopping rule of
-  ``SGD.hpp``: the validation loss against the previous epoch's, ``patience`` epochs.
+- each epoch's order of the rows is ``shuffle`` (Fisher-Yates) driven by one row of
+  random numbers that ``training.fit`` draws, the same for the JAX backend; the batches
+  are FluCoMa's (``training.batch_bounds``), and with validation rows the stopping rule
+  of ``SGD.hpp``: the validation loss against the previous epoch's, ``patience`` epochs.
 
-Parameters live in one flat float64 buffer, layer by layer ``[W_0 (row-major), b_0,
-W_1, b_1, ...]`` (``training.Layout``); the velocities in another of the same layout.
-``cache=True`` keeps the machine code in numba's cache, so only the first process
-ever compiles (measured in ``bench/README.md``).
+A batch is held unit-major (units x rows), so the inner loops run along the rows and
+vectorise. Parameters live in one flat float64 buffer, layer by layer ``[W_0
+(row-major), b_0, W_1, b_1, ...]`` (``training.Layout``); the velocities in another of
+the same layout. ``cache=True`` keeps the machine code in numba's cache, so only the
+first process ever compiles (~15-30 s here; later processes load it in well under a
+second: ``bench/README.md``).
 """
 
 from __future__ import annotations

@@ -228,7 +228,8 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         return pairs
 
     def _network_params(self, n_outputs):
-        """The ``mlpkit.MLPRegressor`` parameters that make FluCoMa's training."""
+        """The ``mlpkit.MLPRegressor`` parameters that describe this network and its training, as ``network_``
+        holds them (``training.fit`` trains it; these are what saving, loading and exporting read)."""
         validate = self.validation > 0
         return dict(
             hidden_layer_sizes=tuple(int(n) for n in self.hidden_layers),
@@ -282,7 +283,11 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         rng = buffers.generator()
         key = buffers.next_key()  # drawn first: the next fit's stream does not depend on how this one ends
         before = buffers.params.copy(), buffers.velocity.copy()
-        result = training.fit(buffers.params, buffers.velocity, buffers.layout, X, Y, buffers.settings, rng)
+        try:
+            result = training.fit(buffers.params, buffers.velocity, buffers.layout, X, Y, buffers.settings, rng)
+        except BaseException:  # (Ctrl-C between chunks of epochs, a bad setting): the network as it was
+            buffers.params[:], buffers.velocity[:] = before
+            raise
         if not np.isfinite(result.error):
             buffers.params[:], buffers.velocity[:] = before
             warnings.warn(
