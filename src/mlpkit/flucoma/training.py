@@ -56,18 +56,14 @@ class Layout(NamedTuple):
 
     sizes: np.ndarray  # int64 units per layer, input first
     codes: np.ndarray  # int64 FluCoMa activation code of each layer (hidden ones, then the output)
+    n_weights: int  # sum of fan_in * fan_out: multiply-adds per row
+    n_params: int  # weights and biases
 
     @classmethod
     def of(cls, sizes, codes):
-        return cls(np.asarray(sizes, np.int64), np.asarray(codes, np.int64))
-
-    @property
-    def n_weights(self) -> int:
-        return int(np.sum(self.sizes[:-1] * self.sizes[1:]))
-
-    @property
-    def n_params(self) -> int:
-        return self.n_weights + int(np.sum(self.sizes[1:]))
+        sizes = [int(n) for n in sizes]
+        n_weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        return cls(np.asarray(sizes, np.int64), np.asarray(codes, np.int64), n_weights, n_weights + sum(sizes[1:]))
 
     def views(self, flat):
         """``(coefs, intercepts)``: lists of views of ``flat``, layer by layer."""
