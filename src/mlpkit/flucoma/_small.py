@@ -263,9 +263,10 @@ def pack(layout_sizes, layout_codes, n_params) -> np.ndarray:
 
 
 @njit(cache=True)
-def predict_point(packed, x):
-    """The network's output for one point ``x`` (``packed``: see ``pack``), or None when ``x`` is not finite
-    (left to the caller's checks, which say what is wrong)."""
+def predict_point(packed, x, out):
+    """The network's output for one point ``x`` into ``out`` (``packed``: see ``pack``); False, ``out`` left
+    as it was, when ``x`` is not finite (for the caller's checks, which say what is wrong). (A numpy array
+    made by the caller: boxing one that numba allocated costs more than this whole forward pass.)"""
     n_layers = int(packed[0])
     width = 0
     for layer in range(n_layers + 1):
@@ -273,7 +274,7 @@ def predict_point(packed, x):
     h, z = np.empty(width), np.empty(width)
     for k in range(x.shape[0]):
         if not math.isfinite(x[k]):
-            return None
+            return False
         h[k] = x[k]
     at = 2 + 2 * n_layers  # the parameters: past the header
     for layer in range(n_layers):
@@ -287,4 +288,6 @@ def predict_point(packed, x):
         for j in range(n_out):
             h[j] = _activate(code, z[j])
         at += n_in * n_out + n_out
-    return h[: int(packed[1 + n_layers])].copy()
+    for j in range(out.shape[0]):
+        out[j] = h[j]
+    return True

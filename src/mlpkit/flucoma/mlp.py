@@ -132,7 +132,7 @@ class _Buffers:
         self.optimizer_state = network._optimizer_state = self._optimizer_state(network, key)
         self.network = network
         self.is_small = training.backend_for(layout) == "small"
-        self.point_shape = (int(layout.sizes[0]),)
+        self.point_shape, self.n_outputs = (int(layout.sizes[0]),), int(layout.sizes[-1])
         self.settings = None  # the fit's training.Settings, and the parameter values they came from
         self.values = None
         self._bit_generator = np.random.Philox(key=0)
@@ -450,8 +450,8 @@ class MLPRegressor(_FluCoMaMLP):
         if buffers is not None and buffers.is_small and self.tap_in == 0 and self.tap_out == -1:
             x = np.asarray(vector, dtype=float)
             if x.shape == buffers.point_shape and buffers.holds(self.__dict__.get("network_")):
-                out = _small.predict_point(buffers.packed, x)
-                if out is not None:  # (None: a point not finite, which the checks below name)
+                out = np.empty(buffers.n_outputs)
+                if _small.predict_point(buffers.packed, x, out):  # (False: a point not finite, named below)
                     return out
         elif buffers is None and "network_" in self.__dict__:
             self._buffers()  # bound once: the next points take the compiled path
