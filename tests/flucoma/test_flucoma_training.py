@@ -211,3 +211,12 @@ def test_predict_point_is_the_network_and_checks_its_point():
         model.predict_point([np.nan, 0.0, 0.0])
     with pytest.raises(ValueError):
         model.predict_point([0.0, 0.0])
+
+
+def test_classifier_predict_point_is_its_predict():
+    labels = np.array(["a", "b", "c"])[(X[:, 0] * 3).astype(int)]
+    model = fl.MLPClassifier(hidden_layers=[4], max_iter=30, learn_rate=0.2, random_state=0)
+    model.fit(X, labels)
+    assert [model.predict_point(x) for x in X] == list(model.predict(X))
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict_point([np.nan, 0.0, 0.0])

@@ -128,7 +128,7 @@ class _Buffers:
             velocity = state["state"].inner_state.velocity
             self.velocity = layout.flatten(velocity["coefs"], velocity["intercepts"])
         self.coefs, self.intercepts = layout.views(self.params)
-        network.coefs_, network.intercepts_ = list(self.coefs), list(self.intercepts)
+        self.coef_list, self.intercept_list = network.coefs_, network.intercepts_ = list(self.coefs), list(self.intercepts)
         self.optimizer_state = network._optimizer_state = self._optimizer_state(network, key)
         self.network = network
         self.is_small = training.backend_for(layout) == "small"
@@ -167,8 +167,9 @@ class _Buffers:
         )
 
     def holds(self, network) -> bool:
-        """A quick ``bound_to`` for one prediction: the same network with the same first and last arrays."""
-        return network is self.network and network.coefs_[0] is self.coefs[0] and network.intercepts_[-1] is self.intercepts[-1]
+        """A quick ``bound_to`` for one prediction: the same network holding the same lists of arrays (mlpkit
+        assigns new lists when it changes the weights)."""
+        return network is self.network and network.coefs_ is self.coef_list and network.intercepts_ is self.intercept_list
 
     def same_structure(self, layout) -> bool:
         return np.array_equal(self.layout.sizes, layout.sizes) and np.array_equal(self.layout.codes, layout.codes)
@@ -355,6 +356,23 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         self._flat = _Buffers(network, layout, key)
         return self._flat
 
+    def _point_outputs(self, vector):
+        """The network's outputs for one point, compiled (about a microsecond), or None where that path does not
+        apply (no network, a large one, a point of another shape or not finite: the caller's checks say what is
+        wrong)."""
+        buffers = self.__dict__.get("_flat")
+        if buffers is None:
+            if "network_" not in self.__dict__:
+                return None
+            buffers = self._buffers()
+        if buffers.is_small:
+            x = np.asarray(vector, dtype=float)
+            if x.shape == buffers.point_shape and buffers.holds(self.__dict__.get("network_")):
+                out = np.empty(buffers.n_outputs)
+                if _small.predict_point(buffers.packed, x, out):
+                    return out
+        return None
+
     def clear(self):
         """Forget the network: the next ``fit`` starts from new random weights."""
         self.__dict__.pop("network_", None)
@@ -446,15 +464,10 @@ class MLPRegressor(_FluCoMaMLP):
 
     def predict_point(self, vector) -> np.ndarray:
         """Predict one point (a 1-D vector)."""
-        buffers = self.__dict__.get("_flat")
-        if buffers is not None and buffers.is_small and self.tap_in == 0 and self.tap_out == -1:
-            x = np.asarray(vector, dtype=float)
-            if x.shape == buffers.point_shape and buffers.holds(self.__dict__.get("network_")):
-                out = np.empty(buffers.n_outputs)
-                if _small.predict_point(buffers.packed, x, out):  # (False: a point not finite, named below)
-                    return out
-        elif buffers is None and "network_" in self.__dict__:
-            self._buffers()  # bound once: the next points take the compiled path
+        if self.tap_in == 0 and self.tap_out == -1:
+            out = self._point_outputs(vector)
+            if out is not None:
+                return out
         return self._predict_array(np.asarray(vector, dtype=float).reshape(1, -1))[0]
 
     def _predict_array(self, X):
@@ -529,7 +542,10 @@ class MLPClassifier(_FluCoMaMLP):
         return labels
 
     def predict_point(self, vector) -> str:
-        """The label of one point."""
+        """The label of one point: its strongest output's."""
+        out = self._point_outputs(vector)
+        if out is not None:
+            return self.labels_[int(np.argmax(out))]
         return str(self.predict(np.asarray(vector, dtype=float).reshape(1, -1))[0])
 
     def to_dict(self) -> dict:
