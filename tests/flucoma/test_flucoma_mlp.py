@@ -1,4 +1,4 @@
-"""FluCoMa-style MLPs: FluCoMa's files, parameters and re-fitting habits on mlpkit's engine."""
+"""FluCoMa-style MLPs: FluCoMa's files, parameters and re-fitting habits (their training rules: test_flucoma_training)."""
 
 import json
 import warnings

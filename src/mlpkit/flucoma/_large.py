@@ -9,7 +9,9 @@ epochs' orders are ``_small.orders`` of the chunk's random numbers, as ``_small.
 makes them, so both backends see the same batches.
 
 Every batch is computed ``B + n_train % B`` rows wide (the first, FluCoMa's, holds the
-remainder), the others masked to their ``B`` rows.
+remainder), the others masked to their ``B`` rows. A program is compiled for each network,
+batch size, number of training rows and chunk length (a power of two), and reused by the
+fits that share them.
 """
 
 from __future__ import annotations
