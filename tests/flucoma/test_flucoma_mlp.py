@@ -81,7 +81,8 @@ def test_fit_returns_flucoma_error_and_continues():
 
 
 def test_two_fits_of_50_epochs_are_one_of_100():
-    """The second fit carries on the weights, the momentum and the random stream of batches."""
+    """The second fit carries on the weights and the momentum (40 points, batches of 50: one full batch per
+    epoch, whose shuffle only reorders sums; each fit draws its shuffles from its own stream)."""
     params = dict(hidden_layers=[6], validation=0, random_state=0, learn_rate=0.1)
     long = fl.MLPRegressor(max_iter=100, **params).fit(SQUARE, TARGET)
     split = fl.MLPRegressor(max_iter=50, **params)
