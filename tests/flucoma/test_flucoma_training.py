@@ -73,10 +73,10 @@ def start(name, seed=0):
 
 
 def orders_of(seed, epochs, n, split_first=False):
-    """The orders training.fit draws from ``default_rng(seed)``: after the split's permutation, if any."""
-    rng = np.random.default_rng(seed)
-    permutation = rng.permutation(len(X)) if split_first else None
-    return permutation, _small.orders(rng.random((epochs, n)))
+    """The orders training.fit takes from ``RandomStream(seed, 0)``, and the split's permutation, if any."""
+    stream = training.RandomStream(seed, 0)
+    permutation = stream.permutation(len(X)) if split_first else None
+    return permutation, _small.orders(stream.uniforms(0, epochs, n))
 
 
 @pytest.mark.parametrize("backend", ["small", "large"])
@@ -86,7 +86,7 @@ def test_full_batch_updates_are_flucoma_cores_to_1e_12(name, backend):
     Ws, bs = (list(map(np.copy, part)) for part in layout.views(params))
     velocity = np.zeros_like(params)
     settings = training.Settings(max_iter=40, batch_size=len(X), learn_rate=0.05, momentum=0.9, validation=0.0)
-    result = training.fit(params, velocity, layout, X, Y, settings, np.random.default_rng(1), backend)
+    result = training.fit(params, velocity, layout, X, Y, settings, training.RandomStream(1, 0), backend)
     _, orders = orders_of(1, 40, len(X))
     ref_W, ref_b, epochs, _ = reference_fit(Ws, bs, LAYOUTS[name][1], X, Y, X[:0], Y[:0], orders, len(X), 0.05, 0.9)
     coefs, intercepts = layout.views(params)
@@ -106,7 +106,7 @@ def test_mini_batches_shuffles_and_early_stopping_are_flucoma_cores(backend):
     Ws, bs = (list(map(np.copy, part)) for part in layout.views(params))
     noisy = Y + 0.3 * np.random.RandomState(1).randn(*Y.shape)  # (so that it overfits, and stops)
     settings = training.Settings(max_iter=400, batch_size=8, learn_rate=0.2, momentum=0.9, validation=0.2)
-    result = training.fit(params, np.zeros_like(params), layout, X, noisy, settings, np.random.default_rng(7), backend)
+    result = training.fit(params, np.zeros_like(params), layout, X, noisy, settings, training.RandomStream(7, 0), backend)
     permutation, orders = orders_of(7, 400, 30, split_first=True)
     train, val = permutation[:30], permutation[30:]
     ref_W, ref_b, epochs, val_losses = reference_fit(
@@ -136,13 +136,13 @@ def test_validation_rows_are_never_trained_on():
     their targets, the training is the same."""
     layout, start_params = start("relu->identity")
     settings = training.Settings(max_iter=30, batch_size=4, learn_rate=0.1, momentum=0.9, validation=0.3)
-    held_out = np.random.default_rng(5).permutation(len(X))[training.training_rows(len(X), 0.3) :]
+    held_out = training.RandomStream(5, 0).permutation(len(X))[training.training_rows(len(X), 0.3) :]
     wild = Y.copy()
     wild[held_out] = 1e3
     runs = []
     for targets in (Y, wild):
         params = start_params.copy()
-        runs.append((training.fit(params, np.zeros_like(params), layout, X, targets, settings, np.random.default_rng(5)), params))
+        runs.append((training.fit(params, np.zeros_like(params), layout, X, targets, settings, training.RandomStream(5, 0)), params))
     (same, params_same), (other, params_other) = runs
     np.testing.assert_array_equal(params_same, params_other)
     np.testing.assert_array_equal(same.loss_curve, other.loss_curve)
@@ -171,7 +171,7 @@ def test_the_numba_and_jax_backends_train_alike(validation):
     results = {}
     for backend in ("small", "large"):
         p, v = params.copy(), np.zeros_like(params)
-        results[backend] = training.fit(p, v, layout, X, Y, settings, np.random.default_rng(11), backend), p, v
+        results[backend] = training.fit(p, v, layout, X, Y, settings, training.RandomStream(11, 0), backend), p, v
     (small, p_small, v_small), (large, p_large, v_large) = results["small"], results["large"]
     assert small.epochs == large.epochs
     np.testing.assert_allclose(p_small, p_large, rtol=0, atol=1e-11)

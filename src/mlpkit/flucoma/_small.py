@@ -104,6 +104,38 @@ def _forward_batch(params, sizes, codes, w_at, b_at, H, rows):
                 out[i] = _activate(code, out[i])
 
 
+#: splitmix64's increment and mixing constants (Steele, Lea & Flood, "Fast splittable pseudorandom number
+#: generators", OOPSLA 2014).
+_GAMMA, _MIX_1, _MIX_2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+@njit(cache=True)
+def counter_uniforms(key, counters, out):
+    """``out[...] = splitmix64(key, counter) / 2^64`` in [0, 1) (53 bits), for each of ``counters`` (uint64):
+    ``z = key + (counter + 1) GAMMA``, then splitmix64's mix of ``z``. Numba, not numpy: 12 numpy passes over
+    a fit's 2000 numbers cost ~40 us, a sixth of the fit."""
+    flat_counters, flat_out = counters.ravel(), out.ravel()
+    for i in range(flat_counters.shape[0]):
+        z = key + (flat_counters[i] + np.uint64(1)) * _GAMMA
+        z = (z ^ (z >> np.uint64(30))) * _MIX_1
+        z = (z ^ (z >> np.uint64(27))) * _MIX_2
+        z = z ^ (z >> np.uint64(31))
+        flat_out[i] = np.float64(z >> np.uint64(11)) * 1.1102230246251565e-16  # 2^-53
+
+
+@njit(cache=True)
+def epoch_uniforms(key, first_epoch, epochs, n):
+    """``(epochs, n)`` numbers: row ``e`` those of counters ``(first_epoch + e) << 32 | i``, ``i < n``."""
+    out = np.empty((epochs, n), np.float64)
+    counters = np.empty((epochs, n), np.uint64)
+    for e in range(epochs):
+        high = np.uint64(first_epoch + e) << np.uint64(32)
+        for i in range(n):
+            counters[e, i] = high | np.uint64(i)
+    counter_uniforms(key, counters, out)
+    return out
+
+
 @njit(cache=True)
 def shuffle(order, uniforms):
     """Fisher-Yates: swap ``order[i]`` with ``order[floor(u_i (i + 1))]`` for i = n - 1 .. 1."""

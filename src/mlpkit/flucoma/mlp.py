@@ -43,7 +43,7 @@ from sklearn.utils import check_random_state
 
 from .. import estimators
 from .._base import CURVES
-from .._refits import ParamNamesOnce, PicklesWithoutCaches, _restore_on_error
+from .._refits import Origin, ParamNamesOnce, PicklesWithoutCaches, _restore_on_error
 from ..estimators import _store_init_arguments
 from ..guide.sizing import DataSizeWarning, data_size_warning
 from ..optim import make_optimizer, optimizer_params, solver_spec
@@ -52,6 +52,9 @@ from . import model as flucoma_model
 from .dataset import DataSet, LabelSet, pair_by_identifier
 from .jsonio import write_json
 from .training import FLUCOMA_PATIENCE
+
+#: The solver whose optimiser state the FluCoMa velocities are (``network_._origin.solver``).
+_FLUCOMA_SGD = solver_spec("flucoma_sgd", {})
 
 
 def _activation(code_or_name, parameter):
@@ -108,88 +111,99 @@ def _equal(x, y) -> bool:
         return False
 
 
+def _fresh_key(random_state) -> np.ndarray:
+    """A new 64-bit key (two uint32 words, as ``TrainState.key``) for training's random stream."""
+    return check_random_state(random_state).randint(np.iinfo(np.uint32).max, size=2, dtype=np.uint32)
+
+
+def _network_layout(network) -> training.Layout:
+    """The flat-buffer layout of the network ``network`` holds (not of the parameters, which may have changed)."""
+    coefs, codes = network.coefs_, flucoma_model.ACTIVATION_CODES
+    sizes = [np.shape(coefs[0])[0], *(np.shape(W)[1] for W in coefs)]
+    return training.Layout.of(sizes, [codes[network.activation]] * (len(coefs) - 1) + [codes[network.out_activation_]])
+
+
 class _Buffers:
     """A network's parameters and FluCoMa velocities as two flat float64 buffers (``training.Layout``), which
-    ``training.fit`` trains in place, bound to ``network``: its ``coefs_``/``intercepts_`` and the velocities in
-    its optimiser state (``flucoma_sgd``'s, as saving expects) are views of them.
+    ``training.fit`` trains in place, bound to ``network``: the ``coefs``/``intercepts`` of its training state
+    (``network._state``, so ``coefs_``/``intercepts_``) and the velocities of the state's ``opt_state``
+    (``flucoma_sgd``'s, so saving and pickling keep them) are views of them; ``network._origin`` says so.
 
-    The random stream: each fit draws from a Philox generator keyed by the network's 64-bit key (the
-    optimiser state's ``key``, saved with the model), and its last draw is the next fit's key.
+    The random stream is ``training.RandomStream(key, epoch)``: the state's ``key`` (kept, saved with the
+    model) and ``epoch`` (all epochs trained so far), so a loop of short fits draws as one long fit.
     """
 
-    def __init__(self, network, layout: training.Layout, key):
+    def __init__(self, network, layout: training.Layout):
+        state = network._state
         self.layout = layout
         self.packed = _small.pack(layout.sizes, layout.codes, layout.n_params)  # (predict_point's argument)
         self.params = self.packed[self.packed.shape[0] - layout.n_params :]
-        self.params[:] = layout.flatten(network.coefs_, network.intercepts_)
-        self.velocity = np.zeros_like(self.params)
-        state = network.__dict__.get("_optimizer_state")
-        if state is not None and state["spec"].name == "flucoma_sgd" and self._same_arrays(network, state["params"]):
-            velocity = state["state"].inner_state.velocity
-            self.velocity = layout.flatten(velocity["coefs"], velocity["intercepts"])
-        self.coefs, self.intercepts = layout.views(self.params)
-        self.coef_list, self.intercept_list = network.coefs_, network.intercepts_ = list(self.coefs), list(self.intercepts)
-        self.optimizer_state = network._optimizer_state = self._optimizer_state(network, key)
+        self.params[:] = layout.flatten(state.params["coefs"], state.params["intercepts"])
+        velocity = self._carried_velocity(network)
+        self.velocity = np.zeros_like(self.params) if velocity is None else layout.flatten(*velocity)
+        key = _fresh_key(network.random_state) if state.key is None else state.key
+        coefs, intercepts = (tuple(views) for views in layout.views(self.params))
+        params = {**state.params, "coefs": coefs, "intercepts": intercepts}
         self.network = network
+        self.state = network._state = state._replace(
+            params=params, best_params=params, opt_state=self._opt_state(params), key=np.asarray(key, np.uint32)
+        )  # (best_params: FluCoMa keeps the last weights)
         self.is_small = training.backend_for(layout) == "small"
         self.point_shape, self.n_outputs = (int(layout.sizes[0]),), int(layout.sizes[-1])
         self.settings = None  # the fit's training.Settings, and the parameter values they came from
         self.values = None
-        self._bit_generator = np.random.Philox(key=0)
-        self._generator = np.random.Generator(self._bit_generator)
+        self._set_origin()
+        self._keep_key()
 
-    def _optimizer_state(self, network, key) -> dict:
-        """``flucoma_sgd``'s optax state around the velocity views, in the form ``mlpkit.save`` stores."""
-        spec = solver_spec("flucoma_sgd", {})
-        hyper = optimizer_params(spec, vars(network))
+    @staticmethod
+    def _carried_velocity(network):
+        """``(coefs, intercepts)`` of the velocities in the network's optimiser state, if it is FluCoMa's."""
+        state, origin = network._state, network.__dict__.get("_origin")
+        if state.opt_state is None or origin is None or origin.solver != _FLUCOMA_SGD:
+            return None
+        velocity = state.opt_state.inner_state.velocity
+        return velocity["coefs"], velocity["intercepts"]
+
+    def _opt_state(self, params):
+        """``flucoma_sgd``'s optax state around the velocity views, as ``mlpkit.save`` stores it."""
+        hyper = optimizer_params(_FLUCOMA_SGD, vars(self.network))
         with jax.enable_x64(True):
-            template = jax.eval_shape(make_optimizer(spec, {k: np.float64(v) for k, v in hyper.items()}).init, network._params())
+            template = jax.eval_shape(make_optimizer(_FLUCOMA_SGD, {k: np.float64(v) for k, v in hyper.items()}).init, params)
         state = jax.tree.map(lambda leaf: np.zeros(leaf.shape, leaf.dtype), template)
         coefs, intercepts = self.layout.views(self.velocity)
         velocity = {**state.inner_state.velocity, "coefs": tuple(coefs), "intercepts": tuple(intercepts)}
-        state = state._replace(inner_state=state.inner_state._replace(velocity=velocity))
-        return {"spec": spec, "hyperparams": hyper, "state": state, "key": np.asarray(key, np.uint32),
-                "random_state": network.random_state, "params": network._params()}  # fmt: skip
+        return state._replace(inner_state=state.inner_state._replace(velocity=velocity))
 
-    @staticmethod
-    def _same_arrays(network, params) -> bool:
-        arrays = (*network.coefs_, *network.intercepts_)
-        return all(a is b for a, b in zip(arrays, (*params["coefs"], *params["intercepts"])))
+    def _set_origin(self):
+        network = self.network
+        settings = optimizer_params(_FLUCOMA_SGD, vars(network))
+        self.state.opt_state.hyperparams.update(learning_rate=np.float64(network.learning_rate_init),
+                                                momentum=np.float64(network.momentum))  # fmt: skip
+        network._origin = Origin(_FLUCOMA_SGD, settings, network.random_state)
 
     def bound_to(self, network) -> bool:
-        """Whether ``network`` still holds these views (and the optimiser state around them)."""
-        return (
-            self.network is network
-            and network.__dict__.get("_optimizer_state") is self.optimizer_state
-            and len(network.coefs_) == len(self.coefs)
-            and all(a is b for a, b in zip(network.coefs_, self.coefs))
-            and all(a is b for a, b in zip(network.intercepts_, self.intercepts))
-        )
-
-    def holds(self, network) -> bool:
-        """A quick ``bound_to`` for one prediction: the same network holding the same lists of arrays (mlpkit
-        assigns new lists when it changes the weights)."""
-        return network is self.network and network.coefs_ is self.coef_list and network.intercepts_ is self.intercept_list
+        """Whether ``network`` still holds these views: its training state is the one they made (mlpkit makes a
+        new state whenever the weights are replaced, by hand, by loading or by unpickling)."""
+        return self.network is network and network.__dict__.get("_state") is self.state
 
     def same_structure(self, layout) -> bool:
         return np.array_equal(self.layout.sizes, layout.sizes) and np.array_equal(self.layout.codes, layout.codes)
 
-    def generator(self) -> np.random.Generator:
-        """This fit's random stream, from the network's key."""
-        k0, k1 = (int(word) for word in self.optimizer_state["key"])
-        self._bit_generator.state = {
-            "bit_generator": "Philox", "state": {"counter": np.zeros(4, np.uint64), "key": np.array([k0 << 32 | k1, 0], np.uint64)},
-            "buffer": np.zeros(4, np.uint64), "buffer_pos": 4, "has_uint32": 0, "uinteger": 0,
-        }  # fmt: skip
-        return self._generator
+    def stream(self) -> training.RandomStream:
+        """This fit's random numbers: the network's key, from the epoch it has reached."""
+        return training.RandomStream(self.key, int(self.state.epoch))
 
-    def next_key(self) -> np.ndarray:
-        """The next fit's key: the first draw of this fit's stream."""
-        raw = int(self._bit_generator.random_raw())
-        return np.array([raw >> 32, raw & 0xFFFFFFFF], np.uint32)
+    def rekey(self, random_state):
+        """A new random stream (``random_state`` was changed)."""
+        self.state = self.network._state = self.state._replace(key=_fresh_key(random_state))
+        self._keep_key()
 
-    def record(self, result: training.Result, key):
-        """The fit's history on the network, as an mlpkit fit keeps it, and the next fit's key."""
+    def _keep_key(self):
+        k0, k1 = (int(word) for word in self.state.key)
+        self.key = k0 << 32 | k1  # (the stream's 64-bit key)
+
+    def record(self, result: training.Result):
+        """The fit's history on the network, as an mlpkit fit keeps it, and the training state's counters."""
         network, settings = self.network, self.settings
         network.n_iter_ = result.epochs
         network.t_ += result.epochs * result.rows
@@ -201,11 +215,11 @@ class _Buffers:
             network.validation_loss_curve_.extend(result.val_curve.tolist())
         if result.epochs:
             network.loss_ = float(result.loss_curve[-1])
-        state = self.optimizer_state
-        state["key"] = key
-        state["hyperparams"] = {"learning_rate_init": settings.learn_rate, "momentum": settings.momentum}
-        state["state"].hyperparams.update(learning_rate=np.float64(settings.learn_rate), momentum=np.float64(settings.momentum))
-        state["random_state"] = network.random_state
+        steps = result.epochs * (result.rows // min(settings.batch_size, result.rows))  # (training.batch_bounds)
+        state = self.state
+        self.state = network._state = state._replace(
+            epoch=np.int32(state.epoch + result.epochs), step=np.int32(state.step + steps)
+        )
 
 
 class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
@@ -281,11 +295,9 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         """One FluCoMa fit of the network on (X, Y), continuing where possible; FluCoMa's error, or -1 if it
         diverged."""
         buffers = self._ready_buffers(X.shape[1], Y.shape[1], X.shape[0])
-        rng = buffers.generator()
-        key = buffers.next_key()  # drawn first: the next fit's stream does not depend on how this one ends
         before = buffers.params.copy(), buffers.velocity.copy()
         try:
-            result = training.fit(buffers.params, buffers.velocity, buffers.layout, X, Y, buffers.settings, rng)
+            result = training.fit(buffers.params, buffers.velocity, buffers.layout, X, Y, buffers.settings, buffers.stream())
         except BaseException:  # (Ctrl-C between chunks of epochs, a bad setting): the network as it was
             buffers.params[:], buffers.velocity[:] = before
             raise
@@ -297,7 +309,7 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
                 RuntimeWarning,
             )
             return -1.0
-        buffers.record(result, key)
+        buffers.record(result)
         _keep_recent_history(self.network_)
         return result.error
 
@@ -319,6 +331,9 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         if changed:  # (described on the network, so saving it keeps them)
             network.set_params(**changed)
             network._validate_params()
+            buffers._set_origin()
+            if "random_state" in changed:
+                buffers.rekey(self.random_state)
         buffers.settings = training.Settings(self.max_iter, int(self.batch_size), float(self.learn_rate),
                                              float(self.momentum), float(self.validation))  # fmt: skip
         buffers.values = tuple(v.copy() if isinstance(v, (list, np.ndarray)) else v for v in values)  # (not the user's list)
@@ -335,8 +350,8 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         if advice is not None:
             warnings.warn(advice, DataSizeWarning)
         self.network_ = network
-        key = random_state.randint(np.iinfo(np.uint32).max, size=2, dtype=np.uint32)
-        return self._bind(network, layout, key)
+        network._state = network._state._replace(key=_fresh_key(random_state))
+        return self._bind(network, layout)
 
     def _buffers(self) -> _Buffers:
         """The flat buffers ``network_`` is a view of, bound again if its arrays were replaced (a read or loaded
@@ -345,29 +360,22 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         network = self.network_
         if buffers is not None and buffers.bound_to(network):
             return buffers
-        layout = self._layout(network.n_features_in_, network.n_outputs_)
-        state = network.__dict__.get("_optimizer_state")
-        key = None if state is None else state.get("key")
-        if key is None:
-            key = check_random_state(self.random_state).randint(np.iinfo(np.uint32).max, size=2, dtype=np.uint32)
-        return self._bind(network, layout, key)
+        return self._bind(network, _network_layout(network))
 
-    def _bind(self, network, layout, key) -> _Buffers:
-        self._flat = _Buffers(network, layout, key)
+    def _bind(self, network, layout) -> _Buffers:
+        self._flat = _Buffers(network, layout)
         return self._flat
 
     def _point_outputs(self, vector):
         """The network's outputs for one point, compiled (about a microsecond), or None where that path does not
         apply (no network, a large one, a point of another shape or not finite: the caller's checks say what is
         wrong)."""
-        buffers = self.__dict__.get("_flat")
-        if buffers is None:
-            if "network_" not in self.__dict__:
-                return None
-            buffers = self._buffers()
+        if self.__dict__.get("network_") is None:
+            return None
+        buffers = self._buffers()  # (bound again if the network's weights were replaced)
         if buffers.is_small:
             x = np.asarray(vector, dtype=float)
-            if x.shape == buffers.point_shape and buffers.holds(self.__dict__.get("network_")):
+            if x.shape == buffers.point_shape:
                 out = np.empty(buffers.n_outputs)
                 if _small.predict_point(buffers.packed, x, out):
                     return out

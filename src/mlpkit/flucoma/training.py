@@ -27,9 +27,9 @@ biases zero (``NNLayer::init``).
 
 Two backends run this: ``_small.py`` (numba, row by row) for small networks, ``_large.py``
 (JAX, whole batches) for the rest, chosen by ``backend_for``. Both take the parameters
-and velocities as flat buffers (``Layout``), draw every random order from the same
-``numpy.random.Generator`` in the same sequence (``rng.permutation`` per epoch, after
-the split's), and so train alike to rounding.
+and velocities as flat buffers (``Layout``), take every random order from the same
+``RandomStream`` (counter-based: epoch ``e``'s order depends on the key and ``e`` alone,
+so a loop of short fits draws what one long fit does), and so train alike to rounding.
 """
 
 from __future__ import annotations
@@ -127,7 +127,35 @@ def backend_for(layout: Layout) -> str:
     return "small" if layout.n_weights <= SMALL_NETWORK_MAX_WEIGHTS else "large"
 
 
-def split(X, Y, validation, rng):
+#: The validation split's counters have this bit set (the epochs' orders use ``epoch << 32 | row``).
+_SPLIT_BIT = np.uint64(1 << 63)
+
+
+class RandomStream(NamedTuple):
+    """Training's random numbers, as a function of ``(key, epoch, row)`` (counter-based, splitmix64).
+
+    Uniform number ``u[e, i] = (splitmix64_key(e << 32 | i) >> 11) / 2^53`` (``_small.counter_uniforms``)
+    drives row ``i`` of epoch ``e``'s shuffle, where ``e`` counts every epoch the network trained (``TrainState.epoch``), not this fit's:
+    ten fits of 6 epochs shuffle as one fit of 60, and a saved model (key and epoch) shuffles on alike.
+    The validation split of a fit starting at epoch ``e`` sorts the numbers of counters ``2^63 | e << 32 | i``.
+    """
+
+    key: int  # 64 bits
+    epoch: int  # the fit's first epoch, counted over all fits
+
+    def uniforms(self, first: int, epochs: int, n: int) -> np.ndarray:
+        """``(epochs, n)`` numbers in [0, 1) for this fit's epochs ``first .. first + epochs - 1``."""
+        return _small.epoch_uniforms(np.uint64(self.key), self.epoch + first, epochs, n)
+
+    def permutation(self, n: int) -> np.ndarray:
+        """The fit's validation split: an order of ``n`` rows."""
+        counters = _SPLIT_BIT | (np.uint64(self.epoch) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
+        uniforms = np.empty(n)
+        _small.counter_uniforms(np.uint64(self.key), counters, uniforms)
+        return np.argsort(uniforms, kind="stable")
+
+
+def split(X, Y, validation, stream: RandomStream):
     """``(X_train, Y_train, X_val, Y_val)`` of one fit: step 1 of this module's rules."""
     n = X.shape[0]
     n_train = training_rows(n, validation)
@@ -137,7 +165,7 @@ def split(X, Y, validation, rng):
         )
     if n_train == n:  # nothing left over: no validation (as DataSampler::validationSet)
         return X, Y, X[:0], Y[:0]
-    order = rng.permutation(n)
+    order = stream.permutation(n)
     train, val = order[:n_train], order[n_train:]
     return X[train], Y[train], X[val], Y[val]
 
@@ -146,16 +174,16 @@ def split(X, Y, validation, rng):
 UNIFORMS_PER_CHUNK = 1 << 20
 
 
-def fit(params, velocity, layout: Layout, X, Y, settings: Settings, rng, backend=None) -> Result:
+def fit(params, velocity, layout: Layout, X, Y, settings: Settings, stream: RandomStream, backend=None) -> Result:
     """Train ``params`` and ``velocity`` (flat float64 buffers, changed in place) on ``(X, Y)`` for one fit,
-    drawing from ``rng``. ``backend`` forces ``"small"`` or ``"large"``; by default ``backend_for(layout)``.
+    drawing from ``stream``. ``backend`` forces ``"small"`` or ``"large"``; by default ``backend_for(layout)``.
 
-    The random stream: the split's permutation (with validation rows), then, chunk after chunk of
-    epochs, one uniform number per training row and epoch (``rng.random``), from which
-    ``_small.shuffle`` makes each epoch's order; both backends draw the same numbers.
+    The random numbers: the split's permutation (with validation rows), then, chunk after chunk of
+    epochs, one uniform number per training row and epoch (``stream.uniforms``), from which
+    ``_small.shuffle`` makes each epoch's order; both backends use the same numbers.
     """
     X, Y = _kernel_array(X), _kernel_array(Y)
-    X, Y, X_val, Y_val = split(X, Y, settings.validation, rng)
+    X, Y, X_val, Y_val = split(X, Y, settings.validation, stream)
     run = BACKENDS[backend or backend_for(layout)]
     n = X.shape[0]
     chunk = max(1, min(settings.max_iter, UNIFORMS_PER_CHUNK // n))
@@ -164,7 +192,7 @@ def fit(params, velocity, layout: Layout, X, Y, settings: Settings, rng, backend
     done = 0
     while done < settings.max_iter:
         epochs = min(chunk, settings.max_iter - done)
-        uniforms = rng.random((epochs, n))
+        uniforms = stream.uniforms(done, epochs, n)
         ran = run.epochs(params, velocity, layout, X, Y, X_val, Y_val, uniforms, settings, carry,
                   loss_curve[done : done + epochs], val_curve[done : done + epochs])  # fmt: skip
         done += ran
