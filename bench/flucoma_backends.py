@@ -38,11 +38,12 @@ def seconds_per_epoch(backend, rows, sizes, epochs, repeats=3):
     params = training.glorot_uniform(layout, np.random.RandomState(0))
     velocity = np.zeros_like(params)
     settings = training.Settings(max_iter=epochs, batch_size=50, learn_rate=0.01, momentum=0.9, validation=0.0)
-    training.fit(params, velocity, layout, X, Y, settings, rng, backend)  # compiles
+    stream = training.RandomStream(0, 0)
+    training.fit(params, velocity, layout, X, Y, settings, stream, backend)  # compiles
     best = np.inf
     for _ in range(repeats):
         started = time.perf_counter()
-        training.fit(params, velocity, layout, X, Y, settings, rng, backend)
+        training.fit(params, velocity, layout, X, Y, settings, stream, backend)
         best = min(best, time.perf_counter() - started)
     return best / epochs, layout.n_weights
 

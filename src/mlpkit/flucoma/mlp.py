@@ -26,9 +26,11 @@ fit instead of clearing it; it still returns FluCoMa's ``-1``.
 
 The weights and training history live in ``network_``, an ``mlpkit.MLPRegressor`` (so
 saving, plots, ONNX export and the command line work on it as on any mlpkit model);
-its ``coefs_``/``intercepts_`` and its optimiser state's velocities are views of the
-two flat buffers that ``training.fit`` trains in place: in numba for small networks
-(``_small.py``), in JAX for larger ones (``_large.py``).
+its training state (``network_._state``) holds the weights and ``flucoma_sgd``'s
+velocities as views of the two flat buffers that ``training.fit`` trains in place (in
+numba for small networks, ``_small.py``; in JAX for larger ones, ``_large.py``), with
+the random key and the epochs trained so far. Each epoch's shuffle comes from (key,
+epoch), so ten fits of 6 epochs train as one of 60, also across a save, load or pickle.
 """
 
 from __future__ import annotations
