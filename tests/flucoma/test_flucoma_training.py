@@ -220,3 +220,17 @@ def test_classifier_predict_point_is_its_predict():
     assert [model.predict_point(x) for x in X] == list(model.predict(X))
     with pytest.raises(ValueError, match="NaN"):
         model.predict_point([np.nan, 0.0, 0.0])
+
+
+def test_the_random_stream_is_splitmix64_by_global_epoch():
+    """Row i of epoch e draws splitmix64's output number (e << 32 | i) + 1 of the key (Steele et al.'s reference
+    values for seed 0: 0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4), so any fit starting at epoch e draws alike."""
+    first = training.RandomStream(0, 0).uniforms(0, 1, 2)[0]
+    np.testing.assert_array_equal(first, [(0xE220A8397B1DCDAF >> 11) * 2.0**-53, (0x6E789E6AA1B965F4 >> 11) * 2.0**-53])
+    key = 0xFEDCBA9876543210
+    whole = training.RandomStream(key, 0).uniforms(0, 12, 37)
+    np.testing.assert_array_equal(training.RandomStream(key, 5).uniforms(2, 5, 37), whole[7:12])
+    assert not np.array_equal(training.RandomStream(key + 1, 0).uniforms(0, 12, 37), whole)
+    assert 0 <= whole.min() and whole.max() < 1 and abs(whole.mean() - 0.5) < 0.05
+    split = training.RandomStream(key, 5).permutation(37)
+    assert sorted(split) == list(range(37)) and not np.array_equal(split, training.RandomStream(key, 6).permutation(37))
