@@ -4,6 +4,9 @@ Workloads (select with ``--only``):
 
 - ``tiny``:    1000 x 13, hidden (8,), 3 classes, SGD, batch 10, 100 epochs:
                microseconds per optimisation step (dispatch-bound training).
+- ``flucomacore``: mlpkit.flucoma against a numba replica of flucoma-core's SGD loop
+               (``flucoma_replica.py``): FluCoMa's loop of 10-epoch fits, a long fit, a larger
+               network, one point's prediction; several rows.
 - ``mnist``:   60000 x 784 float32, hidden (100,), 10 classes, Adam, batch 200,
                5 epochs: seconds per epoch (compute-bound training).
 - ``predict``: median time of ``predict`` on one row of the tiny network.
@@ -51,7 +54,8 @@ try:  # the PyTorch peer is optional: pip install .[bench]
 except ImportError:  # pragma: no cover - reported in the table's notes
     torch_peer = None
 
-WORKLOADS = ("tiny", "tiny_f64", "flucoma", "mnist", "mnist_f64", "widedeep", "predict", "batchpredict", "startup", "memory", "scaling")
+WORKLOADS = ("tiny", "tiny_f64", "flucoma", "flucomacore", "mnist", "mnist_f64", "widedeep", "predict", "batchpredict",
+             "startup", "memory", "scaling")
 RANDOM_STATE = 0
 
 # Full sizes and --quick sizes of each workload.
@@ -239,6 +243,94 @@ def bench_flucoma(mlpkit, sizes, repeats):
         f" mlpkit per epoch: {mk_s / long_epochs * 1e6:.0f} us in the loop of 10-epoch fits, {loop100_epoch_us:.0f} us in a"
         f" loop of 100-epoch fits, {long_epoch_us:.0f} us in one {long_epochs}-epoch fit",
     )
+
+
+FLUCOMA_FIRST_FIT = """
+import time, warnings
+import numpy as np
+from mlpkit import flucoma
+warnings.simplefilter("ignore")
+X = np.random.RandomState(0).rand(200, 2)
+started = time.perf_counter()
+flucoma.MLPRegressor(hidden_layers=[8], max_iter=10, validation=0, random_state=0).fit(X, X[:, :1] + X[:, 1:])
+print(time.perf_counter() - started)
+"""
+
+
+def flucoma_first_fit():
+    """Seconds of the first FluCoMa fit in a fresh process with numba's cache empty, then warm."""
+    cache = tempfile.mkdtemp(prefix="mlpkit-bench-numba-")
+    try:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        run = lambda: float(subprocess.run([sys.executable, "-c", FLUCOMA_FIRST_FIT], env=env, check=True,  # noqa: E731
+                                           capture_output=True, text=True).stdout.split()[-1])  # fmt: skip
+        return run(), run()
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def bench_flucoma_core(mlpkit, sizes, repeats):
+    """mlpkit.flucoma.MLPRegressor against the replica of flucoma-core's loop, on FluCoMa's workloads."""
+    from flucoma_replica import Replica
+
+    from mlpkit import flucoma
+
+    rng = np.random.RandomState(RANDOM_STATE)
+    X = rng.rand(200, 2)
+    Y = np.c_[X.sum(1), X[:, 0] * X[:, 1], np.sin(3 * X[:, 0])]
+    X_big = rng.rand(2000, 13)
+    Y_big = np.c_[X_big[:, :4].sum(1), X_big[:, 4] * X_big[:, 5], np.sin(3 * X_big[:, 6])]
+    calls = sizes["flucoma_calls"]
+    defaults = dict(learn_rate=0.01, momentum=0.9, batch_size=50)
+
+    def timed(fits, n_calls, rounds=max(repeats, 5)):
+        """Seconds per call of each of ``fits`` (the best of ``rounds`` rounds of ``n_calls`` calls, the fits
+        taking turns, so that a busy spell of the machine weighs on both), with each one's last value."""
+        values = [fit() for fit in fits]  # compiles (or loads numba's cache)
+        best = [np.inf] * len(fits)
+        for _ in range(rounds):
+            for index, fit in enumerate(fits):
+                started = time.perf_counter()
+                for _ in range(n_calls):
+                    values[index] = fit()
+                best[index] = min(best[index], (time.perf_counter() - started) / n_calls)
+        return list(zip(best, values))
+
+    def pair(hidden, X, Y, epochs, validation, n_calls):
+        replica = Replica([X.shape[1], *hidden, Y.shape[1]], hidden=2, output=0, seed=RANDOM_STATE)
+        model = flucoma.MLPRegressor(max_iter=epochs, validation=validation, random_state=RANDOM_STATE, **defaults)
+        model.read(replica.as_flucoma_json())  # both start from the same weights; the shuffles differ
+        mk, core = timed([lambda: model.fit(X, Y), lambda: replica.fit(X, Y, epochs, defaults["batch_size"],
+                          defaults["learn_rate"], defaults["momentum"], validation)], n_calls)  # fmt: skip
+        return mk, core, model
+
+    def row(workload, measure, scale, mk, core, target_ratio=1.0):
+        (mk_s, mk_error), (core_s, core_error) = mk, core
+        return dict(workload=workload, measure=measure, mlpkit=mk_s * scale, replica=core_s * scale,
+                    replica_ratio=core_s / mk_s, target=f"replica / mlpkit ≥ {target_ratio}", met=core_s / mk_s >= target_ratio,
+                    notes=f"training error (FluCoMa's, over the training rows): replica {core_error:.4f}, mlpkit {mk_error:.4f}")  # fmt: skip
+
+    rows = []
+    for validation in (0.0, 0.2):
+        mk, core, _ = pair([8], X, Y, 10, validation, calls)
+        rows.append(row(f"FluCoMa loop: 200x2 -> [8] -> 3, {calls} fits of 10 epochs, batch 50, validation {validation}",
+                        "ms per 10-epoch fit", 1e3, mk, core))  # fmt: skip
+    long_epochs = calls * 10
+    mk, core, model = pair([8], X, Y, long_epochs, 0.0, 1)
+    rows.append(row(f"one {long_epochs}-epoch fit, 200x2 -> [8] -> 3", "µs per epoch", 1e6 / long_epochs, mk, core))
+    mk, core, _ = pair([16, 8], X_big, Y_big, 100, 0.0, 1)
+    rows.append(row("2000x13 -> [16, 8] -> 3, 100 epochs, batch 50", "ms per fit", 1e3, mk, core))
+    cold, warm = flucoma_first_fit()
+    rows.append(dict(workload="first FluCoMa fit in a fresh process (200x2 -> [8] -> 3, 10 epochs)", measure="s",
+                     mlpkit=f"cold {cold:.2f} / warm {warm:.2f}", target="—", met=None,
+                     notes="cold: an empty numba cache (NUMBA_CACHE_DIR), which compiles the kernels; warm: the cache"
+                     " they wrote; import excluded"))  # fmt: skip
+    point = X[0]
+    [(per_point, _)] = timed([lambda: model.predict_point(point)], 2000, rounds=30)
+    rows.append(dict(workload="predict_point, 2 -> [8] -> 3", measure="µs per point", mlpkit=per_point * 1e6,
+                     target="≤ 2 µs", met=per_point <= 2e-6,
+                     notes="flucoma-core: 0.18 µs (processFrame), 0.72 µs (predictPoint with buffers), measured by issue 19"))  # fmt: skip
+    return rows
 
 
 def bench_widedeep(mlpkit, sizes, repeats):
@@ -443,6 +535,7 @@ BENCHMARKS = {
     "tiny": bench_tiny,
     "tiny_f64": partial(bench_tiny, dtype=np.float64),
     "flucoma": bench_flucoma,
+    "flucomacore": bench_flucoma_core,
     "mnist": bench_mnist,
     "mnist_f64": partial(bench_mnist, dtype=np.float64),
     "widedeep": bench_widedeep,
@@ -472,7 +565,7 @@ def fmt(value):
 def format_cell(key, value):
     if value is None:
         return ""
-    if key in ("ratio", "torch_ratio"):
+    if key in ("ratio", "torch_ratio", "replica_ratio"):
         return f"{value:.1f}x"
     if key.startswith("acc_"):
         return f"{value:.3f}"
@@ -487,6 +580,8 @@ COLUMNS = [
     ("ratio", "sklearn / mlpkit"),
     ("target", "Target"),
     ("met", "Met"),
+    ("replica", "flucoma-core replica"),
+    ("replica_ratio", "replica / mlpkit"),
     ("torch", "torch"),
     ("torch_ratio", "torch / mlpkit"),
     ("torch_target", "Target (torch)"),
@@ -559,7 +654,8 @@ def main(argv=None):
             repeats = args.repeats or (1 if name.startswith("mnist") else 3)
             print(f"running {name} ...", file=sys.stderr, flush=True)
             started = time.perf_counter()
-            rows.append(BENCHMARKS[name](mlpkit, sizes, repeats))
+            result = BENCHMARKS[name](mlpkit, sizes, repeats)
+            rows.extend(result if isinstance(result, list) else [result])
             print(f"  {name} took {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     finally:
         if private_cache:

@@ -34,14 +34,14 @@ def main(path="pad-to-synth.json"):
 
     model = flucoma.MLPRegressor(
         hidden_layers=[6], activation="sigmoid", output_activation="sigmoid",
-        learn_rate=0.5, momentum=0.9, max_iter=100, validation=0, random_state=0,
+        learn_rate=0.25, momentum=0.9, max_iter=100, validation=0, random_state=0,
     )  # fmt: skip
     for round_ in range(1, 301):
         error = model.fit(pad, synth)  # each call continues from where the last one stopped
         if round_ % 20 == 0:
             print(f"round {round_:3d}: error {error:.5f}  (learn_rate {model.learn_rate})")
-        if round_ == 40:
-            model.learn_rate = 0.1  # finer steps once the shape is there: no reset, training goes on
+        if round_ == 20:
+            model.learn_rate = 0.05  # finer steps once the shape is there: no reset, training goes on
         if error < TARGET_ERROR:
             print(f"round {round_:3d}: error {error:.5f} < {TARGET_ERROR}: done")
             break

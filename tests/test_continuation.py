@@ -215,3 +215,76 @@ def test_the_flucoma_fit_loop_continues_exactly():
     for layer, layer_long in zip(loop.layers, long.layers):
         np.testing.assert_allclose(layer.weights, layer_long.weights, rtol=1e-6, atol=1e-7)
         np.testing.assert_allclose(layer.biases, layer_long.biases, rtol=1e-6, atol=1e-7)
+
+
+def _flucoma_sets():
+    from mlpkit import flucoma as fl
+
+    ids = [f"p{i}" for i in range(len(X))]
+    return fl.DataSet.from_numpy(ids, X[:, :2]), fl.DataSet.from_numpy(ids, np.c_[Y, -Y])
+
+
+def _mlpkit_round_trip(model, tmp_path):
+    path = tmp_path / "model.mlpkit"
+    mlpkit.save(model, path)
+    return mlpkit.load(path)
+
+
+@pytest.mark.parametrize(
+    "reload",
+    [lambda model, _: pickle.loads(pickle.dumps(model)), _mlpkit_round_trip],
+    ids=["pickle", "mlpkit.save-load"],
+)
+@pytest.mark.parametrize("hidden", [[6], [30, 30]], ids=["numba", "jax"])
+def test_a_flucoma_loop_saved_and_loaded_midway_continues_exactly(reload, hidden, tmp_path):
+    """Velocities, the random key and the epoch count travel with the model: five fits, a reload, five more
+    train as one fit of all the epochs, on either backend."""
+    from mlpkit import flucoma as fl
+
+    source, target = _flucoma_sets()
+    params = dict(hidden_layers=hidden, validation=0, random_state=0, learn_rate=0.05, batch_size=16, momentum=0.9)
+    long = fl.MLPRegressor(max_iter=60, **params)
+    long_error = long.fit(source, target)
+    loop = fl.MLPRegressor(max_iter=6, **params)
+    for _ in range(5):
+        loop.fit(source, target)
+    velocity = np.array(loop.network_._state.opt_state.inner_state.velocity["coefs"][0])
+    loop = reload(loop, tmp_path)
+    assert int(loop.network_._state.epoch) == 30 and np.abs(velocity).max() > 0
+    np.testing.assert_array_equal(loop.network_._state.opt_state.inner_state.velocity["coefs"][0], velocity)
+    errors = [loop.fit(source, target) for _ in range(5)]
+    assert errors[-1] == pytest.approx(long_error, rel=1e-9)
+    assert int(loop.network_._state.epoch) == 60 == int(long.network_._state.epoch)
+    assert int(loop.network_._state.step) == 60 * (len(X) // 16) == int(long.network_._state.step)
+    for layer, layer_long in zip(loop.layers, long.layers):
+        np.testing.assert_allclose(layer.weights, layer_long.weights, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(layer.biases, layer_long.biases, rtol=1e-9, atol=1e-12)
+
+
+def test_flucoma_weights_assigned_by_hand_restart_the_velocities_and_keep_the_stream():
+    """``network_.coefs_ = ...`` replaces the weights: the old velocities no longer belong to them (as for any
+    mlpkit model), while the random stream carries on from the epoch reached."""
+    from mlpkit import flucoma as fl
+
+    source, target = _flucoma_sets()
+    model = fl.MLPRegressor(hidden_layers=[6], validation=0, random_state=0, max_iter=5, batch_size=16)
+    model.fit(source, target)
+    key = np.array(model.network_._state.key)
+    model.network_.coefs_ = [np.array(W) for W in model.network_.coefs_]
+    assert model.network_._state.opt_state is None
+    model.predict_point(X[0, :2])  # (binds the buffers again)
+    assert not np.any(model.network_._state.opt_state.inner_state.velocity["coefs"][0])
+    np.testing.assert_array_equal(model.network_._state.key, key)
+    assert int(model.network_._state.epoch) == 5
+
+
+def test_a_changed_flucoma_random_state_draws_a_new_stream():
+    from mlpkit import flucoma as fl
+
+    source, target = _flucoma_sets()
+    model = fl.MLPRegressor(hidden_layers=[6], validation=0, random_state=0, max_iter=5, batch_size=16)
+    model.fit(source, target)
+    key = np.array(model.network_._state.key)
+    model.random_state = 1
+    model.fit(source, target)
+    assert not np.array_equal(model.network_._state.key, key) and model.network_._origin.random_state == 1

@@ -117,6 +117,8 @@ def loss_curves(model) -> Figure:
 def _best_epoch(model, validation_loss) -> int:
     """The epoch whose weights early stopping kept: best validation score, or loss (``early_stopping_monitor``)."""
     network = _network(model)
+    if network is not model:  # a FluCoMa-style model: its fits keep the last epoch's weights, as FluCoMa's
+        return len(network.loss_curve_)
     scores = _history(model, "validation_scores_")
     offset = len(network.loss_curve_) - len(validation_loss)  # curves of earlier fits (warm start)
     if getattr(network, "early_stopping_monitor", "score") == "score" and scores is not None:

@@ -1,29 +1,36 @@
-"""FluCoMa-style ``MLPRegressor`` and ``MLPClassifier``: FluCoMa's parameters and habits, mlpkit's engine.
+"""FluCoMa-style ``MLPRegressor`` and ``MLPClassifier``: FluCoMa's parameters, habits and training.
 
 They behave as FluCoMa's objects do in Max, Pure Data and SuperCollider:
 
 - ``fit(source, target)`` pairs the rows of two DataSets (or a DataSet and a
-  LabelSet) by identifier, trains, and returns the training error, FluCoMa's
-  ``sum over outputs of (prediction - target)^2``, averaged over rows;
-- calling ``fit`` again continues from the current weights (and momentum);
-  ``learn_rate``, ``momentum``, ``batch_size``, ``max_iter`` and ``validation``
-  may change between fits without a reset, while ``hidden_layers``,
-  ``activation``, ``output_activation`` or the data's width start a new network;
-  ``clear()`` starts one explicitly;
-- FluCoMa's training: Glorot-uniform weights and zero biases, half squared error,
-  SGD with damped momentum ``v = m v + (1 - m) lr g`` (``solver="flucoma_sgd"``),
-  and with ``validation > 0`` a held-out share that stops training after 10
-  epochs without a lower validation loss;
+  LabelSet) by identifier, trains, and returns FluCoMa's error: ``sum over outputs
+  of (prediction - target)^2``, averaged over the training rows, after the fit;
+- they train as flucoma-core does (``training.py`` has the rules, read from its
+  source): FluCoMa's loss (that same error, whose gradient is ``2 (pred - y) / rows``),
+  damped momentum ``v <- m v + (1 - m) lr g``, Glorot-uniform weights and zero biases,
+  FluCoMa's batches (the remainder rides on the first), and with ``validation > 0``
+  a held-out share that stops the fit after 10 epochs in a row whose validation loss
+  is not below the previous epoch's, keeping the last weights;
+- calling ``fit`` again continues from the current weights, momentum and random
+  stream; ``learn_rate``, ``momentum``, ``batch_size``, ``max_iter`` and ``validation``
+  may change between fits without a reset, while ``hidden_layers``, ``activation``,
+  ``output_activation`` or the data's width start a new network; ``clear()`` starts one
+  explicitly;
 - ``tap_in`` / ``tap_out`` (regressor) pick the layers ``predict`` runs through:
   from a hidden layer (a decoder) or up to one (an embedding).
 
-Two deliberate differences: early stopping keeps the weights of the best
-validation epoch (FluCoMa keeps the last), and a diverging fit (NaN) warns and
-leaves the network as it was before the fit instead of clearing it; it still
-returns FluCoMa's ``-1``.
+Differences from flucoma-core, on purpose: the validation rows are never trained on
+(FluCoMa's documentation says they are held back; its code trains on them in later
+epochs), and a diverging fit (NaN) warns and leaves the network as it was before the
+fit instead of clearing it; it still returns FluCoMa's ``-1``.
 
-Training runs through ``mlpkit.MLPRegressor`` (one compiled program per network
-and data size, reused by every later fit), held in ``network_``.
+The weights and training history live in ``network_``, an ``mlpkit.MLPRegressor`` (so
+saving, plots, ONNX export and the command line work on it as on any mlpkit model);
+its training state (``network_._state``) holds the weights and ``flucoma_sgd``'s
+velocities as views of the two flat buffers that ``training.fit`` trains in place (in
+numba for small networks, ``_small.py``; in JAX for larger ones, ``_large.py``), with
+the random key and the epochs trained so far. Each epoch's shuffle comes from (key,
+epoch), so ten fits of 6 epochs train as one of 60, also across a save, load or pickle.
 """
 
 from __future__ import annotations
@@ -31,21 +38,25 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn import config_context
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
+
+import jax
+from sklearn.utils import check_random_state
 
 from .. import estimators
-from .._base import CURVES, DivergenceWarning
-from .._refits import ParamNamesOnce, PicklesWithoutCaches, Snapshot, _restore_on_error
+from .._base import CURVES
+from .._refits import Origin, ParamNamesOnce, PicklesWithoutCaches, _restore_on_error
 from ..estimators import _store_init_arguments
-from ..guide.sizing import advising_on_data_size
+from ..guide.sizing import DataSizeWarning, data_size_warning
+from ..optim import make_optimizer, optimizer_params, solver_spec
+from . import _small, training
 from . import model as flucoma_model
 from .dataset import DataSet, LabelSet, pair_by_identifier
 from .jsonio import write_json
+from .training import FLUCOMA_PATIENCE
 
-#: Epochs without a lower validation loss after which FluCoMa stops (``SGD.hpp``).
-FLUCOMA_PATIENCE = 10
+#: The solver whose optimiser state the FluCoMa velocities are (``network_._origin.solver``).
+_FLUCOMA_SGD = solver_spec("flucoma_sgd", {})
 
 
 def _activation(code_or_name, parameter):
@@ -90,11 +101,134 @@ def _keep_recent_history(network):
             del curve[:-HISTORY_EPOCHS]
 
 
+def _same(a, b) -> bool:
+    """Equal parameter values, tuples of them compared item by item (lists and arrays as sequences)."""
+    return len(a) == len(b) and all(x is y or (type(x) is type(y) and _equal(x, y)) for x, y in zip(a, b))
+
+
+def _equal(x, y) -> bool:
+    try:
+        return bool(np.all(x == y)) if isinstance(x, np.ndarray) else bool(x == y)
+    except (TypeError, ValueError):
+        return False
+
+
+def _fresh_key(random_state) -> np.ndarray:
+    """A new 64-bit key (two uint32 words, as ``TrainState.key``) for training's random stream."""
+    return check_random_state(random_state).randint(np.iinfo(np.uint32).max, size=2, dtype=np.uint32)
+
+
+def _network_layout(network) -> training.Layout:
+    """The flat-buffer layout of the network ``network`` holds (not of the parameters, which may have changed)."""
+    coefs, codes = network.coefs_, flucoma_model.ACTIVATION_CODES
+    sizes = [np.shape(coefs[0])[0], *(np.shape(W)[1] for W in coefs)]
+    return training.Layout.of(sizes, [codes[network.activation]] * (len(coefs) - 1) + [codes[network.out_activation_]])
+
+
+class _Buffers:
+    """A network's parameters and FluCoMa velocities as two flat float64 buffers (``training.Layout``), which
+    ``training.fit`` trains in place, bound to ``network``: the ``coefs``/``intercepts`` of its training state
+    (``network._state``, so ``coefs_``/``intercepts_``) and the velocities of the state's ``opt_state``
+    (``flucoma_sgd``'s, so saving and pickling keep them) are views of them; ``network._origin`` says so.
+
+    The random stream is ``training.RandomStream(key, epoch)``: the state's ``key`` (kept, saved with the
+    model) and ``epoch`` (all epochs trained so far), so a loop of short fits draws as one long fit.
+    """
+
+    def __init__(self, network, layout: training.Layout):
+        state = network._state
+        self.layout = layout
+        self.packed = _small.pack(layout.sizes, layout.codes, layout.n_params)  # (predict_point's argument)
+        self.params = self.packed[self.packed.shape[0] - layout.n_params :]
+        self.params[:] = layout.flatten(state.params["coefs"], state.params["intercepts"])
+        velocity = self._carried_velocity(network)
+        self.velocity = np.zeros_like(self.params) if velocity is None else layout.flatten(*velocity)
+        key = _fresh_key(network.random_state) if state.key is None else state.key
+        coefs, intercepts = (tuple(views) for views in layout.views(self.params))
+        params = {**state.params, "coefs": coefs, "intercepts": intercepts}
+        self.network = network
+        self.state = network._state = state._replace(
+            params=params, best_params=params, opt_state=self._opt_state(params), key=np.asarray(key, np.uint32)
+        )  # (best_params: FluCoMa keeps the last weights)
+        self.is_small = training.backend_for(layout) == "small"
+        self.point_shape, self.n_outputs = (int(layout.sizes[0]),), int(layout.sizes[-1])
+        self.settings = None  # the fit's training.Settings, and the parameter values they came from
+        self.values = None
+        self._set_origin()
+        self._keep_key()
+
+    @staticmethod
+    def _carried_velocity(network):
+        """``(coefs, intercepts)`` of the velocities in the network's optimiser state, if it is FluCoMa's."""
+        state, origin = network._state, network.__dict__.get("_origin")
+        if state.opt_state is None or origin is None or origin.solver != _FLUCOMA_SGD:
+            return None
+        velocity = state.opt_state.inner_state.velocity
+        return velocity["coefs"], velocity["intercepts"]
+
+    def _opt_state(self, params):
+        """``flucoma_sgd``'s optax state around the velocity views, as ``mlpkit.save`` stores it."""
+        hyper = optimizer_params(_FLUCOMA_SGD, vars(self.network))
+        with jax.enable_x64(True):
+            template = jax.eval_shape(make_optimizer(_FLUCOMA_SGD, {k: np.float64(v) for k, v in hyper.items()}).init, params)
+        state = jax.tree.map(lambda leaf: np.zeros(leaf.shape, leaf.dtype), template)
+        coefs, intercepts = self.layout.views(self.velocity)
+        velocity = {**state.inner_state.velocity, "coefs": tuple(coefs), "intercepts": tuple(intercepts)}
+        return state._replace(inner_state=state.inner_state._replace(velocity=velocity))
+
+    def _set_origin(self):
+        network = self.network
+        settings = optimizer_params(_FLUCOMA_SGD, vars(network))
+        self.state.opt_state.hyperparams.update(learning_rate=np.float64(network.learning_rate_init),
+                                                momentum=np.float64(network.momentum))  # fmt: skip
+        network._origin = Origin(_FLUCOMA_SGD, settings, network.random_state)
+
+    def bound_to(self, network) -> bool:
+        """Whether ``network`` still holds these views: its training state is the one they made (mlpkit makes a
+        new state whenever the weights are replaced, by hand, by loading or by unpickling)."""
+        return self.network is network and network.__dict__.get("_state") is self.state
+
+    def same_structure(self, layout) -> bool:
+        return np.array_equal(self.layout.sizes, layout.sizes) and np.array_equal(self.layout.codes, layout.codes)
+
+    def stream(self) -> training.RandomStream:
+        """This fit's random numbers: the network's key, from the epoch it has reached."""
+        return training.RandomStream(self.key, int(self.state.epoch))
+
+    def rekey(self, random_state):
+        """A new random stream (``random_state`` was changed)."""
+        self.state = self.network._state = self.state._replace(key=_fresh_key(random_state))
+        self._keep_key()
+
+    def _keep_key(self):
+        k0, k1 = (int(word) for word in self.state.key)
+        self.key = k0 << 32 | k1  # (the stream's 64-bit key)
+
+    def record(self, result: training.Result):
+        """The fit's history on the network, as an mlpkit fit keeps it, and the training state's counters."""
+        network, settings = self.network, self.settings
+        network.n_iter_ = result.epochs
+        network.t_ += result.epochs * result.rows
+        network.loss_curve_.extend(result.loss_curve.tolist())
+        network.learning_rate_curve_.extend([settings.learn_rate] * result.epochs)
+        if result.val_curve is not None:
+            if network.__dict__.get("validation_loss_curve_") is None:
+                network.validation_loss_curve_ = []
+            network.validation_loss_curve_.extend(result.val_curve.tolist())
+        if result.epochs:
+            network.loss_ = float(result.loss_curve[-1])
+        steps = result.epochs * (result.rows // min(settings.batch_size, result.rows))  # (training.batch_bounds)
+        state = self.state
+        self.state = network._state = state._replace(
+            epoch=np.int32(state.epoch + result.epochs), step=np.int32(state.step + steps)
+        )
+
+
 class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
     """What the FluCoMa-style regressor and classifier share; use those."""
 
     _output_activation = None  # the classifier fixes its own
-    _caches = ("_paired",)  # the pairing refers to the user's DataSets, not to the model
+    _caches = ("_paired", "_flat")  # the pairing refers to the user's DataSets; the buffers to network_
 
     def _pairs(self, source, target):
         """``_as_pairs(source, target)``, reused while neither DataSet changed: live re-fitting calls
@@ -111,7 +245,8 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         return pairs
 
     def _network_params(self, n_outputs):
-        """The ``mlpkit.MLPRegressor`` parameters that make FluCoMa's training."""
+        """The ``mlpkit.MLPRegressor`` parameters that describe this network and its training, as ``network_``
+        holds them (``training.fit`` trains it; these are what saving, loading and exporting read)."""
         validate = self.validation > 0
         return dict(
             hidden_layer_sizes=tuple(int(n) for n in self.hidden_layers),
@@ -150,55 +285,108 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         if any(int(n) < 1 for n in self.hidden_layers):
             raise ValueError(f"hidden_layers must be positive sizes; got {list(self.hidden_layers)!r}")
 
+    def _layout(self, n_inputs, n_outputs) -> training.Layout:
+        """The flat-buffer layout of the network these parameters describe."""
+        hidden = [int(n) for n in self.hidden_layers]
+        codes = flucoma_model.ACTIVATION_CODES
+        hidden_code = codes[_activation(self.activation, "activation")]
+        output_code = codes[self._output_activation or _activation(self.output_activation, "output_activation")]
+        return training.Layout.of([n_inputs, *hidden, n_outputs], [hidden_code] * len(hidden) + [output_code])
+
     def _train(self, X, Y):
-        """Fit the network on (X, Y), continuing where possible; FluCoMa's error, or -1 if it diverged."""
-        self._check_parameters()
-        params = self._network_params(Y.shape[1])
-        network = getattr(self, "network_", None)
-        if network is not None and (network.n_features_in_, network.n_outputs_) != (X.shape[1], Y.shape[1]):
-            network = None  # the data's width changed: a new network, as FluCoMa
-        if network is None:
-            network = estimators.MLPRegressor(**params)
-            network._validate_params()
-        else:
-            changed = {k: v for k, v in params.items() if getattr(network, k) != v}
-            if changed:
-                network.set_params(**changed)
-                network._validate_params()
-            if hasattr(network, "coefs_"):
-                network._forget_best()  # each fit's early stopping looks at its own epochs
-        before = Snapshot(network)
-        # The network's parameters were checked above when they changed: not again on every fit of a live loop.
-        with warnings.catch_warnings(), config_context(skip_parameter_validation=True), advising_on_data_size():
-            # FluCoMa fits in short bursts, resets on a new structure and clips the batch size, all silently.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.filterwarnings("ignore", message="The network's structure changed")
-            warnings.filterwarnings("ignore", message="Got `batch_size` less than 1 or larger than sample size")
-            warnings.filterwarnings("ignore", "overflow", RuntimeWarning)  # a diverged network: handled below
-            warnings.simplefilter("ignore", DivergenceWarning)
-            network.fit(X, Y if Y.shape[1] > 1 else Y.ravel())  # (a column y would warn on every fit)
-            error = self._error(network, X, Y)
-        if network._diverged or not np.isfinite(error):
-            before.restore(network)
+        """One FluCoMa fit of the network on (X, Y), continuing where possible; FluCoMa's error, or -1 if it
+        diverged."""
+        buffers = self._ready_buffers(X.shape[1], Y.shape[1], X.shape[0])
+        before = buffers.params.copy(), buffers.velocity.copy()
+        try:
+            result = training.fit(buffers.params, buffers.velocity, buffers.layout, X, Y, buffers.settings, buffers.stream())
+        except BaseException:  # (Ctrl-C between chunks of epochs, a bad setting): the network as it was
+            buffers.params[:], buffers.velocity[:] = before
+            raise
+        if not np.isfinite(result.error):
+            buffers.params[:], buffers.velocity[:] = before
             warnings.warn(
                 "Training diverged (the network's outputs became NaN or infinite); the network is as it was"
                 " before this fit. Try a smaller learn_rate.",
                 RuntimeWarning,
             )
             return -1.0
-        _keep_recent_history(network)
-        self.network_ = network
-        return error
+        buffers.record(result)
+        _keep_recent_history(self.network_)
+        return result.error
 
-    @staticmethod
-    def _error(network, X, Y):
-        """FluCoMa's error: sum over outputs of the squared difference, averaged over rows."""
-        predicted = network._predict(X, check_input=False)  # X was checked by this fit
-        return float(np.sum((predicted.reshape(Y.shape) - Y) ** 2) / len(Y))
+    def _ready_buffers(self, n_inputs, n_outputs, n_rows) -> _Buffers:
+        """The network to train, with this fit's settings: the current one, or a new one when the structure or
+        the data's width changed (as FluCoMa). A live loop refits with the same parameters again and again:
+        then nothing is checked again."""
+        values = (self.hidden_layers, self.activation, getattr(self, "output_activation", None), self.max_iter, self.batch_size,
+                  self.learn_rate, self.momentum, self.validation, self.random_state, n_inputs, n_outputs)  # fmt: skip
+        buffers = self._buffers() if "network_" in self.__dict__ else None
+        if buffers is not None and buffers.values is not None and _same(buffers.values, values):
+            return buffers
+        self._check_parameters()
+        layout = self._layout(n_inputs, n_outputs)
+        if buffers is None or not buffers.same_structure(layout):
+            buffers = self._new_network(layout, n_rows)
+        network = self.network_
+        changed = {k: v for k, v in self._network_params(n_outputs).items() if network.__dict__[k] != v}
+        if changed:  # (described on the network, so saving it keeps them)
+            network.set_params(**changed)
+            network._validate_params()
+            buffers._set_origin()
+            if "random_state" in changed:
+                buffers.rekey(self.random_state)
+        buffers.settings = training.Settings(self.max_iter, int(self.batch_size), float(self.learn_rate),
+                                             float(self.momentum), float(self.validation))  # fmt: skip
+        buffers.values = tuple(v.copy() if isinstance(v, (list, np.ndarray)) else v for v in values)  # (not the user's list)
+        return buffers
+
+    def _new_network(self, layout, n_rows) -> _Buffers:
+        """A new Glorot-uniform network as ``network_`` (FluCoMa's rule of thumb advises on its size)."""
+        random_state = check_random_state(self.random_state)
+        coefs, intercepts = layout.views(training.glorot_uniform(layout, random_state))
+        network = estimators.MLPRegressor(**self._network_params(layout.sizes[-1]))
+        network._validate_params()
+        network._adopt_network(coefs, intercepts)
+        advice = data_size_warning(n_rows, layout.n_params)
+        if advice is not None:
+            warnings.warn(advice, DataSizeWarning)
+        self.network_ = network
+        network._state = network._state._replace(key=_fresh_key(random_state))
+        return self._bind(network, layout)
+
+    def _buffers(self) -> _Buffers:
+        """The flat buffers ``network_`` is a view of, bound again if its arrays were replaced (a read or loaded
+        model, an unpickled one, weights assigned by hand)."""
+        buffers = self.__dict__.get("_flat")
+        network = self.network_
+        if buffers is not None and buffers.bound_to(network):
+            return buffers
+        return self._bind(network, _network_layout(network))
+
+    def _bind(self, network, layout) -> _Buffers:
+        self._flat = _Buffers(network, layout)
+        return self._flat
+
+    def _point_outputs(self, vector):
+        """The network's outputs for one point, compiled (about a microsecond), or None where that path does not
+        apply (no network, a large one, a point of another shape or not finite: the caller's checks say what is
+        wrong)."""
+        if self.__dict__.get("network_") is None:
+            return None
+        buffers = self._buffers()  # (bound again if the network's weights were replaced)
+        if buffers.is_small:
+            x = np.asarray(vector, dtype=float)
+            if x.shape == buffers.point_shape:
+                out = np.empty(buffers.n_outputs)
+                if _small.predict_point(buffers.packed, x, out):
+                    return out
+        return None
 
     def clear(self):
         """Forget the network: the next ``fit`` starts from new random weights."""
         self.__dict__.pop("network_", None)
+        self.__dict__.pop("_flat", None)
         return self
 
     @property
@@ -231,6 +419,7 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         network = estimators.MLPRegressor(**self._network_params(layers[-1].weights.shape[1]))
         network._adopt_network([layer.weights for layer in layers], [layer.biases for layer in layers])
         self.network_ = network
+        self.__dict__.pop("_flat", None)  # (bound again to this network when it trains or predicts a point)
 
 
 class MLPRegressor(_FluCoMaMLP):
@@ -285,6 +474,10 @@ class MLPRegressor(_FluCoMaMLP):
 
     def predict_point(self, vector) -> np.ndarray:
         """Predict one point (a 1-D vector)."""
+        if self.tap_in == 0 and self.tap_out == -1:
+            out = self._point_outputs(vector)
+            if out is not None:
+                return out
         return self._predict_array(np.asarray(vector, dtype=float).reshape(1, -1))[0]
 
     def _predict_array(self, X):
@@ -359,7 +552,10 @@ class MLPClassifier(_FluCoMaMLP):
         return labels
 
     def predict_point(self, vector) -> str:
-        """The label of one point."""
+        """The label of one point: its strongest output's."""
+        out = self._point_outputs(vector)
+        if out is not None:
+            return self.labels_[int(np.argmax(out))]
         return str(self.predict(np.asarray(vector, dtype=float).reshape(1, -1))[0])
 
     def to_dict(self) -> dict:

@@ -1,0 +1,325 @@
+"""FluCoMa's SGD and forward pass for small networks, compiled with numba.
+
+For a network of a few dozen weights, XLA's fixed cost per call (~0.14 ms) and per
+operation is more than the training itself: flucoma-core trains 10 epochs of a
+2 -> 8 -> 3 network on 200 points in ~0.3 ms. These kernels run the same rules as
+the JAX path (``_large.py``), as ``training.py`` defines them, on preallocated
+scratch, with no allocation per batch:
+
+- forward ``h_{l+1} = act_l(h_l @ W_l + b_l)``; FluCoMa's loss ``sum_k (pred_k - y_k)^2``
+  per row, averaged over the rows of a batch;
+- backward from the outputs ``d = 2 (pred - y) act'(pred)`` (``act'`` from the
+  activation's output, as ``NNFuncs.hpp``), ``d_prev = (d @ W^T) act'(h)``; the
+  gradients are sums over the batch divided by its rows (``NNLayer::backward``);
+- FluCoMa's damped momentum ``v <- m v + (1 - m) lr g``, ``w <- w - v`` after each batch;
+- each epoch's order of the rows is ``shuffle`` (Fisher-Yates) driven by one row of
+  random numbers that ``training.fit`` draws, the same for the JAX backend; the batches
+  are FluCoMa's (``training.batch_bounds``), and with validation rows the stopping rule
+  of ``SGD.hpp``: the validation loss against the previous epoch's, ``patience`` epochs.
+
+A batch is held unit-major (units x rows), so the inner loops run along the rows and
+vectorise. Parameters live in one flat float64 buffer, layer by layer ``[W_0
+(row-major), b_0, W_1, b_1, ...]`` (``training.Layout``); the velocities in another of
+the same layout. ``cache=True`` keeps the machine code in numba's cache, so only the
+first process ever compiles (~15-30 s here; later processes load it in well under a
+second: ``bench/README.md``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+#: FluCoMa's activation codes (``NNFuncs.hpp``: kLinear, kSigmoid, kReLU, kTanh).
+IDENTITY, SIGMOID, RELU, TANH = 0, 1, 2, 3
+
+#: ``prevValLoss``'s start in ``SGD.hpp``: the largest double.
+LARGEST = np.finfo(np.float64).max
+
+
+@njit(cache=True, inline="always")
+def _activate(code, z):
+    if code == SIGMOID:
+        return 1.0 / (1.0 + math.exp(-z))
+    if code == RELU:
+        return z if z > 0.0 else 0.0
+    if code == TANH:
+        return math.tanh(z)
+    return z
+
+
+@njit(cache=True, inline="always")
+def _slope(code, out):
+    """The activation's derivative from its output (``NNActivations::derivative``)."""
+    if code == SIGMOID:
+        return out * (1.0 - out)
+    if code == RELU:
+        return 1.0 if out > 0.0 else 0.0
+    if code == TANH:
+        return 1.0 - out * out
+    return 1.0
+
+
+@njit(cache=True)
+def _offsets(sizes):
+    """Start of each layer's weights and biases in the flat buffer."""
+    n_layers = sizes.shape[0] - 1
+    w_at = np.empty(n_layers, np.int64)
+    b_at = np.empty(n_layers, np.int64)
+    at = 0
+    for layer in range(n_layers):
+        w_at[layer] = at
+        at += sizes[layer] * sizes[layer + 1]
+        b_at[layer] = at
+        at += sizes[layer + 1]
+    return w_at, b_at
+
+
+#: Reassociation lets numba vectorise the sums over a batch's rows (the order of a sum's terms changes its
+#: last bits only); no flag that assumes finite numbers, since a diverging fit must be seen.
+FAST = {"reassoc", "contract"}
+
+
+@njit(cache=True, fastmath=FAST)
+def _forward_batch(params, sizes, codes, w_at, b_at, H, rows):
+    """Layer by layer ``H[l + 1][j, i] = act(b_j + sum_k H[l][k, i] W[k, j])`` for the batch's ``rows`` columns.
+
+    A batch is held unit-major (``H[l]`` is units x rows), so every inner loop runs along the rows."""
+    for layer in range(sizes.shape[0] - 1):
+        n_in, n_out = sizes[layer], sizes[layer + 1]
+        W, b, code = w_at[layer], b_at[layer], codes[layer]
+        for j in range(n_out):
+            out = H[layer + 1, j]
+            bias = params[b + j]
+            for i in range(rows):
+                out[i] = bias
+            for k in range(n_in):
+                w = params[W + k * n_out + j]
+                below = H[layer, k]
+                for i in range(rows):
+                    out[i] += w * below[i]
+            for i in range(rows):
+                out[i] = _activate(code, out[i])
+
+
+#: splitmix64's increment and mixing constants (Steele, Lea & Flood, "Fast splittable pseudorandom number
+#: generators", OOPSLA 2014).
+_GAMMA, _MIX_1, _MIX_2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+@njit(cache=True)
+def counter_uniforms(key, counters, out):
+    """``out[...] = splitmix64(key, counter) / 2^64`` in [0, 1) (53 bits), for each of ``counters`` (uint64):
+    ``z = key + (counter + 1) GAMMA``, then splitmix64's mix of ``z``. Numba, not numpy: 12 numpy passes over
+    a fit's 2000 numbers cost ~40 us, a sixth of the fit."""
+    flat_counters, flat_out = counters.ravel(), out.ravel()
+    for i in range(flat_counters.shape[0]):
+        z = key + (flat_counters[i] + np.uint64(1)) * _GAMMA
+        z = (z ^ (z >> np.uint64(30))) * _MIX_1
+        z = (z ^ (z >> np.uint64(27))) * _MIX_2
+        z = z ^ (z >> np.uint64(31))
+        flat_out[i] = np.float64(z >> np.uint64(11)) * 1.1102230246251565e-16  # 2^-53
+
+
+@njit(cache=True)
+def epoch_uniforms(key, first_epoch, epochs, n):
+    """``(epochs, n)`` numbers: row ``e`` those of counters ``(first_epoch + e) << 32 | i``, ``i < n``."""
+    out = np.empty((epochs, n), np.float64)
+    counters = np.empty((epochs, n), np.uint64)
+    for e in range(epochs):
+        high = np.uint64(first_epoch + e) << np.uint64(32)
+        for i in range(n):
+            counters[e, i] = high | np.uint64(i)
+    counter_uniforms(key, counters, out)
+    return out
+
+
+@njit(cache=True)
+def shuffle(order, uniforms):
+    """Fisher-Yates: swap ``order[i]`` with ``order[floor(u_i (i + 1))]`` for i = n - 1 .. 1."""
+    for i in range(order.shape[0] - 1, 0, -1):
+        j = int(uniforms[i] * (i + 1))
+        order[i], order[j] = order[j], order[i]
+
+
+@njit(cache=True)
+def orders(uniforms):
+    """Each epoch's order of the rows (a row of ``uniforms`` each): ``shuffle`` of ``0 .. n - 1``."""
+    out = np.empty(uniforms.shape, np.int32)
+    for e in range(uniforms.shape[0]):
+        for i in range(uniforms.shape[1]):
+            out[e, i] = i
+        shuffle(out[e], uniforms[e])
+    return out
+
+
+@njit(cache=True, fastmath=FAST)
+def train(params, velocity, sizes, codes, X, Y, X_val, Y_val, uniforms, batch_size, learn_rate, momentum, patience,
+          carry, loss_curve, val_curve):  # fmt: skip
+    """Train one epoch per row of ``uniforms`` (its order of the rows: ``shuffle``), in place; returns the
+    epochs run (fewer when stopped or diverged).
+
+    ``carry`` is the stopping rule's ``[previous validation loss, epochs left]``, updated
+    for the next chunk of epochs. ``loss_curve[e]`` gets epoch e's mean batch loss
+    (each batch's loss before its update, weighted by its rows), ``val_curve[e]`` its
+    validation loss (with validation rows). An epoch whose loss is not finite ends
+    training there.
+    """
+    n_layers = sizes.shape[0] - 1
+    w_at, b_at = _offsets(sizes)
+    width = 0
+    for layer in range(n_layers + 1):
+        width = max(width, sizes[layer])
+    n, n_in, n_out = X.shape[0], sizes[0], sizes[n_layers]
+    batch = min(n, batch_size)
+    remainder = n % batch
+    H = np.zeros((n_layers + 1, width, batch + remainder))  # each layer's input, then the output
+    D = np.zeros((2, width, batch + remainder))  # the gradient at a layer's output, and below it
+    grad = np.zeros(params.shape[0])
+    step = (1.0 - momentum) * learn_rate  # in NNLayer::update's order: ((1 - m) lr) g
+    previous, waiting = carry[0], carry[1]
+    order = np.empty(n, np.int64)
+    for epoch in range(uniforms.shape[0]):
+        for i in range(n):
+            order[i] = i
+        shuffle(order, uniforms[epoch])
+        loss_sum = 0.0
+        start = 0
+        while start < n:
+            rows = batch + remainder if start == 0 else batch  # the remainder rides on the first batch
+            for i in range(rows):
+                for k in range(n_in):
+                    H[0, k, i] = X[order[start + i], k]
+            _forward_batch(params, sizes, codes, w_at, b_at, H, rows)
+            out_code = codes[n_layers - 1]
+            for j in range(n_out):
+                for i in range(rows):
+                    r = H[n_layers, j, i] - Y[order[start + i], j]
+                    loss_sum += r * r
+                    D[0, j, i] = 2.0 * r * _slope(out_code, H[n_layers, j, i])
+            here = 0  # D[here] holds this layer's output gradient, D[1 - here] gets the one below
+            for layer in range(n_layers - 1, -1, -1):
+                n_below, n_here = sizes[layer], sizes[layer + 1]
+                W, b = w_at[layer], b_at[layer]
+                for j in range(n_here):
+                    total = 0.0
+                    for i in range(rows):
+                        total += D[here, j, i]
+                    grad[b + j] = total
+                for k in range(n_below):
+                    for j in range(n_here):
+                        total = 0.0
+                        for i in range(rows):
+                            total += H[layer, k, i] * D[here, j, i]
+                        grad[W + k * n_here + j] = total
+                if layer > 0:
+                    below_code = codes[layer - 1]
+                    for k in range(n_below):
+                        chain = D[1 - here, k]
+                        for i in range(rows):
+                            chain[i] = 0.0
+                        for j in range(n_here):
+                            w = params[W + k * n_here + j]
+                            for i in range(rows):
+                                chain[i] += w * D[here, j, i]
+                        for i in range(rows):
+                            chain[i] *= _slope(below_code, H[layer, k, i])
+                here = 1 - here
+            scale = 1.0 / rows
+            for p in range(params.shape[0]):
+                velocity[p] = momentum * velocity[p] + step * (grad[p] * scale)
+                params[p] -= velocity[p]
+            start += rows
+        loss_curve[epoch] = loss_sum / n
+        if not math.isfinite(loss_sum):
+            return epoch + 1
+        if X_val.shape[0] > 0:
+            val_loss = _loss(params, sizes, codes, w_at, b_at, X_val, Y_val, H)
+            val_curve[epoch] = val_loss
+            if val_loss < previous:
+                waiting = patience
+            else:
+                waiting -= 1
+            if waiting <= 0:
+                return epoch + 1
+            previous = val_loss
+            carry[0], carry[1] = previous, waiting
+    return uniforms.shape[0]
+
+
+@njit(cache=True, fastmath=FAST)
+def _forward_block(params, sizes, codes, w_at, b_at, X, start, H):
+    """Outputs for rows ``start ..`` of ``X``, as many as ``H`` holds columns; returns how many."""
+    rows = min(H.shape[2], X.shape[0] - start)
+    for i in range(rows):
+        for k in range(X.shape[1]):
+            H[0, k, i] = X[start + i, k]
+    _forward_batch(params, sizes, codes, w_at, b_at, H, rows)
+    return rows
+
+
+@njit(cache=True, fastmath=FAST)
+def _loss(params, sizes, codes, w_at, b_at, X, Y, H):
+    """FluCoMa's loss over the rows of ``X``: ``sum (pred - y)^2 / rows`` (``MLP::loss``), a block of ``H``'s
+    width at a time."""
+    last = sizes.shape[0] - 1
+    total = 0.0
+    start = 0
+    while start < X.shape[0]:
+        rows = _forward_block(params, sizes, codes, w_at, b_at, X, start, H)
+        for j in range(sizes[last]):
+            for i in range(rows):
+                r = H[last, j, i] - Y[start + i, j]
+                total += r * r
+        start += rows
+    return total / X.shape[0]
+
+
+@njit(cache=True)
+def loss(params, sizes, codes, X, Y):
+    """FluCoMa's loss of the network on ``(X, Y)``: the error ``fit`` returns."""
+    w_at, b_at = _offsets(sizes)
+    width = 0
+    for layer in range(sizes.shape[0]):
+        width = max(width, sizes[layer])
+    return _loss(params, sizes, codes, w_at, b_at, X, Y, np.zeros((sizes.shape[0], width, min(X.shape[0], 256))))
+
+
+def pack(layout_sizes, layout_codes, n_params) -> np.ndarray:
+    """A buffer for ``predict_point``: a header ``[n_layers, sizes..., codes...]`` then room for the parameters
+    (the network's flat parameter buffer is a view of that room), so one prediction passes two arguments."""
+    header = np.concatenate([[len(layout_codes)], layout_sizes, layout_codes]).astype(np.float64)
+    return np.concatenate([header, np.zeros(n_params)])
+
+
+@njit(cache=True)
+def predict_point(packed, x, out):
+    """The network's output for one point ``x`` into ``out`` (``packed``: see ``pack``); False, ``out`` left
+    as it was, when ``x`` is not finite (for the caller's checks, which say what is wrong). (A numpy array
+    made by the caller: boxing one that numba allocated costs more than this whole forward pass.)"""
+    n_layers = int(packed[0])
+    width = 0
+    for layer in range(n_layers + 1):
+        width = max(width, int(packed[1 + layer]))
+    h, z = np.empty(width), np.empty(width)
+    for k in range(x.shape[0]):
+        if not math.isfinite(x[k]):
+            return False
+        h[k] = x[k]
+    at = 2 + 2 * n_layers  # the parameters: past the header
+    for layer in range(n_layers):
+        n_in, n_out, code = int(packed[1 + layer]), int(packed[2 + layer]), int(packed[2 + n_layers + layer])
+        for j in range(n_out):
+            z[j] = packed[at + n_in * n_out + j]
+        for k in range(n_in):
+            hk = h[k]
+            for j in range(n_out):
+                z[j] += hk * packed[at + k * n_out + j]
+        for j in range(n_out):
+            h[j] = _activate(code, z[j])
+        at += n_in * n_out + n_out
+    for j in range(out.shape[0]):
+        out[j] = h[j]
+    return True
