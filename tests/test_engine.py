@@ -300,7 +300,8 @@ def test_the_validation_split_is_train_test_splits(kind):
     model = (mlpkit.MLPClassifier if kind == "classifier" else mlpkit.MLPRegressor)(early_stopping=True,
                                                                                     validation_fraction=0.2)  # fmt: skip
     y_used = y if kind == "classifier" else y.astype(float)
-    mine = training_data.split_validation(X, y_used, w, 0.2, np.random.RandomState(7), stratified=kind == "classifier")
+    classes = np.unique(y) if kind == "classifier" else None
+    mine = training_data.split_validation(X, y_used, w, 0.2, np.random.RandomState(7), stratified_classes=classes)
     theirs = train_test_split(X, y_used, w, random_state=np.random.RandomState(7), test_size=0.2,
                               stratify=y_used if kind == "classifier" else None)  # fmt: skip
     X_train, X_val, y_train, y_val, w_train, w_val = theirs

@@ -152,7 +152,9 @@ def test_a_sweep_where_no_trial_finishes_says_why(tmp_path):
     X, y = load_iris(return_X_y=True)
     with pytest.raises(ValueError, match=r"no trial of the sweep 'bad' finished .* first errors: ValueError: X has"
                                          r" values beyond the range of float32"):
-        mlpkit.sweep(IRIS_MODEL, X * 1e39, y, {"alpha": [0.1, 0.2]}, n_trials=2, runs=tmp_path, name="bad", prune=False)
+        # (float32 chosen: the input's float64 holds these values, float32 refuses them in every trial)
+        mlpkit.sweep(clone(IRIS_MODEL).set_params(dtype="float32"), X * 1e39, y, {"alpha": [0.1, 0.2]}, n_trials=2,
+                     runs=tmp_path, name="bad", prune=False)  # fmt: skip
     assert {run.status for run in RunStore(tmp_path).runs(sweep="bad")} == {"failed"}
 
 

@@ -35,6 +35,8 @@ epoch), so ten fits of 6 epochs train as one of 60, also across a save, load or 
 
 from __future__ import annotations
 
+import math
+import time
 import warnings
 
 import numpy as np
@@ -46,6 +48,7 @@ from sklearn.utils import check_random_state
 from .. import estimators
 from .._base import CURVES
 from .._refits import Origin, ParamNamesOnce, PicklesWithoutCaches, _restore_on_error
+from ..callbacks import EpochInfo, call_hook
 from ..estimators import _store_init_arguments
 from ..guide.sizing import DataSizeWarning, data_size_warning
 from ..optim import make_optimizer, optimizer_params, solver_spec
@@ -224,6 +227,32 @@ class _Buffers:
         )
 
 
+def _listeners(network, settings):
+    """The network's callbacks (``mlpkit.callbacks``: the OSC server's, a dashboard) as ``training.fit``'s
+    ``on_chunk``, or None without any: each hears of every epoch; True stops the fit, a dict of
+    ``learning_rate_init``/``momentum`` changes them for the rest of it."""
+    callbacks = list(network.callbacks or [])
+    if not callbacks:
+        return None
+    started, names = time.perf_counter(), {"learning_rate_init": "learn_rate", "momentum": "momentum"}
+    call_hook(callbacks, "on_fit_start", network, settings.max_iter)
+    rate = [settings.learn_rate]
+
+    def on_chunk(first, losses, validation_losses):
+        answers = []
+        for i, loss in enumerate(losses.tolist()):
+            val = float(validation_losses[i]) if validation_losses is not None else math.nan
+            info = EpochInfo(first + i + 1, loss, val, math.nan, rate[0], time.perf_counter() - started)
+            answers.extend(answer for answer in (callback(network, info) for callback in callbacks) if answer)
+        if True in answers:
+            return True
+        changes = {names[k]: float(v) for answer in answers if isinstance(answer, dict) for k, v in answer.items() if k in names}
+        rate[0] = changes.get("learn_rate", rate[0])
+        return changes or None
+
+    return on_chunk
+
+
 class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
     """What the FluCoMa-style regressor and classifier share; use those."""
 
@@ -299,10 +328,13 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         buffers = self._ready_buffers(X.shape[1], Y.shape[1], X.shape[0])
         before = buffers.params.copy(), buffers.velocity.copy()
         try:
-            result = training.fit(buffers.params, buffers.velocity, buffers.layout, X, Y, buffers.settings, buffers.stream())
+            result = training.fit(buffers.params, buffers.velocity, buffers.layout, X, Y, buffers.settings, buffers.stream(),
+                                  on_chunk=_listeners(self.network_, buffers.settings))  # fmt: skip
         except BaseException:  # (Ctrl-C between chunks of epochs, a bad setting): the network as it was
             buffers.params[:], buffers.velocity[:] = before
             raise
+        finally:
+            call_hook(self.network_.callbacks or [], "on_fit_end", self.network_)
         if not np.isfinite(result.error):
             buffers.params[:], buffers.velocity[:] = before
             warnings.warn(

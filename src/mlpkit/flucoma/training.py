@@ -174,9 +174,17 @@ def split(X, Y, validation, stream: RandomStream):
 UNIFORMS_PER_CHUNK = 1 << 20
 
 
-def fit(params, velocity, layout: Layout, X, Y, settings: Settings, stream: RandomStream, backend=None) -> Result:
+#: With a listener (``fit(..., on_chunk=)``), at most this many epochs run between two reports, so a
+#: listener hears of a long fit as it goes and can stop it soon (~20 ms of a tiny network's epochs).
+LISTENED_CHUNK_EPOCHS = 1024
+
+
+def fit(params, velocity, layout: Layout, X, Y, settings: Settings, stream: RandomStream, backend=None,
+        on_chunk=None) -> Result:  # fmt: skip
     """Train ``params`` and ``velocity`` (flat float64 buffers, changed in place) on ``(X, Y)`` for one fit,
     drawing from ``stream``. ``backend`` forces ``"small"`` or ``"large"``; by default ``backend_for(layout)``.
+    ``on_chunk(first_epoch, losses, validation_losses)`` hears of each chunk of epochs; it returns True
+    to stop the fit there, a dict of new ``learn_rate``/``momentum`` for the epochs after, or None.
 
     The random numbers: the split's permutation (with validation rows), then, chunk after chunk of
     epochs, one uniform number per training row and epoch (``stream.uniforms``), from which
@@ -186,7 +194,7 @@ def fit(params, velocity, layout: Layout, X, Y, settings: Settings, stream: Rand
     X, Y, X_val, Y_val = split(X, Y, settings.validation, stream)
     run = BACKENDS[backend or backend_for(layout)]
     n = X.shape[0]
-    chunk = max(1, min(settings.max_iter, UNIFORMS_PER_CHUNK // n))
+    chunk = max(1, min(settings.max_iter, UNIFORMS_PER_CHUNK // n, LISTENED_CHUNK_EPOCHS if on_chunk else np.inf))
     carry = np.array([_small.LARGEST, settings.patience], np.float64)  # the stopping rule's state
     loss_curve, val_curve = np.empty(settings.max_iter), np.empty(settings.max_iter)
     done = 0
@@ -195,9 +203,13 @@ def fit(params, velocity, layout: Layout, X, Y, settings: Settings, stream: Rand
         uniforms = stream.uniforms(done, epochs, n)
         ran = run.epochs(params, velocity, layout, X, Y, X_val, Y_val, uniforms, settings, carry,
                   loss_curve[done : done + epochs], val_curve[done : done + epochs])  # fmt: skip
-        done += ran
-        if ran < epochs:
+        first, done = done, done + ran
+        held_out = val_curve[first:done] if len(X_val) else None
+        answer = None if on_chunk is None else on_chunk(first, loss_curve[first:done], held_out)
+        if ran < epochs or answer is True:
             break
+        if answer:
+            settings = settings._replace(**answer)
     error = run.loss(params, layout, X, Y)
     return Result(done, n, loss_curve[:done], val_curve[:done] if len(X_val) else None, float(error))
 
