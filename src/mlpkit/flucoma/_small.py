@@ -20,7 +20,8 @@ scratch, with no allocation per batch:
 A batch is held unit-major (units x rows), so the inner loops run along the rows and
 vectorise. Parameters live in one flat float64 buffer, layer by layer ``[W_0
 (row-major), b_0, W_1, b_1, ...]`` (``training.Layout``); the velocities in another of
-the same layout. ``cache=True`` keeps the machine code in numba's cache, so only the
+the same layout. ``nogil=True`` lets other threads run while a fit trains (an OSC server answers predictions
+meanwhile); ``cache=True`` keeps the machine code in numba's cache, so only the
 first process ever compiles (~15-30 s here; later processes load it in well under a
 second: ``bench/README.md``).
 """
@@ -39,7 +40,7 @@ IDENTITY, SIGMOID, RELU, TANH = 0, 1, 2, 3
 LARGEST = np.finfo(np.float64).max
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _activate(code, z):
     if code == SIGMOID:
         return 1.0 / (1.0 + math.exp(-z))
@@ -50,7 +51,7 @@ def _activate(code, z):
     return z
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _slope(code, out):
     """The activation's derivative from its output (``NNActivations::derivative``)."""
     if code == SIGMOID:
@@ -62,7 +63,7 @@ def _slope(code, out):
     return 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _offsets(sizes):
     """Start of each layer's weights and biases in the flat buffer."""
     n_layers = sizes.shape[0] - 1
@@ -82,7 +83,7 @@ def _offsets(sizes):
 FAST = {"reassoc", "contract"}
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True, nogil=True, fastmath=FAST)
 def _forward_batch(params, sizes, codes, w_at, b_at, H, rows):
     """Layer by layer ``H[l + 1][j, i] = act(b_j + sum_k H[l][k, i] W[k, j])`` for the batch's ``rows`` columns.
 
@@ -109,7 +110,7 @@ def _forward_batch(params, sizes, codes, w_at, b_at, H, rows):
 _GAMMA, _MIX_1, _MIX_2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def counter_uniforms(key, counters, out):
     """``out[...] = splitmix64(key, counter) / 2^64`` in [0, 1) (53 bits), for each of ``counters`` (uint64):
     ``z = key + (counter + 1) GAMMA``, then splitmix64's mix of ``z``. Numba, not numpy: 12 numpy passes over
@@ -123,7 +124,7 @@ def counter_uniforms(key, counters, out):
         flat_out[i] = np.float64(z >> np.uint64(11)) * 1.1102230246251565e-16  # 2^-53
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def epoch_uniforms(key, first_epoch, epochs, n):
     """``(epochs, n)`` numbers: row ``e`` those of counters ``(first_epoch + e) << 32 | i``, ``i < n``."""
     out = np.empty((epochs, n), np.float64)
@@ -136,7 +137,7 @@ def epoch_uniforms(key, first_epoch, epochs, n):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def shuffle(order, uniforms):
     """Fisher-Yates: swap ``order[i]`` with ``order[floor(u_i (i + 1))]`` for i = n - 1 .. 1."""
     for i in range(order.shape[0] - 1, 0, -1):
@@ -144,7 +145,7 @@ def shuffle(order, uniforms):
         order[i], order[j] = order[j], order[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def orders(uniforms):
     """Each epoch's order of the rows (a row of ``uniforms`` each): ``shuffle`` of ``0 .. n - 1``."""
     out = np.empty(uniforms.shape, np.int32)
@@ -155,7 +156,7 @@ def orders(uniforms):
     return out
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True, nogil=True, fastmath=FAST)
 def train(params, velocity, sizes, codes, X, Y, X_val, Y_val, uniforms, batch_size, learn_rate, momentum, patience,
           carry, loss_curve, val_curve):  # fmt: skip
     """Train one epoch per row of ``uniforms`` (its order of the rows: ``shuffle``), in place; returns the
@@ -249,7 +250,7 @@ def train(params, velocity, sizes, codes, X, Y, X_val, Y_val, uniforms, batch_si
     return uniforms.shape[0]
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True, nogil=True, fastmath=FAST)
 def _forward_block(params, sizes, codes, w_at, b_at, X, start, H):
     """Outputs for rows ``start ..`` of ``X``, as many as ``H`` holds columns; returns how many."""
     rows = min(H.shape[2], X.shape[0] - start)
@@ -260,7 +261,7 @@ def _forward_block(params, sizes, codes, w_at, b_at, X, start, H):
     return rows
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True, nogil=True, fastmath=FAST)
 def _loss(params, sizes, codes, w_at, b_at, X, Y, H):
     """FluCoMa's loss over the rows of ``X``: ``sum (pred - y)^2 / rows`` (``MLP::loss``), a block of ``H``'s
     width at a time."""
@@ -277,7 +278,7 @@ def _loss(params, sizes, codes, w_at, b_at, X, Y, H):
     return total / X.shape[0]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def loss(params, sizes, codes, X, Y):
     """FluCoMa's loss of the network on ``(X, Y)``: the error ``fit`` returns."""
     w_at, b_at = _offsets(sizes)
@@ -294,7 +295,7 @@ def pack(layout_sizes, layout_codes, n_params) -> np.ndarray:
     return np.concatenate([header, np.zeros(n_params)])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def predict_point(packed, x, out):
     """The network's output for one point ``x`` into ``out`` (``packed``: see ``pack``); False, ``out`` left
     as it was, when ``x`` is not finite (for the caller's checks, which say what is wrong). (A numpy array
