@@ -43,8 +43,12 @@ A zip archive as ``np.savez`` writes it (entries stored, not compressed), holdin
                             "t_", "n_iter_", and those the model has of: "feature_names_in_",
                             "classes_", "loss_", "best_loss_", "loss_curve_",
                             "learning_rate_curve_", "validation_scores_",
-                            "validation_loss_curve_", "best_validation_score_",
-                            "_no_improvement_count", "_best_monitored", "_diverged"},
+                            "validation_loss_curve_", "best_validation_score_", "_diverged",
+                            and the training state's counters (``_STATE_COUNTERS``: "_epoch",
+                            "_step", "_cycle_start", "_optimizer_start", "_lr_reference",
+                            "_no_improvement_count", "_best_monitored", "_best_loss",
+                            "_plateau_best", "_plateau_count"; older files lack some: a new
+                            network's values)},
              "labels": {"type": "binary" | "multiclass" | "multilabel-indicator",
                         "sparse_input": false},              # classifiers only
              "best_weights": "current" | "stored",          # early stopping's record
