@@ -170,7 +170,7 @@ def test_any_mix_of_fits_partial_fits_rate_changes_and_pickles_trains_as_one_fit
     params = dict(hidden_layer_sizes=(5,), solver="sgd", learning_rate="exponential", lr_decay=0.5,
                   lr_decay_epochs=2, learning_rate_init=0.01, batch_size=32, tol=0.0, n_iter_no_change=10**6,
                   random_state=3, dtype="float64", warm_start=True)  # fmt: skip
-    rates, starts, epoch, rate = {}, [], 0, params["learning_rate_init"]
+    rates, epoch, rate = {}, 0, params["learning_rate_init"]
     for epochs, _, factor, _ in segments:
         if factor is not None:
             rate *= factor

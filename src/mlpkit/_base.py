@@ -43,7 +43,6 @@ from ._refits import (
 from .callbacks import ProgressBar, VerbosePrinter, call_hook, option_callbacks
 from .fitted import FittedNetwork
 from .guide.sizing import warn_if_data_is_small
-from .history import CURVES  # noqa: F401 (the FluCoMa estimators read it here)
 from .lbfgs import fit_lbfgs
 from .network import glorot_uniform_sklearn, layer_extras, named_initialization
 from .optim import optimizer_params

@@ -46,7 +46,7 @@ import jax
 from sklearn.utils import check_random_state
 
 from .. import estimators
-from .._base import CURVES
+from ..history import CURVES
 from .._refits import Origin, ParamNamesOnce, PicklesWithoutCaches, _restore_on_error
 from ..callbacks import EpochInfo, call_hook
 from ..estimators import _store_init_arguments
