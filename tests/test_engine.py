@@ -297,8 +297,6 @@ def test_the_validation_split_is_train_test_splits(kind):
 
     X, y = make_classification(n_samples=103, n_features=5, n_classes=3, n_informative=3, random_state=0)
     w = np.random.RandomState(1).rand(len(X))
-    model = (mlpkit.MLPClassifier if kind == "classifier" else mlpkit.MLPRegressor)(early_stopping=True,
-                                                                                    validation_fraction=0.2)  # fmt: skip
     y_used = y if kind == "classifier" else y.astype(float)
     classes = np.unique(y) if kind == "classifier" else None
     mine = training_data.split_validation(X, y_used, w, 0.2, np.random.RandomState(7), stratified_classes=classes)

@@ -48,9 +48,6 @@ from .network import glorot_uniform_sklearn, layer_extras, named_initialization
 from .optim import optimizer_params
 from .state import forget_best, new_state
 
-DTYPES = config.DTYPES  # (the dtype parameter's values)
-
-
 class DivergenceWarning(UserWarning):
     """Training diverged (non-finite loss or weights); the last finite weights were kept."""
 

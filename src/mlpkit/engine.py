@@ -247,13 +247,6 @@ def optimizer_step(program: Program, hyper: Hyper, params, grads, opt_state, lr)
     return optax.apply_updates(params, updates), opt_state
 
 
-def base_learning_rate(opt_state):
-    """The base learning rate an optimiser state holds (NaN for a user's optax transformation)."""
-    if not has_learning_rate(opt_state):
-        return jnp.nan
-    return opt_state.hyperparams["learning_rate"]
-
-
 # The optimiser built inside the loop only supplies ``update``; its hyper-parameter
 # values come from the state (optax.inject_hyperparams), so these are never used.
 _PLACEHOLDER_HYPERPARAMS = {

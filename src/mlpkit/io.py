@@ -93,7 +93,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ._base import DTYPES, _copy_tree, _x64
+from ._base import _copy_tree, _x64
+from ._dtypes import DTYPES
 from ._refits import Origin
 from ._files import strict_loads, write_atomically
 from .estimators import MLPClassifier, MLPRegressor

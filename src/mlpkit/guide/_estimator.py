@@ -96,11 +96,6 @@ def fitted_inputs(model, X) -> np.ndarray:
     return np.asarray(X, dtype=model.coefs_[0].dtype)
 
 
-def loss_program(model, architecture, solver=None, clipping=False) -> engine.Program:
-    """The ``engine.Program`` of one batch's loss and step, as ``config.loss_program`` makes it for ``fit``."""
-    return config.loss_program(model, architecture, solver=solver, clipping=clipping)
-
-
 def fitted_architecture(model) -> Architecture:
     """The forward pass a fitted model computes (its activations, batch norm, dropout)."""
     return model._architecture_fitted()

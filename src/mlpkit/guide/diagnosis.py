@@ -23,7 +23,7 @@ import jax
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .. import engine
+from .. import config, engine
 from ..network import _activate, _normalize
 from . import _estimator
 from ._report import plain
@@ -378,7 +378,7 @@ def layer_gradient_norms(prepared) -> list[float]:
     """Norm of the training objective's gradient (weights and biases of each layer) at the fitted
     weights, over all rows at once, dropout off."""
     work = prepared.model
-    program = _estimator.loss_program(work, prepared.architecture)
+    program = config.loss_program(work, prepared.architecture)
     params, stats = _estimator.params_and_stats(work)
     n = prepared.X.shape[0]
     n_pad = engine.padded_rows(n)
