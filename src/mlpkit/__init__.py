@@ -12,10 +12,11 @@ from .guide import DataSizeWarning, advise, data_size_warning, diagnose, lr_find
 from .io import load, save
 from .network import count_parameters
 from .onnx_export import export_onnx
+from .population import FitManyError, fit_many
 from ._version import __version__
 
 __all__ = ["MLPClassifier", "MLPRegressor", "count_parameters", "export_onnx", "load", "save", "advise", "lr_find", "diagnose",
-           "data_size_warning", "DataSizeWarning", "sweep", "__version__"]
+           "data_size_warning", "DataSizeWarning", "sweep", "fit_many", "FitManyError", "__version__"]
 
 
 def __getattr__(name):

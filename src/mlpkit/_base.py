@@ -123,6 +123,14 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         call_hook(watchers, "on_fit_succeeded", self)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _start_fit_in_population(self, X, y, sample_weight) -> TrainingJob | None:
+        """``fit``'s part before training, for ``mlpkit.fit_many``: the parameters are validated as ``fit``
+        validates them (its ``_fit_context``). The caller restores the estimator if this or ``_end_fit``
+        raises, as ``_fit`` does."""
+        _compilation_cache.enable()
+        return self._start_fit(X, y, sample_weight, incremental=False)
+
     def _check_solver(self):
         if self.solver == "lbfgs":
             raise AttributeError(
