@@ -77,8 +77,8 @@ from ._base import BaseMultilayerPerceptron, TrainingJob, _x64
 from ._refits import Snapshot
 from .callbacks import PopulationProgressBar, ProgressBar
 
-__all__ = ["FitManyError", "MEMORY_FRACTION", "STATE_COPIES", "SWITCHES", "available_memory", "fit_many",
-           "member_bytes", "population_size"]
+__all__ = ["FitManyError", "MEMORY_FRACTION", "STATE_COPIES", "SWITCHES", "available_memory", "fit_estimators",
+           "fit_many", "member_bytes", "population_size"]
 
 #: Share of the memory available at the start of ``fit_many`` that its populations may use (default budget).
 MEMORY_FRACTION = 0.5
@@ -178,24 +178,28 @@ def fit_population(estimator, X, y, candidates, sample_weight=None, *, callbacks
     deal with failures themselves)."""
     if errors not in ERROR_MODES:
         raise ValueError(f"errors must be one of {ERROR_MODES}, got {errors!r}")
-    candidates = _candidate_list(candidates)
-    callbacks = _checked_callbacks(callbacks)
-    budget = _budget(memory_budget)
     estimators = []
-    for i, candidate in enumerate(candidates):
+    for i, candidate in enumerate(_candidate_list(candidates)):
         try:
             estimators.append(clone(estimator).set_params(**candidate))
         except ValueError as error:  # (an unknown parameter: a mistake in the candidates, not a failed fit)
             raise ValueError(f"candidates[{i}] = {candidate!r}: {error}") from error
+    return estimators, fit_estimators(estimators, X, y, sample_weight, callbacks=callbacks, memory_budget=memory_budget)
+
+
+def fit_estimators(estimators, X, y, sample_weight=None, *, callbacks=None, memory_budget=None) -> list:
+    """Fit each of ``estimators`` (unfitted, ready to fit) on ``X, y``, in populations where they share a
+    program; returns each one's error or None."""
+    callbacks = _checked_callbacks(callbacks)
+    budget = _budget(memory_budget)
     failures = [None] * len(estimators)
-    if not isinstance(estimator, BaseMultilayerPerceptron):
-        for i, member in enumerate(estimators):
-            failures[i] = _fit_alone(member, X, y, sample_weight)
-        return estimators, failures
     progress = PopulationProgressBar()
     wave, used = [], 0
-    with training_data.shared_rows():  # (within one block: rows are shared across waves too)
+    with training_data.shared_rows():  # (one block for all waves: later ones share rows with earlier ones)
         for i, member in enumerate(estimators):
+            if not isinstance(member, BaseMultilayerPerceptron):
+                failures[i] = _fit_alone(member, X, y, sample_weight)
+                continue
             started = _start(i, member, X, y, sample_weight, callbacks, progress, failures)
             if started is None:
                 continue
@@ -205,7 +209,7 @@ def fit_population(estimator, X, y, candidates, sample_weight=None, *, callbacks
                 _train_wave(wave, failures)
                 wave, used = [], 0
         _train_wave(wave, failures)
-    return estimators, failures
+    return failures
 
 
 def _candidate_list(candidates) -> list:
@@ -235,7 +239,8 @@ def _checked_callbacks(callbacks) -> list:
 
 
 def _fit_alone(member, X, y, sample_weight):
-    """A candidate that trains on its own: its ``fit``; its error, or None."""
+    """An estimator that trains on its own (not mlpkit's MLPClassifier or MLPRegressor): its ``fit``; its
+    error, or None."""
     try:
         member.fit(X, y, **({} if sample_weight is None else {"sample_weight": sample_weight}))
     except Exception as error:
