@@ -97,6 +97,7 @@ from ._base import _copy_tree, _x64
 from ._dtypes import DTYPES
 from ._refits import Origin
 from ._files import strict_loads, write_atomically
+from .ensemble import EnsembleClassifier, EnsembleRegressor
 from .estimators import MLPClassifier, MLPRegressor
 from .network import Architecture
 from .optim import STOCHASTIC_SOLVERS, SolverSpec, make_optimizer
@@ -237,11 +238,16 @@ def _estimator_classes() -> dict:
         "mlpkit.MLPRegressor": MLPRegressor,
         "mlpkit.flucoma.MLPRegressor": flucoma.MLPRegressor,
         "mlpkit.flucoma.MLPClassifier": flucoma.MLPClassifier,
+        "mlpkit.EnsembleClassifier": EnsembleClassifier,
+        "mlpkit.EnsembleRegressor": EnsembleRegressor,
     }
 
 
-def _is_core_name(name: str) -> bool:
-    return not name.startswith("mlpkit.flucoma.")
+def _kind(name: str) -> str:
+    """Which section a header name has: 'core', 'flucoma' or 'ensemble' (``_SECTIONS``)."""
+    if name.startswith("mlpkit.flucoma."):
+        return "flucoma"
+    return "ensemble" if name.startswith("mlpkit.Ensemble") else "core"
 
 
 # ------------------------------------------------------------------ values <-> JSON
@@ -262,6 +268,8 @@ def _to_json(value, where: str):
         return [_to_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
     if type(value) is tuple:
         return {"tuple": [_to_json(item, f"{where}[{i}]") for i, item in enumerate(value)]}
+    if type(value) is dict and all(isinstance(key, str) for key in value):
+        return {"dict": {key: _to_json(item, f"{where}[{key!r}]") for key, item in value.items()}}
     if isinstance(value, np.ndarray) and (value.dtype.kind in _ARRAY_KINDS + "U" or value.dtype == object):
         items = [_to_json(item, f"{where}[{i}]") for i, item in enumerate(value.ravel().tolist())]
         if value.dtype == object and not all(isinstance(item, (str, int, float, bool)) for item in items):
@@ -286,6 +294,8 @@ def _from_json(value, where: str):
             return tuple(
                 _from_json(item, f"{where}[{i}]") for i, item in enumerate(_list(value["tuple"], where))
             )
+        if set(value) == {"dict"} and isinstance(value["dict"], dict):
+            return {key: _from_json(item, f"{where}[{key!r}]") for key, item in value["dict"].items()}
         if set(value) == {"float"}:
             if value["float"] not in ("nan", "inf", "-inf"):
                 raise _Invalid(f"{where} is {value!r}; a tagged float is 'nan', 'inf' or '-inf'")
@@ -411,14 +421,12 @@ def _payload(model, optimizer_state: bool) -> tuple[dict, dict]:
     name = names.get(type(model))
     if name is None:
         raise ValueError(
-            f"mlpkit.save writes mlpkit's MLPClassifier and MLPRegressor (and mlpkit.flucoma's); got a"
-            f" {type(model).__module__}.{type(model).__qualname__}. Use pickle or joblib for other objects."
+            f"mlpkit.save writes mlpkit's MLPClassifier and MLPRegressor (and mlpkit.flucoma's, and the"
+            f" ensembles); got a {type(model).__module__}.{type(model).__qualname__}. Use pickle or joblib for"
+            " other objects."
         )
     arrays = {}
-    if _is_core_name(name):
-        section = _core_section(model, arrays, "", optimizer_state)
-    else:
-        section = _flucoma_section(model, arrays, optimizer_state)
+    section = _SECTIONS[_kind(name)][0](model, arrays, optimizer_state)
     header = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -429,10 +437,13 @@ def _payload(model, optimizer_state: bool) -> tuple[dict, dict]:
     return header, arrays
 
 
-def _params_to_json(estimator) -> dict:
-    """Every constructor parameter as JSON; a clear ValueError for one that is not a plain value."""
+def _params_to_json(estimator, leave_out=()) -> dict:
+    """Every constructor parameter (but ``leave_out``) as JSON; a clear ValueError for one that is not a
+    plain value."""
     encoded = {}
     for name, value in estimator.get_params(deep=False).items():
+        if name in leave_out:
+            continue
         try:
             encoded[name] = _to_json(value, name)
         except ValueError as problem:
@@ -708,10 +719,7 @@ def _build(header: dict, arrays: _Arrays, optimizer_state: bool):
     _text(header["mlpkit_version"], "the header's mlpkit_version")
     classes = _estimator_classes()
     name = _text(header["estimator"], "the header's estimator", choices=classes)
-    if _is_core_name(name):
-        model = _load_core(header["model"], classes[name], arrays, "", "model", optimizer_state)
-    else:
-        model = _load_flucoma(header["model"], classes[name], arrays, optimizer_state)
+    model = _SECTIONS[_kind(name)][1](header["model"], classes[name], arrays, optimizer_state)
     arrays.check_all_taken()
     return model
 
@@ -998,6 +1006,93 @@ def _load_flucoma(section, cls, arrays: _Arrays, optimizer_state: bool):
             raise _Invalid(f"{len(labels)} labels do not fit a network of {network.n_outputs_} outputs")
         est.labels_ = labels
     return est
+
+
+# ------------------------------------------------------------------------- ensembles
+
+_ENSEMBLE_SECTION_KEYS = {"params", "estimator", "members", "attributes"}
+_ENSEMBLE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+def _ensemble_section(est, arrays: dict, optimizer_state: bool) -> dict:
+    """An ensemble: its own parameters, its estimator's (settings only), each member as a core section."""
+    template = est.estimator
+    section = {
+        "params": _params_to_json(est, leave_out=("estimator",)),
+        "estimator": None if template is None else {"params": _params_to_json(template), "fitted": None},
+        "members": None,
+        "attributes": {},
+    }
+    if "estimators_" in vars(est):
+        section["members"] = [
+            _core_section(member, arrays, f"members.{i}.", optimizer_state) for i, member in enumerate(est.estimators_)
+        ]
+        section["attributes"] = {name: _to_json(vars(est)[name], name) for name in _ENSEMBLE_ATTRIBUTES if name in vars(est)}
+    return section
+
+
+def _load_ensemble(section, cls, arrays: _Arrays, optimizer_state: bool):
+    """An ensemble: its parameters, its estimator, and its members, which must agree with each other."""
+    section = _object(section, "model", _ENSEMBLE_SECTION_KEYS)
+    member_class = cls._member_class
+    template = None
+    if section["estimator"] is not None:
+        template = _load_core(section["estimator"], member_class, arrays, "estimator.", "model['estimator']", False)
+        if "_state" in vars(template):
+            raise _Invalid("model['estimator'] is fitted; an ensemble's estimator holds the members' settings only")
+    params = _object(section["params"], "model['params']")
+    if "estimator" in params:
+        raise _Invalid("model['params'] holds 'estimator', which an ensemble's file keeps in model['estimator']")
+    est = _load_params(cls, params, "model['params']")
+    est.estimator = template
+    try:
+        est._validate_params()
+    except ValueError as error:
+        raise _Invalid(f"model['params']: {error}") from None
+    attributes = {
+        name: _from_json(value, f"model['attributes'][{name!r}]")
+        for name, value in _object(section["attributes"], "model['attributes']").items()
+    }
+    if section["members"] is None:
+        if attributes:
+            raise _Invalid("model['attributes'] describes a fitted ensemble, but model['members'] is null")
+        return est
+    members = _list(section["members"], "model['members']")
+    if len(members) != est.n_members:
+        raise _Invalid(f"model['members'] holds {len(members)} networks; n_members is {est.n_members}")
+    est.estimators_ = [
+        _load_core(member, member_class, arrays, f"members.{i}.", f"model['members'][{i}]", optimizer_state)
+        for i, member in enumerate(members)
+    ]
+    if not all("_state" in vars(member) for member in est.estimators_):
+        raise _Invalid("model['members'] holds an unfitted network; a fitted ensemble's members are all fitted")
+    unknown = sorted(set(attributes) - set(_ENSEMBLE_ATTRIBUTES))
+    if unknown or "n_features_in_" not in attributes:
+        raise _Invalid(f"model['attributes'] must hold n_features_in_ (and may hold feature_names_in_); it has {sorted(attributes)}")
+    widths = {member.n_features_in_ for member in est.estimators_}
+    if widths != {attributes["n_features_in_"]}:
+        raise _Invalid(f"the members take {sorted(widths)} features, the ensemble {attributes['n_features_in_']!r}")
+    est.n_features_in_ = attributes["n_features_in_"]
+    if "feature_names_in_" in attributes:
+        names = attributes["feature_names_in_"]
+        if not (isinstance(names, np.ndarray) and names.shape == (est.n_features_in_,) and all(isinstance(n, str) for n in names)):
+            raise _Invalid(f"model['attributes']['feature_names_in_'] is not an array of {est.n_features_in_} names")
+        est.feature_names_in_ = names
+    if member_class is MLPClassifier:
+        classes = est.estimators_[0].classes_
+        if not all(np.array_equal(member.classes_, classes) for member in est.estimators_):
+            raise _Invalid("the members of the classifier were fitted on different classes")
+        est.classes_ = classes
+    return est
+
+
+#: Section kind (``_kind``) -> (writer(model, arrays, optimizer_state), reader(section, cls, arrays, optimizer_state)).
+_SECTIONS = {
+    "core": (lambda model, arrays, optimizer_state: _core_section(model, arrays, "", optimizer_state),
+             lambda section, cls, arrays, optimizer_state: _load_core(section, cls, arrays, "", "model", optimizer_state)),
+    "flucoma": (_flucoma_section, _load_flucoma),
+    "ensemble": (_ensemble_section, _load_ensemble),
+}
 
 
 # ------------------------------------------------------------------------- FluCoMa JSON
