@@ -28,7 +28,8 @@ A zip archive as ``np.savez`` writes it (entries stored, not compressed), holdin
          "format_version": 1,           # FORMAT_VERSION; a newer one is refused: upgrade mlpkit
          "mlpkit_version": "0.1.0",     # who wrote it (information only)
          "estimator": "mlpkit.MLPClassifier",   # or "mlpkit.MLPRegressor",
-                          # "mlpkit.flucoma.MLPRegressor", "mlpkit.flucoma.MLPClassifier"
+                          # "mlpkit.flucoma.MLPRegressor", "mlpkit.flucoma.MLPClassifier",
+                          # "mlpkit.EnsembleClassifier", "mlpkit.EnsembleRegressor"
          "model": SECTION}
 
     A core estimator's SECTION::
@@ -60,9 +61,16 @@ A zip archive as ``np.savez`` writes it (entries stored, not compressed), holdin
         {"params": {...}, "attributes": {} or {"labels_": [...]} (classifiers),
          "network": null or the SECTION of its core network_ (an mlpkit.MLPRegressor)}
 
+    An ensemble's ("mlpkit.EnsembleClassifier", "mlpkit.EnsembleRegressor") SECTION::
+
+        {"params": {every get_params(deep=False) value but "estimator"},
+         "estimator": null or {"params": {...}, "fitted": null},   # the members' settings
+         "members": null (not fitted) or [one core SECTION per member],
+         "attributes": {} or {"n_features_in_", and "feature_names_in_" where it has them}}
+
     Values: JSON null, booleans, integers, strings and lists as themselves; floats
     as JSON numbers, or ``{"float": "nan" | "inf" | "-inf"}``; tuples as
-    ``{"tuple": [...]}``; numpy arrays (``classes_``, ``feature_names_in_``) as
+    ``{"tuple": [...]}``; dicts of string keys (an ensemble's ``vary``) as ``{"dict": {...}}``; numpy arrays (``classes_``, ``feature_names_in_``) as
     ``{"ndarray": [items...], "dtype": "<U5", "shape": [3]}``. A parameter the
     file lacks (one added to mlpkit after the file was written) takes its default.
 
@@ -73,7 +81,8 @@ the network's arrays, in the model's dtype, named for their place
     ``best.I``: the leaves of early stopping's best ``(params, stats)``, only when
     they differ from the current weights; ``optimizer.I``: the leaves of the optax
     state, in ``jax.tree.leaves`` order of the state the same solver builds here.
-    A FluCoMa-style model's network arrays carry the prefix ``network.``.
+    A FluCoMa-style model's network arrays carry the prefix ``network.``; an ensemble's member ``I``'s
+    carry ``members.I.``.
 
 Every problem found on loading raises :class:`ModelFileError` (a ``ValueError``)
 whose message starts with the file's name and says what is wrong; an ``OSError``
