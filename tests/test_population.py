@@ -160,6 +160,22 @@ def test_shared_callbacks_see_every_member_and_progress_is_one_bar():
     assert all(epochs == [1, 2, 3, 4, 5, 6] for epochs in seen.values())
 
 
+def test_on_the_cpu_large_steps_train_one_after_another_unless_asked(monkeypatch):
+    sizes = []
+    original = trainer.run_population
+    monkeypatch.setattr(trainer, "run_population", lambda program, members: sizes.append(len(members)) or original(program, members))
+    monkeypatch.setattr(population, "CPU_STEP_FLOPS", 0.0)  # every step "large"
+    candidates = [{"random_state": s} for s in range(3)]
+    alone = together(REGRESSOR, candidates, XR, yR)
+    assert sizes == [] or mlpkit.population.jax.default_backend() != "cpu"
+    forced = together(REGRESSOR, candidates, XR, yR, population=True)
+    assert sizes[-1:] == [3]
+    for member, reference in zip(forced, alone):
+        assert_same_fit(member, reference)
+    with pytest.raises(ValueError, match="population must be 'auto', True or False"):
+        mlpkit.fit_many(REGRESSOR, XR, yR, candidates, population="always")
+
+
 def test_a_memory_budget_splits_the_population(monkeypatch):
     sizes = []
     original = trainer.run_population

@@ -42,11 +42,29 @@ from .population import fit_many
 
 __all__ = ["EnsembleClassifier", "EnsembleRegressor"]
 
+_PARAMETERS_DOC = """
+    Parameters
+    ----------
+    estimator : mlpkit.{member} or None, default=None
+        The members' settings (None: ``{member}()``); never fitted itself.
+    n_members : int, default=8
+    vary : dict or None, default=None
+        Parameter name -> list of values; member ``i`` takes ``values[i % len(values)]``.
+    random_state : int, RandomState instance or None, default=None
+        Draws the members' seeds; None: the estimator's ``random_state`` does.
+
+    Attributes
+    ----------
+    estimators_ : list of fitted {member}
+{extra}    n_features_in_, feature_names_in_ : as scikit-learn's
+"""
+
 
 class _Ensemble(BaseEstimator):
     """What the two ensembles share: their parameters, the members' settings and their fit."""
 
     _member_class: type = None  # the estimator class members are (MLPClassifier or MLPRegressor)
+    _y_numeric = False  # targets must be numbers (a regressor's)
 
     _parameter_constraints: dict = {
         "estimator": [None, HasMethods(["fit", "get_params"])],
@@ -116,7 +134,7 @@ class _Ensemble(BaseEstimator):
         return self
 
     def _validate_training_data(self, X, y):
-        return validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+        return validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=self._y_numeric,
                              dtype=(np.float64, np.float32))  # fmt: skip
 
     def _checked(self, X):
@@ -124,31 +142,18 @@ class _Ensemble(BaseEstimator):
         check_is_fitted(self)
         return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self):  # (the members' own: sparse input; a classifier's multi-label targets)
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        if tags.classifier_tags is not None:
+            tags.classifier_tags.multi_label = True
         return tags
 
 
 class EnsembleClassifier(ClassifierMixin, _Ensemble):
-    """A deep ensemble of ``mlpkit.MLPClassifier`` s: the members' probabilities averaged.
+    """A deep ensemble of ``mlpkit.MLPClassifier`` s: the members' probabilities averaged."""
 
-    Parameters
-    ----------
-    estimator : mlpkit.MLPClassifier or None, default=None
-        The members' settings (None: ``MLPClassifier()``); never fitted itself.
-    n_members : int, default=8
-    vary : dict or None, default=None
-        Parameter name -> list of values; member ``i`` takes ``values[i % len(values)]``.
-    random_state : int, RandomState instance or None, default=None
-        Draws the members' seeds; None: the estimator's ``random_state`` does.
-
-    Attributes
-    ----------
-    estimators_ : list of fitted MLPClassifier
-    classes_ : ndarray of the class labels
-    n_features_in_, feature_names_in_ : as scikit-learn's
-    """
+    __doc__ += _PARAMETERS_DOC.format(member="MLPClassifier", extra="    classes_ : ndarray of the class labels\n")
 
     _member_class = MLPClassifier
 
@@ -178,36 +183,15 @@ class EnsembleClassifier(ClassifierMixin, _Ensemble):
             return np.repeat(self.classes_, probabilities.shape[0])
         return self.classes_[probabilities.argmax(axis=1)]
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        return tags
-
 
 class EnsembleRegressor(RegressorMixin, _Ensemble):
-    """A deep ensemble of ``mlpkit.MLPRegressor`` s: the members' predictions averaged, their spread on request.
+    """A deep ensemble of ``mlpkit.MLPRegressor`` s: the members' predictions averaged, their spread on request."""
 
-    Parameters
-    ----------
-    estimator : mlpkit.MLPRegressor or None, default=None
-        The members' settings (None: ``MLPRegressor()``); never fitted itself.
-    n_members : int, default=8
-    vary : dict or None, default=None
-        Parameter name -> list of values; member ``i`` takes ``values[i % len(values)]``.
-    random_state : int, RandomState instance or None, default=None
-        Draws the members' seeds; None: the estimator's ``random_state`` does.
-
-    Attributes
-    ----------
-    estimators_ : list of fitted MLPRegressor
-    n_features_in_, feature_names_in_ : as scikit-learn's
-    """
+    __doc__ += _PARAMETERS_DOC.format(member="MLPRegressor", extra="")
 
     _member_class = MLPRegressor
 
-    def _validate_training_data(self, X, y):
-        return validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,
-                             dtype=(np.float64, np.float32))  # fmt: skip
+    _y_numeric = True
 
     def predict(self, X, return_std=False):
         """The members' predictions averaged, shape (n_samples,) or (n_samples, n_outputs); with

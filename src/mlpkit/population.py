@@ -30,6 +30,16 @@ Grouping
     programs, and estimators other than mlpkit's ``MLPClassifier`` and
     ``MLPRegressor`` (a Pipeline, a FluCoMa estimator: ``clone(...).fit(...)``).
 
+Where it pays
+    ``population='auto'`` (the default) vmaps a group of two or more members on an
+    accelerator always, and on the CPU where a member's mini-batch step is small
+    (``pays_to_vmap``, ``CPU_STEP_FLOPS``): there a fit's fixed costs per step
+    (dispatch, the loop, small kernels) dominate and a population shares them,
+    while XLA's CPU backend runs a vmapped batch of larger matrix products no faster
+    than it runs them one after another. Other groups train member after member,
+    the separate fits themselves. ``population=True`` vmaps every group,
+    ``False`` none; the results are the same either way.
+
 Population sizes
     A vmapped program is compiled for its number of members. Populations are
     padded to a size in ``population_size`` (at most a quarter more members, idle
@@ -77,8 +87,8 @@ from ._base import BaseMultilayerPerceptron, TrainingJob, _x64
 from ._refits import Snapshot
 from .callbacks import PopulationProgressBar, ProgressBar
 
-__all__ = ["FitManyError", "MEMORY_FRACTION", "STATE_COPIES", "SWITCHES", "available_memory", "fit_estimators",
-           "fit_many", "member_bytes", "population_size"]
+__all__ = ["CPU_STEP_FLOPS", "FitManyError", "MEMORY_FRACTION", "STATE_COPIES", "SWITCHES", "available_memory",
+           "fit_estimators", "fit_many", "member_bytes", "pays_to_vmap", "population_size"]
 
 #: Share of the memory available at the start of ``fit_many`` that its populations may use (default budget).
 MEMORY_FRACTION = 0.5
@@ -113,6 +123,15 @@ SWITCHES = {
 #: ``errors=`` of ``fit_many``: what to do when some candidates could not be fitted.
 ERROR_MODES = ("raise", "warn")
 
+#: ``population=`` of ``fit_many``: vmap where it pays, always, never.
+POPULATION_MODES = ("auto", True, False)
+
+#: On the CPU, members whose mini-batch step takes more flops than this (about 6 per weight and row)
+#: train one after another (``pays_to_vmap``): on the 2-core development machine a vmapped population of
+#: such networks was no faster than separate fits (``bench/population.py``: 200 x 2 -> 8 -> 3, 15
+#: kflop a step, ~1.9x faster together; digits 64 -> 64 -> 10, 5.8 Mflop, ~0.9x; crossing near 1-2 Mflop).
+CPU_STEP_FLOPS = 1.5e6
+
 
 class FitManyError(ValueError):
     """Some candidates of ``fit_many`` could not be fitted. ``estimators`` holds every candidate's
@@ -126,7 +145,7 @@ class FitManyError(ValueError):
 
 
 def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None, errors="raise",
-             memory_budget=None) -> list:
+             memory_budget=None, population="auto") -> list:
     """Fit a clone of ``estimator`` for each candidate setting, many at once; see the module docstring.
 
     Parameters
@@ -144,6 +163,9 @@ def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None,
         error itself), or warn and return them all (those that failed unfitted).
     memory_budget : int or None, default=None
         Bytes the populations may use at once; None: ``MEMORY_FRACTION`` of ``available_memory()``.
+    population : {'auto', True, False}, default='auto'
+        Whether members of one program train as one vmapped population (True), one after another
+        (False: the separate fits themselves), or as ``pays_to_vmap`` says (see the module docstring).
 
     Returns
     -------
@@ -151,7 +173,7 @@ def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None,
     ``clone(estimator).set_params(**candidate).fit(X, y, sample_weight=sample_weight)`` gives.
     """
     estimators, failures = fit_population(estimator, X, y, candidates, sample_weight, callbacks=callbacks,
-                                          memory_budget=memory_budget, errors=errors)  # fmt: skip
+                                          memory_budget=memory_budget, errors=errors, population=population)  # fmt: skip
     failed = [(i, error) for i, error in enumerate(failures) if error is not None]
     if not failed:
         return estimators
@@ -173,7 +195,7 @@ def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None,
 
 
 def fit_population(estimator, X, y, candidates, sample_weight=None, *, callbacks=None, memory_budget=None,
-                   errors="raise") -> tuple[list, list]:
+                   errors="raise", population="auto") -> tuple[list, list]:
     """``fit_many``'s work: the estimators, and each one's error or None (the sweep and the ensembles
     deal with failures themselves)."""
     if errors not in ERROR_MODES:
@@ -184,12 +206,16 @@ def fit_population(estimator, X, y, candidates, sample_weight=None, *, callbacks
             estimators.append(clone(estimator).set_params(**candidate))
         except ValueError as error:  # (an unknown parameter: a mistake in the candidates, not a failed fit)
             raise ValueError(f"candidates[{i}] = {candidate!r}: {error}") from error
-    return estimators, fit_estimators(estimators, X, y, sample_weight, callbacks=callbacks, memory_budget=memory_budget)
+    return estimators, fit_estimators(estimators, X, y, sample_weight, callbacks=callbacks,
+                                      memory_budget=memory_budget, population=population)  # fmt: skip
 
 
-def fit_estimators(estimators, X, y, sample_weight=None, *, callbacks=None, memory_budget=None) -> list:
+def fit_estimators(estimators, X, y, sample_weight=None, *, callbacks=None, memory_budget=None,
+                   population="auto") -> list:
     """Fit each of ``estimators`` (unfitted, ready to fit) on ``X, y``, in populations where they share a
     program; returns each one's error or None."""
+    if population not in POPULATION_MODES:
+        raise ValueError(f"population must be 'auto', True or False, got {population!r}")
     callbacks = _checked_callbacks(callbacks)
     budget = _budget(memory_budget)
     failures = [None] * len(estimators)
@@ -206,9 +232,9 @@ def fit_estimators(estimators, X, y, sample_weight=None, *, callbacks=None, memo
             wave.append(started)
             used += member_bytes(started.job, shared=any(s.job.prepared.data is started.job.prepared.data for s in wave[:-1]))
             if used > budget:
-                _train_wave(wave, failures)
+                _train_wave(wave, failures, population)
                 wave, used = [], 0
-        _train_wave(wave, failures)
+        _train_wave(wave, failures, population)
     return failures
 
 
@@ -288,16 +314,16 @@ def _report_divergence(i, member, failures):
             failures[i] = error
 
 
-def _train_wave(wave: list[_Started], failures):
-    """Train the started members, one population per program and layout, and end their fits."""
+def _train_wave(wave: list[_Started], failures, population):
+    """Train the started members, one population per program and layout (where it pays), and end their fits."""
     groups = {}
     for started in wave:
         groups.setdefault(_population_key(started.job), []).append(started)
     for group in groups.values():
-        if len(group) == 1:  # a plain fit
-            outcomes = [_isolated_training(group[0])]
-        else:
+        if len(group) > 1 and (population is True or (population == "auto" and pays_to_vmap(group[0].job))):
             outcomes = _train_population(group)
+        else:  # plain fits, one after another
+            outcomes = [_isolated_training(started) for started in group]
         for started, outcome in zip(group, outcomes):
             _end(started, outcome, failures)
 
@@ -361,6 +387,17 @@ def _population_key(job: TrainingJob):
     the loop state (layer sizes, solver state, dtype), one shape of data."""
     layout = packing.layout_of(engine.initial_loop_state(job.state))
     return _narrowed(job.prepared.program), layout, tuple((a.shape, a.dtype) for a in job.prepared.data)
+
+
+def pays_to_vmap(job: TrainingJob) -> bool:
+    """Whether a population of members like ``job``'s trains faster vmapped than one member after another:
+    always on an accelerator; on the CPU while a member's mini-batch step is at most ``CPU_STEP_FLOPS``
+    (above, XLA's CPU backend runs a vmapped batch of matrix products no faster than the products one
+    after another, and a fit's fixed costs, which a population shares, are small beside its work)."""
+    if jax.default_backend() != "cpu":
+        return True
+    n_weights = sum(W.size for W in job.state.params["coefs"])
+    return 6.0 * job.prepared.program.batch_rows * n_weights <= CPU_STEP_FLOPS
 
 
 def population_size(n: int) -> int:
