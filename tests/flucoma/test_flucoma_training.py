@@ -256,3 +256,32 @@ def test_the_main_loops_flucoma_order_is_the_numba_kernels(n_rows, n_pad):
             _, order, _ = engine.counter_order(program, state._replace(epoch=np.int32(epoch)), np.int32(n_rows), n_pad)
             want = training.RandomStream(stream.key, epoch).orders(0, 1, n_rows)[0]
             np.testing.assert_array_equal(np.asarray(order), [*want, *range(n_rows, n_pad)])
+
+
+@pytest.mark.parametrize("threshold", [training.SMALL_NETWORK_MAX_WEIGHTS, 0], ids=["numba", "trainer"])
+def test_three_fits_of_7_epochs_are_one_of_21_with_shuffled_mini_batches(monkeypatch, threshold):
+    """Weights, momentum, key and global epoch carry on: batches of 6 (the first 7) from 37 shuffled rows."""
+    monkeypatch.setattr(training, "SMALL_NETWORK_MAX_WEIGHTS", threshold)
+    params = dict(hidden_layers=[5, 4], activation=3, batch_size=6, learn_rate=0.2, validation=0, random_state=3)
+    long = fl.MLPRegressor(max_iter=21, **params)
+    error = long.fit(X, Y)
+    short = fl.MLPRegressor(max_iter=7, **params)
+    errors = [short.fit(X, Y) for _ in range(3)]
+    assert errors[-1] == pytest.approx(error, rel=1e-9) and errors[0] > errors[-1] * 1.01  # (it trained on)
+    np.testing.assert_allclose(short.network_.loss_curve_, long.network_.loss_curve_, rtol=1e-9)
+    for a, b in zip([*short.network_.coefs_, *short.network_.intercepts_], [*long.network_.coefs_, *long.network_.intercepts_]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+def test_the_main_loop_compiles_once_for_a_loop_of_fits(monkeypatch):
+    """FluCoMa's live loop on the trainer: new learning rates, epochs and momentum are traced values."""
+    from mlpkit import engine
+
+    monkeypatch.setattr(training, "SMALL_NETWORK_MAX_WEIGHTS", 0)
+    model = fl.MLPRegressor(hidden_layers=[5], max_iter=10, validation=0.2, random_state=0)
+    model.fit(X, Y)
+    compiled = engine.compiled_programs()
+    for learn_rate, max_iter, momentum in ((0.02, 12, 0.9), (0.005, 30, 0.5)):
+        model.set_params(learn_rate=learn_rate, max_iter=max_iter, momentum=momentum)
+        model.fit(X, Y)
+    assert engine.compiled_programs() == compiled
