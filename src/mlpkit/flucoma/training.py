@@ -45,9 +45,11 @@ import jax
 import numpy as np
 
 from .. import config, estimators, trainer, training_data
-from ..callbacks import call_hook, changes_asked, report_epochs
-from . import _small
 from ..activations import ACTIVATIONS
+from ..callbacks import call_hook, changes_asked, report_epochs
+from ..network import layer_extras
+from ..state import new_state
+from . import _small
 from .model import FLUCOMA_ACTIVATIONS
 
 #: Epochs in a row without a lower validation loss than the previous epoch's after which a fit stops
@@ -333,9 +335,6 @@ def _trainer_fit(params, velocity, layout, X, Y, X_val, Y_val, settings, stream,
 def _train_state(params, velocity, layout, arch, stream, solver, settings):
     """A ``TrainState`` whose weights and ``flucoma_sgd`` velocities are views of the flat buffers, at the
     stream's key and epoch, its stopping record fresh (FluCoMa judges each fit's epochs alone)."""
-    from ..network import layer_extras
-    from ..state import new_state
-
     coefs, intercepts = layout.views(params)
     extras, stats = layer_extras(layout.sizes.tolist(), arch, np.float64)
     state = new_state({"coefs": tuple(coefs), "intercepts": tuple(intercepts), **extras}, stats, np.float64)
