@@ -57,10 +57,10 @@ from .model import FLUCOMA_ACTIVATIONS
 FLUCOMA_PATIENCE = 10
 
 #: Networks with at most this many weights (multiply-adds per row: ``sum fan_in * fan_out``) train in numba
-#: (``_small``), larger ones in JAX (``_large``). Measured with ``bench/flucoma_backends.py`` on this 2-core
-#: machine under load (see ``bench/README.md``): numba 4x faster at 40 weights (200 rows), 1.5-2.4x at 360
-#: (200 and 2000 rows), level at ~700, JAX 2-3x faster from ~1000 on.
-SMALL_NETWORK_MAX_WEIGHTS = 500
+#: (``_small``), larger ones in the main loop (``trainer.run``). Measured with ``bench/flucoma_backends.py`` on
+#: this 2-core machine under load (see ``bench/README.md``): numba 3-9x faster at 40-360 weights, level at
+#: ~1000-1500, the main loop 1.3-2x faster from ~5000 on.
+SMALL_NETWORK_MAX_WEIGHTS = 1000
 
 
 class Layout(NamedTuple):
