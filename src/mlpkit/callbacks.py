@@ -146,6 +146,27 @@ def call_hook(callbacks, hook, *args):
             method(*args)
 
 
+def report_epochs(model, callbacks, history, start, elapsed) -> list:
+    """Hand each callback the epochs of this fit from ``start`` on (``history``: curve name -> one value
+    per epoch, as ``engine.CURVE_ROWS``); returns their truthy answers."""
+    if not callbacks:
+        return []
+    answers = []
+    new = [history[name][start:] for name in ("loss", "val_loss", "score", "lr")]
+    for i, (loss, val_loss, score, lr) in enumerate(zip(*new)):
+        info = EpochInfo(start + i + 1, loss, val_loss, score, lr, elapsed)
+        for callback in callbacks:
+            answer = callback(model, info)
+            if answer:
+                answers.append(True if answer is True or not isinstance(answer, dict) else answer)
+    return answers
+
+
+def changes_asked(answers) -> dict:
+    """The hyper-parameter changes the callbacks' answers ask for (later answers win)."""
+    return {name: value for answer in answers if isinstance(answer, dict) for name, value in answer.items()}
+
+
 #: ``fit()``'s options served by outward packages: keyword -> (module, maker), where
 #: ``maker(value, X, y, sample_weight)`` returns the callback for that value (or None). They are
 #: named, not imported: the dashboard and the run store build on the estimators, so the estimators

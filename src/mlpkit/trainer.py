@@ -29,7 +29,7 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 from . import engine, packing
-from .callbacks import EpochInfo, call_hook
+from .callbacks import call_hook, changes_asked, report_epochs
 from .optim import SolverSpec, set_hyperparams
 from .schedules import HORIZON_SCHEDULES
 from .state import TrainState
@@ -235,12 +235,12 @@ def _train(program: engine.Program, members: list[Member], batching: _Batching) 
                 most = max(most, ran)
                 for row, name in zip(batching.member(curves, i)[:, :ran], engine.CURVE_ROWS):
                     histories[i][name].extend(row.tolist())
-                answers = isolated(i, _report_epochs, m.model, m.callbacks, histories[i], n_iter - ran,
+                answers = isolated(i, report_epochs, m.model, m.callbacks, histories[i], n_iter - ran,
                                    time.perf_counter() - fit_started)  # fmt: skip
                 if not running[i] or bool(batching.member(loop.stopped, i)) or True in answers:
                     running[i] = False
                     continue
-                changes = {name: value for answer in answers if isinstance(answer, dict) for name, value in answer.items()}
+                changes = changes_asked(answers)
                 if changes and m.on_change is not None:
                     isolated(i, m.on_change, changes)  # (which may refuse them by raising)
                 if changes and running[i]:
@@ -301,18 +301,3 @@ def _crossing(mesh, n_packed) -> _Crossing:
 def _chunk_epochs(seconds_per_epoch, max_iter):
     """Epochs in one compiled chunk: about ``SECONDS_PER_CHUNK`` of work, at least 1, at most ``max_iter``."""
     return int(min(max(SECONDS_PER_CHUNK / max(seconds_per_epoch, 1e-9), 1), max_iter))
-
-
-def _report_epochs(model, callbacks, history, start, elapsed):
-    """Hand each callback the epochs of this fit from ``start`` on; returns their truthy answers."""
-    if not callbacks:
-        return []
-    answers = []
-    new = [history[name][start:] for name in ("loss", "val_loss", "score", "lr")]
-    for i, (loss, val_loss, score, lr) in enumerate(zip(*new)):
-        info = EpochInfo(start + i + 1, loss, val_loss, score, lr, elapsed)
-        for callback in callbacks:
-            answer = callback(model, info)
-            if answer:
-                answers.append(True if answer is True or not isinstance(answer, dict) else answer)
-    return answers
