@@ -5,7 +5,9 @@ Three parts, each a markdown table:
 ``fit_many``
     ``mlpkit.fit_many(estimator, X, y, candidates)`` with 1, 8, 32 and 128 candidates (seeds 0..K-1,
     learning rates 1e-3 .. 4e-3 in turn: traced values, one population) against one ``fit`` and
-    against a loop of separate fits (``clone(estimator).set_params(**c).fit(X, y)``), on
+    against a loop of separate fits (``clone(estimator).set_params(**c).fit(X, y)``), with
+    ``population='auto'`` (vmapped where ``pays_to_vmap``) and, where that trains one by one, also
+    ``population=True`` (vmapped anyway), on
 
     - flucoma: 200 x 2 -> (8,) -> 3 (uniform random data), MLPRegressor, batch 50, 200 epochs;
     - digits:  1797 x 64 -> (64,) -> 10, MLPClassifier, batch 200 ("auto"), 50 epochs;
@@ -87,6 +89,7 @@ def bench_fit_many(args):
     from sklearn.base import clone
 
     import mlpkit
+    from mlpkit.population import pays_to_vmap
 
     rows, notes = [], []
     chosen = workloads(args)
@@ -96,23 +99,32 @@ def bench_fit_many(args):
         first, _ = timed(lambda: clone(estimator).set_params(random_state=0).fit(X, y))
         one = statistics.median(timed(lambda: clone(estimator).set_params(random_state=0).fit(X, y))[0]
                                 for _ in range(args.repeats))
+        vmaps = pays_to_vmap(clone(estimator)._start_fit_in_population(X, y, None))
         compiles = [f"one fit {first:.2f} s"]
         for k in args.sizes:
             grid = candidates(k)
-            compile_seconds, _ = timed(lambda: mlpkit.fit_many(estimator, X, y, grid))
-            compiles.append(f"K={k} {compile_seconds:.2f} s")
-            together, loop = [], []
+            modes = ["auto"] if vmaps or k == 1 else ["auto", True]  # (True: vmapped where 'auto' would not)
+            for mode in modes:
+                compile_seconds, _ = timed(lambda: mlpkit.fit_many(estimator, X, y, grid, population=mode))
+                compiles.append(f"K={k}{'' if mode == 'auto' else ' vmapped'} {compile_seconds:.2f} s")
+            measured = {mode: [] for mode in modes}
+            loop = []
             for _ in range(args.repeats):
-                together.append(timed(lambda: mlpkit.fit_many(estimator, X, y, grid))[0])
+                for mode in modes:
+                    measured[mode].append(timed(lambda: mlpkit.fit_many(estimator, X, y, grid, population=mode))[0])
                 loop.append(timed(lambda: [clone(estimator).set_params(**c).fit(X, y) for c in grid])[0])
-            t, s = statistics.median(together), statistics.median(loop)
-            rows.append((description, k, t, one, t / one, s, s / t))
+            t, s = statistics.median(measured["auto"]), statistics.median(loop)
+            forced = statistics.median(measured[True]) if True in measured else None
+            rows.append((description, k, "vmapped" if vmaps and k > 1 else "one by one" if k > 1 else "one fit",
+                         t, one, t / one, s, s / t, forced))
         notes.append(f"{name}: first call (compiling) " + ", ".join(compiles))
     print("\n### fit_many\n")
-    print("| workload | candidates | fit_many (s) | one fit (s) | fit_many / one fit | loop of fits (s) | loop / fit_many |")
-    print("|---|---|---|---|---|---|---|")
-    for description, k, t, one, ratio, s, speedup in rows:
-        print(f"| {description} | {k} | {t:.3f} | {one:.3f} | {ratio:.1f}x | {s:.3f} | {speedup:.2f}x |")
+    print("| workload | candidates | 'auto' trains | fit_many (s) | one fit (s) | fit_many / one fit | loop of fits (s)"
+          " | loop / fit_many | vmapped anyway (population=True): s, loop / it |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for description, k, how, t, one, ratio, s, speedup, forced in rows:
+        anyway = "" if forced is None else f"{forced:.3f}, {s / forced:.2f}x"
+        print(f"| {description} | {k} | {how} | {t:.3f} | {one:.3f} | {ratio:.1f}x | {s:.3f} | {speedup:.2f}x | {anyway} |")
     print()
     for note in notes:
         print(f"- {note}")
