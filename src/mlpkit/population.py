@@ -63,8 +63,9 @@ Callbacks and failures
     steer that member only: True stops it (it is frozen as it is), a dict changes
     its solver's hyper-parameters. Members with ``progress=True`` share one
     ``callbacks.PopulationProgressBar``. A member whose fit fails (bad parameters,
-    a callback that raises, divergence with ``on_divergence='raise'``) is left as
-    a failed fit leaves an estimator, unfitted, and the others go on; at the end
+    a callback that raises) is left as a failed fit leaves an estimator, unfitted;
+    one that diverges with ``on_divergence='raise'`` keeps its last finite weights
+    and its error, as ``fit`` leaves it; the others go on either way. At the end
     ``errors='raise'`` raises ``FitManyError`` (all the estimators and errors
     attached), ``errors='warn'`` warns (``FitFailedWarning``) and returns them all.
 """
@@ -123,9 +124,6 @@ SWITCHES = {
 #: ``errors=`` of ``fit_many``: what to do when some candidates could not be fitted.
 ERROR_MODES = ("raise", "warn")
 
-#: ``population=`` of ``fit_many``: vmap where it pays, always, never.
-POPULATION_MODES = ("auto", True, False)
-
 #: On the CPU, members whose mini-batch step takes more flops than this (about 6 per weight and row)
 #: train one after another (``pays_to_vmap``): on the 2-core development machine a vmapped population of
 #: such networks was no faster than separate fits (``bench/population.py``: 200 x 2 -> 8 -> 3, 15
@@ -160,7 +158,7 @@ def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None,
     errors : {'raise', 'warn'}, default='raise'
         When some candidates cannot be fitted: raise ``FitManyError`` once all the others have trained
         (its ``estimators`` and ``errors`` say which; when every candidate failed with one error, that
-        error itself), or warn and return them all (those that failed unfitted).
+        error itself), or warn and return them all (those that failed as their failed fit left them).
     memory_budget : int or None, default=None
         Bytes the populations may use at once; None: ``MEMORY_FRACTION`` of ``available_memory()``.
     population : {'auto', True, False}, default='auto'
@@ -214,7 +212,7 @@ def fit_estimators(estimators, X, y, sample_weight=None, *, callbacks=None, memo
                    population="auto") -> list:
     """Fit each of ``estimators`` (unfitted, ready to fit) on ``X, y``, in populations where they share a
     program; returns each one's error or None."""
-    if population not in POPULATION_MODES:
+    if not (isinstance(population, bool) or population == "auto"):
         raise ValueError(f"population must be 'auto', True or False, got {population!r}")
     callbacks = _checked_callbacks(callbacks)
     budget = _budget(memory_budget)

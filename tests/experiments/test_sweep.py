@@ -251,15 +251,19 @@ def test_a_population_sweep_scores_each_trial_as_its_own_fits_would(tmp_path):
 
 def test_a_pruned_member_of_a_population_is_frozen_while_the_others_train(tmp_path, monkeypatch):
     monkeypatch.setattr(mlpkit.trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk: pruned where it is told
-    monkeypatch.setattr(optuna.trial.Trial, "should_prune", lambda trial: trial.number == 1)
+    asked = []
+    monkeypatch.setattr(optuna.trial.Trial, "should_prune", lambda trial: asked.append(trial.number) or trial.number == 4)
     X, y = load_iris(return_X_y=True)
     model = clone(IRIS_MODEL).set_params(max_iter=12)
-    result = mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=3, runs=tmp_path, name="p", population=3)
+    mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=3, runs=tmp_path, name="first", population=3)
+    assert asked == []  # no trial had finished: the pruner would prune none, and is not asked
+    mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=3, runs=tmp_path, name="p")  # the pruner's startup trials
+    result = mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=6, runs=tmp_path, name="p", population=3)
     status = {t["trial"]: t["status"] for t in result.trials_}
-    assert status == {0: "finished", 1: "pruned", 2: "finished"}
-    assert [t.state.name for t in result.study.trials] == ["COMPLETE", "PRUNED", "COMPLETE"]
+    assert status == {0: "finished", 1: "finished", 2: "finished", 3: "finished", 4: "pruned", 5: "finished"}
+    assert [t.state.name for t in result.study.trials][3:] == ["COMPLETE", "PRUNED", "COMPLETE"]
     epochs = {t["trial"]: t["epochs"] for t in result.trials_}
-    assert epochs[1] == sweep_module.REPORT_EVERY and epochs[0] == epochs[2] == 12  # (early stopping's patience: 10)
+    assert epochs[4] == sweep_module.REPORT_EVERY and epochs[3] == epochs[5] == 12  # (early stopping's patience: 10)
 
 
 def test_population_must_be_a_whole_number(tmp_path):

@@ -48,7 +48,8 @@ Speed
     fits, scores and runs are those it would have alone. Its first fold's watcher
     reports to the pruner as above, and a pruned trial's member is frozen while the
     others train on. Only trials finished in earlier batches count for the pruner's
-    median, so the first batch is never pruned (``PRUNER_STARTUP_TRIALS``).
+    median, so the first batch is never pruned (``PRUNER_STARTUP_TRIALS``), and the
+    pruner is not even asked while fewer than that many trials have finished.
 
 The best parameters are refitted on all the data (recorded as one more run,
 outside the sweep, named ``<name>: best``), saved natively in the runs directory's
@@ -396,7 +397,10 @@ def _optimize_in_populations(context: _Context, study, store: RunStore, remainin
     while remaining > 0 and _count_done(study) < context.n_trials:
         if context.timeout is not None and time.monotonic() - started > context.timeout:
             return
-        batch = [_begin_trial(study.ask(), context, store) for _ in range(min(context.population, remaining))]
+        # The pruner's median is over the trials finished before the batch: with fewer than its startup
+        # trials it prunes none of the batch, so it is not asked (each question reads every trial).
+        consult = len(study.get_trials(deepcopy=False, states=(_optuna().trial.TrialState.COMPLETE,))) >= PRUNER_STARTUP_TRIALS
+        batch = [_begin_trial(study.ask(), context, store, consult) for _ in range(min(context.population, remaining))]
         remaining -= len(batch)
         _run_population(context, study, store, batch)
 
@@ -421,8 +425,8 @@ def _optimize_in_processes(context: _Context, seeds, remaining):
 class _TrialWatcher:
     """The first fold's callback: writes its epochs to the trial's run and reports to the pruner."""
 
-    def __init__(self, trial, store: RunStore, run_id: int, report: bool):
-        self.trial, self.report = trial, report
+    def __init__(self, trial, store: RunStore, run_id: int, report: bool, consult: bool = True):
+        self.trial, self.report, self.consult = trial, report, consult  # consult: ask the pruner after reporting
         self.epochs = EpochBuffer(partial(store.log_epochs, run_id))
         self.pruned_at = None
 
@@ -430,7 +434,7 @@ class _TrialWatcher:
         self.epochs.add(info)
         if self.report and info.epoch % REPORT_EVERY == 0 and not math.isnan(info.validation_loss):
             self.trial.report(-info.validation_loss, info.epoch)
-            if self.trial.should_prune():
+            if self.consult and self.trial.should_prune():
                 self.pruned_at = (info.epoch, info.validation_loss)
                 return True  # stop this fit
         return None
@@ -448,13 +452,13 @@ class _Trial(NamedTuple):
     watcher: _TrialWatcher
 
 
-def _begin_trial(trial, context: _Context, store: RunStore) -> _Trial:
+def _begin_trial(trial, context: _Context, store: RunStore, consult: bool = True) -> _Trial:
     params = context.space.suggest(trial)
     estimator = clone(context.estimator).set_params(**params)
     run_id = store.start_run(estimator_name(estimator), run_params(estimator), sweep=context.name,
                              trial=trial.number, data_fingerprint=context.fingerprint)
     trial.set_user_attr("run_id", run_id)
-    return _Trial(trial, estimator, run_id, _TrialWatcher(trial, store, run_id, context.prune))
+    return _Trial(trial, estimator, run_id, _TrialWatcher(trial, store, run_id, context.prune, consult))
 
 
 def _objective(trial, context: _Context, store: RunStore) -> float:
