@@ -219,17 +219,72 @@ def test_lr_find_starts_from_the_initial_weights_fit_would_draw(digits):
     assert prepared.Y.shape == (X.shape[0], 10) and set(np.unique(prepared.Y)) == {0.0, 1.0}  # one-hot
 
 
-def test_lr_find_smooths_as_fastai_and_stops_when_the_loss_explodes(digits):
+def test_lr_find_stops_as_fastai_and_reads_an_unlagged_smoothing(digits):
     X, y = digits
     result = guide.lr_find(MLPClassifier(hidden_layer_sizes=(32,), random_state=0), X, y, start=1e-5, end=100)
-    beta, average = lr_finder.SMOOTHING, 0.0
-    for i, raw in enumerate(result.raw_losses):  # exponential moving average, bias-corrected
+    beta, average, ema = lr_finder.SMOOTHING, 0.0, []
+    for i, raw in enumerate(result.raw_losses):  # the stop: exponential moving average, bias-corrected
         average = beta * average + (1 - beta) * raw
-        assert result.losses[i] == pytest.approx(average / (1 - beta ** (i + 1)), rel=1e-4)
+        ema.append(average / (1 - beta ** (i + 1)))
     assert result.diverged and len(result.lrs) < 100
-    last = result.losses[-1]
-    assert not np.isfinite(last) or last > lr_finder.DIVERGE_FACTOR * np.nanmin(result.losses[:-1])
+    assert not np.isfinite(ema[-1]) or ema[-1] > lr_finder.DIVERGE_FACTOR * np.nanmin(ema[:-1])
+    assert all(e <= lr_finder.DIVERGE_FACTOR * np.nanmin(ema[: i + 1]) for i, e in enumerate(ema[:-1]))
     np.testing.assert_allclose(result.lrs, np.geomspace(1e-5, 100, 100)[: len(result.lrs)], rtol=1e-5)
+    w = result.warmup
+    np.testing.assert_allclose(result.losses[w:], lr_finder.centred_smoothing(result.raw_losses[w:]))
+    # centred: the smoothed minimum is where the batch losses are lowest, not ~50 steps (a lagging average) later
+    lowest_raw = w + int(np.argmin(lr_finder.centred_smoothing(result.raw_losses[w:])))
+    assert abs(result.lowest - lowest_raw) <= 1 and result.lowest < int(np.nanargmin(ema))
+    assert result.clear and result.lrs[result.warmup] < result.suggestion < result.lrs[result.lowest]
+
+
+def sweep_of(losses, start=1e-6, end=1.0):
+    losses = np.asarray(losses, dtype=float)
+    return np.geomspace(start, end, len(losses)), losses
+
+
+def test_the_suggestion_ignores_odd_first_batches_and_noise():
+    rng = np.random.RandomState(0)
+    lrs, _ = sweep_of(np.zeros(100))
+    x = np.log10(lrs)
+    clean = 1.0 - 0.8 / (1 + np.exp(-3 * (x + 2.5)))  # falls fastest at 10**-2.5, lowest near 10**-1
+    clean = np.where(x > -0.8, clean + 5 * (x + 0.8) ** 2, clean)  # then explodes
+    noisy = clean + 0.03 * rng.randn(100)
+    noisy[0], noisy[1] = 3.0, 0.2  # the untrained network's first batches
+    result = lr_finder.read_sweep(lrs, noisy, diverged=False, own_rate=1e-3)
+    assert result.clear and 10**-3 <= result.suggestion <= 10**-2, result
+    assert result.warmup >= lr_finder.MIN_WARMUP
+
+
+def test_a_curve_that_never_falls_gives_no_clear_answer_and_keeps_the_rate():
+    rng = np.random.RandomState(0)
+    lrs, flat = sweep_of(1.0 + 0.01 * rng.randn(100))
+    result = lr_finder.read_sweep(lrs, flat, diverged=False, own_rate=0.003)
+    assert not result.clear and result.suggestion == 0.003 and "no clear answer" in str(result)
+    lrs, rising = sweep_of(np.linspace(1.0, 3.0, 100))
+    assert not lr_finder.read_sweep(lrs, rising, diverged=True, own_rate=0.003).clear
+
+
+def test_lr_find_on_a_smooth_small_regression_suggests_a_rate_that_trains():
+    """The issue's case: 300 rows of a smooth 4-feature function got 1e-07 (the first batch's loss
+    differed from the second's). Now the suggestion lands where the training goes well."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, (300, 4))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.5 * X[:, 2] * X[:, 3]
+    make = lambda lr: MLPRegressor(hidden_layer_sizes=(16,), learning_rate_init=lr, random_state=0)
+    result = guide.lr_find(make(1e-3), X, y)
+    assert result.clear and 1e-3 <= result.suggestion <= 0.1, result
+    scores = {lr: quiet_fit(make(lr), X[:200], y[:200]).score(X[200:], y[200:]) for lr in (1e-4, 1e-3, 1e-2)}
+    suggested = quiet_fit(make(result.suggestion), X[:200], y[:200]).score(X[200:], y[200:])
+    assert suggested >= max(scores.values()) - 0.05, (suggested, scores)
+
+
+def test_lr_find_says_when_unscaled_inputs_make_the_curve_meaningless():
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)  # proline in the thousands
+    result = guide.lr_find(MLPClassifier(hidden_layer_sizes=(16,), random_state=0), X, y, steps=60)
+    assert not result.clear and "scale" in result.reason and result.suggestion == 1e-3
 
 
 def test_lr_find_suggestion_is_near_the_best_rate_of_a_grid(digits):

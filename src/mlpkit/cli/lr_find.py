@@ -39,7 +39,10 @@ def run(args) -> int:
     except ValueError as error:
         raise CLIError(f"lr-find: {error}") from None
     print(result)
-    print(f"try: --set learning_rate_init={result.suggestion:.2g}")
+    if result.clear:
+        print(f"try: --set learning_rate_init={result.suggestion:.2g}")
+    else:
+        print(f"no rate to suggest from this sweep; the rate stays --set learning_rate_init={result.suggestion:.2g}")
     if args.plot:
         try:
             plots.lr_find_curve(result).savefig(args.plot)

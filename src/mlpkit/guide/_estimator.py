@@ -17,6 +17,7 @@ the guide (``DataSizeWarning``) without an import cycle.
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any, NamedTuple
 
 import jax
@@ -104,6 +105,19 @@ def fitted_architecture(model) -> Architecture:
 def loss_name(model) -> str:
     """The model's training loss, a key of ``losses.LOSSES`` (aliases resolved)."""
     return model._loss_name()
+
+
+def chance_loss(model) -> float | None:
+    """Training loss of a classifier that guesses (None for a regressor): log K for softmax over K
+    classes, log 2 per logistic output, 0.125 (half of (0.5 - y)^2, averaged over outputs) for FluCoMa's
+    squared error. A first loss far above it means the first steps start from far off (unscaled inputs)."""
+    if not hasattr(model, "classes_"):
+        return None
+    if loss_name(model) == "squared_error":
+        return 0.125
+    if model.out_activation_ == "softmax":
+        return math.log(model.n_outputs_)
+    return model.n_outputs_ * math.log(2)
 
 
 def params_and_stats(model):

@@ -94,18 +94,6 @@ class History(NamedTuple):
     chance_loss: float | None  # loss of guessing (class frequencies unknown: uniform); None for regression
 
 
-def chance_loss(model) -> float | None:
-    """Loss of a classifier that guesses: log K for softmax over K classes, log 2 per logistic
-    output, 0.125 (half of (0.5 - y)^2, averaged over outputs) for FluCoMa's squared error."""
-    if not hasattr(model, "classes_"):
-        return None
-    if _estimator.loss_name(model) == "squared_error":
-        return 0.125
-    if model.out_activation_ == "softmax":
-        return math.log(model.n_outputs_)
-    return model.n_outputs_ * math.log(2)
-
-
 def curve(values) -> np.ndarray | None:
     """A history list as an array, None if absent or all NaN."""
     if values is None:
@@ -125,7 +113,7 @@ def history_of(model) -> History | None:
         val_score=curve(getattr(model, "validation_scores_", None)),
         hit_max_iter=model.n_iter_ >= model.max_iter,
         tol=float(model.tol),
-        chance_loss=chance_loss(model),
+        chance_loss=_estimator.chance_loss(model),
     )
 
 
