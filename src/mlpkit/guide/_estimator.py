@@ -24,6 +24,7 @@ import jax
 import numpy as np
 import scipy.sparse
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -87,6 +88,11 @@ def prepare(model, X, y, sample_weight=None) -> Prepared:
     weight = _check_sample_weight(sample_weight, X, dtype=dtype)
     hyper = config.hyper(work, dtype, len(work.coefs_) - 1)
     return Prepared(work, X, Y, weight, architecture, hyper, random_state)
+
+
+def not_fitted(model) -> NotFittedError:
+    """scikit-learn's error for an estimator that has not been fitted."""
+    return NotFittedError(f"This {type(model).__name__} instance is not fitted yet; call 'fit' before diagnosing it.")
 
 
 def fitted_inputs(model, X) -> np.ndarray:

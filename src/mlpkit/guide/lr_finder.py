@@ -18,8 +18,9 @@ losses come from the untrained network and differ from the rest for reasons
 that have nothing to do with the rate.
 
 ``suggestion`` is the rate of the **steepest descent** of the smoothed loss,
-``argmin d(loss) / d(log10 lr)`` between the warm-up and the smoothed minimum
-(fastai's ``steep``, on the unlagged curve): the rate at which training makes
+``argmin d(loss) / d(log10 lr)`` on the descending part before the smoothed minimum
+(from where the loss has made a tenth of its fall: before that it is flat and batch
+noise can look steep; fastai's ``steep``, on the unlagged curve): the rate at which training makes
 the fastest progress. ``minimum_tenth``, a tenth of the rate at the smoothed
 minimum (fastai's ``minimum``), is reported beside it. When the curve gives no
 clear answer (the smoothed loss fell by less than its own noise, or by less
@@ -61,6 +62,10 @@ SMOOTHING_SHARE = 0.05
 #: Steps at the start left out of the suggestion, as a share of the steps (at least ``MIN_WARMUP``).
 WARMUP_SHARE = 0.05
 MIN_WARMUP = 3
+#: The descent the suggestion is read on starts where the loss has made this share of its fall ...
+DESCENT_START = 0.1
+#: ... from its level at the start: the median over this share of the steps after the warm-up.
+START_SHARE = 0.1
 #: No clear answer when the smoothed loss fell by less than this share of its starting value ...
 LEAST_FALL = 0.02
 #: ... or by less than this many times the batch losses' noise around the smoothed curve.
@@ -155,14 +160,32 @@ def warmup_steps(n_steps: int) -> int:
     return max(0, min(max(MIN_WARMUP, int(WARMUP_SHARE * n_steps)), n_steps - 3))
 
 
+def start_level(losses, skip: int) -> float:
+    """Where the smoothed loss starts: its median over ``START_SHARE`` of the steps after the warm-up (at
+    least 3); a median, so one noisy batch there does not set it."""
+    width = max(3, int(START_SHARE * len(losses)))
+    return float(np.median(losses[skip : skip + width]))
+
+
+def descent_start(losses, skip: int, lowest: int) -> int:
+    """First step of the final descent: the last step before the minimum where the smoothed loss is still
+    above its start level less ``DESCENT_START`` of the fall from there (``start_level``). Before it the loss
+    is flat, and batch-to-batch noise there can look steeper than the real descent."""
+    start = start_level(losses, skip)
+    level = start - DESCENT_START * (start - float(losses[lowest]))
+    above = np.flatnonzero(losses[skip : lowest + 1] >= level)
+    return skip + int(above[-1]) if above.size else skip
+
+
 def steepest_descent(lrs, losses, skip: int = 0) -> float | None:
-    """Rate where the smoothed loss falls fastest per decade: argmin of d loss / d log10(lr), among the
-    steps from ``skip`` up to the lowest loss. None when the loss never fell after ``skip``."""
+    """Rate where the smoothed loss falls fastest per decade: argmin of d loss / d log10(lr), on the final
+    descent (``descent_start``) up to the lowest loss. None when the loss never fell after ``skip``."""
     lowest = skip + int(np.argmin(losses[skip:]))
-    if lowest - skip < 2:
-        return None
-    slope = np.gradient(losses[skip : lowest + 1], np.log10(lrs[skip : lowest + 1]))
-    return float(lrs[skip + int(np.argmin(slope))])
+    start = descent_start(losses, skip, lowest)
+    if lowest - start < 2:
+        return None if lowest - skip < 2 else float(lrs[start])
+    slope = np.gradient(losses[start : lowest + 1], np.log10(lrs[start : lowest + 1]))
+    return float(lrs[start + int(np.argmin(slope))])
 
 
 def minimum_tenth(lrs, losses, skip: int = 0) -> float:
@@ -184,11 +207,11 @@ def far_off_start(smoothed, skip: int, chance: float | None) -> str | None:
 
 
 def unclear_because(raw, smoothed, skip: int) -> str | None:
-    """Why the curve gives no clear answer, or None: the smoothed loss must fall from its highest
-    point after the warm-up to its lowest by 2 % of that height and by 3 times the batch noise (the
-    median absolute difference of the batch losses from the smoothed curve, before the minimum)."""
+    """Why the curve gives no clear answer, or None: the smoothed loss must fall from its start level
+    (``start_level``) to its lowest by 2 % of that level and by 3 times the batch noise (the median
+    absolute difference of the batch losses from the smoothed curve, before the minimum)."""
     lowest = skip + int(np.argmin(smoothed[skip:]))
-    top = float(np.max(smoothed[skip : lowest + 1]))
+    top = start_level(smoothed, skip)
     fall = top - float(smoothed[lowest])
     before = slice(skip, lowest + 1)
     noise = float(np.median(np.abs(np.asarray(raw)[before] - smoothed[before])))
