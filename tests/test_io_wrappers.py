@@ -85,3 +85,22 @@ def test_a_damaged_scaler_is_a_model_file_error(wine, tmp_path):
             archive.writestr(name, data)
     with pytest.raises(ModelFileError, match="bad.npz: .*steps"):
         mlpkit.load(tmp_path / "bad.npz")
+
+
+def test_onnx_folds_the_scalers_into_the_graph(wine):
+    ort = pytest.importorskip("onnxruntime")
+    X, y = wine
+    model = make_pipeline(RobustScaler(), MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0)).fit(X, y)
+    session = ort.InferenceSession(mlpkit.export_onnx(model).SerializeToString())
+    labels, probabilities = session.run(None, {"X": X})  # the raw columns: the graph scales them
+    np.testing.assert_array_equal(labels, model.predict(X))
+    np.testing.assert_allclose(probabilities, model.predict_proba(X), atol=1e-12)
+    Xd, yd = load_diabetes(return_X_y=True)
+    regressor = TransformedTargetRegressor(
+        make_pipeline(MinMaxScaler(), MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0)),
+        transformer=StandardScaler(),
+    ).fit(Xd, yd)
+    (out,) = ort.InferenceSession(mlpkit.export_onnx(regressor).SerializeToString()).run(None, {"X": Xd})
+    np.testing.assert_allclose(out, regressor.predict(Xd), rtol=1e-10)  # in the targets' own units
+    with pytest.raises(ValueError, match="not fitted"):
+        mlpkit.export_onnx(make_pipeline(StandardScaler(), MLPRegressor()))
