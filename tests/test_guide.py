@@ -73,7 +73,7 @@ def test_the_data_size_note_never_suggests_fewer_than_a_useful_network():
     narrower = guide.data_size_note(2000, 4, (64,), 1, interface="cli")
     width = sizing.largest_supported_width(2000, 4, 1)
     assert width >= sizing.MIN_USEFUL_UNITS and f"--hidden {width} meets the rule" in narrower
-    assert "--validation 0.1" in narrower and "--set alpha=0.01" in narrower
+    assert "--test-size 0.2" in narrower and "--set alpha=0.01" in narrower
     assert "hidden_layer_sizes=(" in guide.data_size_note(2000, 4, (64,), 1)
 
 

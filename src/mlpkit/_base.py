@@ -385,7 +385,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
     def diagnose(self, X=None, y=None, *, sample_weight=None):
         """Findings and suggested fixes from the training history and the weights (``mlpkit.guide.diagnose``):
         divergence, overfitting, plateaus; with ``X`` (and ``y``) dead ReLUs, saturated units and gradient norms."""
-        from .guide import diagnose  # the guide builds on the estimators: imported when asked for
+        from .guide.diagnosis import diagnose  # the guide builds on the estimators: imported when asked for
 
         return diagnose(self, X, y, sample_weight=sample_weight)
 

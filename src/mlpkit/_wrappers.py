@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SCALERS", "affine", "fit_steps", "is_wrapper", "network_of", "scalers_of", "target_scaler_of"]
+__all__ = ["SCALERS", "affine", "fit_steps", "is_wrapper", "name_columns", "network_of", "scalers_of", "target_scaler_of"]
 
 
 def _standard(scaler):
@@ -86,20 +86,27 @@ def target_scaler_of(model):
     return getattr(model, "transformer_", None) if is_target_regressor(model) else None
 
 
+def name_columns(model, names) -> None:
+    """Give the fitted ``model`` the input columns' ``names`` (as fitting on a DataFrame would): the network,
+    the first scaler (a Pipeline's ``feature_names_in_``) and a TransformedTargetRegressor all know them."""
+    names = np.asarray(names, dtype=object)
+    for part in (network_of(model), *scalers_of(model)[:1], *([model] if is_target_regressor(model) else [])):
+        if not hasattr(part, "feature_names_in_"):
+            part.feature_names_in_ = names
+
+
 def fit_steps(model, X, y, fit_network) -> None:
     """Fit ``model`` one step at a time: each scaler on ``X``, the target transformer on ``y``, and the network
     by ``fit_network(network, X_scaled, y_scaled)``, leaving ``model`` fitted as its own ``fit`` would
     (for a TransformedTargetRegressor: ``transformer_``, ``regressor_`` and the target's dimension, as
     scikit-learn's ``TransformedTargetRegressor.fit`` sets them)."""
-    from sklearn.base import clone
-
     if is_target_regressor(model):
         y = np.asarray(y, dtype=float)
         y_2d = y.reshape(len(y), -1)
-        transformer = clone(model.transformer).fit(y_2d)
-        y_scaled = transformer.transform(y_2d)
+        transformer = model.transformer.fit(y_2d)  # (the objects themselves, not clones: what was set on the
+        y_scaled = transformer.transform(y_2d)  # network, such as a dashboard callback, is what trains)
         y_scaled = y_scaled.ravel() if y.ndim == 1 else y_scaled
-        regressor = clone(model.regressor)
+        regressor = model.regressor
         fit_steps(regressor, X, y_scaled, fit_network)
         model.transformer_, model.regressor_, model._training_dim = transformer, regressor, y.ndim
         if hasattr(regressor, "feature_names_in_"):

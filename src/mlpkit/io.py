@@ -104,6 +104,7 @@ import io
 import json
 import math
 import os
+import warnings
 import zipfile
 from numbers import Integral, Real
 from pathlib import Path
@@ -1092,7 +1093,9 @@ def _load_scaler(section, arrays: _Arrays, prefix: str, where: str):
             value = _from_json(fitted[name], f"{where}['fitted'][{name!r}]")
             setattr(scaler, name, np.asarray(value) if isinstance(value, list) else value)
     try:  # a scaler that cannot transform one row of its width is damaged
-        scaler.transform(np.zeros((1, n)))
+        with warnings.catch_warnings():  # (a row without names, for one that knows its columns' names)
+            warnings.simplefilter("ignore", UserWarning)
+            scaler.transform(np.zeros((1, n)))
     except Exception as error:
         raise _Invalid(f"{where}: the stored {kind} does not work ({type(error).__name__}: {error})") from None
     return scaler

@@ -74,7 +74,7 @@ DEFAULT_RATE = 1e-3
 #: How the report names each way the width was chosen.
 BASES = {
     "evidence": "chosen on evidence",
-    "rule": "chosen by rule (the data is large for quick trials)",
+    "rule": "chosen by rule (no trials: the data is large for quick ones, or they were turned off)",
     "given": "as given",
 }
 
@@ -153,11 +153,16 @@ class Advice:
         return f"classification, {self.n_classes} classes"
 
     def start_with(self, interface: str = "python") -> list[str]:
-        """The advised settings, in the words of ``interface``."""
+        """The advised settings, in the words of ``interface``: Python's parameters, or a ``mlpkit fit`` command."""
         words = vocabulary(interface)
         params = self.network_params()
         changes = [Change(name, params[name]) for name in ("hidden_layer_sizes", "learning_rate_init", "batch_size")]
         changes += [Change(name, value) for name, value in self.settings.items() if name != "solver"]
+        if interface == "cli":
+            changes.append(Change("scaler", self.scaling.scaler if self.scaling.needed else "none"))
+            said = list(dict.fromkeys(text for change in changes if (text := words.says(change))))  # (once each)
+            target = " --scale-target standard" if self.scale_targets else ""
+            return [f"mlpkit fit DATA --target COL {' '.join(said)}{target} --out MODEL"]
         lines = [words.join(*changes)]
         steps = ([self.scaling.scaler] if self.scaling.needed else []) + [
             "MLPClassifier" if self.task == "classify" else "MLPRegressor"

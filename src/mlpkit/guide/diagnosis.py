@@ -96,11 +96,14 @@ def _targets_of_transformed(model, y):
     return model.transformer_.transform(y.reshape(len(y), -1)).reshape(y.shape)
 
 
+def _is_dataset(X) -> bool:
+    """A FluCoMa DataSet, known by name (the guide does not import the FluCoMa estimators that build on it)."""
+    return type(X).__name__ == "DataSet" and type(X).__module__.startswith("mlpkit.flucoma")
+
+
 def _flucoma_rows(model, X, y):
     """A FluCoMa-style model's rows as arrays: DataSets paired by identifier, a classifier's labels one-hot."""
-    from ..flucoma import DataSet
-
-    if isinstance(X, DataSet):
+    if _is_dataset(X):
         if y is None:
             X = X.to_numpy()[1]
         else:

@@ -146,7 +146,7 @@ def data_size_note(n_rows: int, n_in: int, hidden, n_out: int, *, interface: str
 def _note(n_rows: int, n_parameters: int, fewer, words) -> str | None:
     if n_rows >= ROWS_PER_PARAMETER * n_parameters:
         return None
-    check = words.join(Change("early_stopping", True))
+    check = words.join(Change("held_out", True))
     regularise = words.join(Change("alpha", 0.01))
     steps = [f"a smaller network ({words.join(Change('hidden_layer_sizes', fewer))} meets the rule)"
              if fewer else "fewer hidden units"]  # fmt: skip

@@ -6,7 +6,7 @@ The guide's advice is written once, as changes to mlpkit's parameters
 - ``python``: ``learning_rate_init=0.01``, ``hidden_layer_sizes=(64,)``, a scaler in a ``Pipeline``;
 - ``cli``: ``--set learning_rate_init=0.01``, ``--hidden 64``, ``--scale standard``, ``--validation 0.1``;
 - ``flucoma``: the FluCoMa-style estimators' names (``learn_rate=0.01``, ``hidden_layers=[64]``,
-  ``validation=0.2``), and FluCoMa's scaler objects. Parameters FluCoMa has no equivalent of (``alpha``,
+  ``validation=0.2``), and FluCoMa's scaler objects. ``held_out`` is the way to score held-out rows there. Parameters FluCoMa has no equivalent of (``alpha``,
   ``dropout``, ``init``, ...) are left out of the advice (``Vocabulary.says`` is None for them).
 
 ``VOCABULARIES`` maps each interface's name to its ``Vocabulary``; ``for_model`` picks one from a model.
@@ -37,6 +37,8 @@ def _plain(value) -> str:
 
 
 def _python(change: Change) -> str:
+    if change.parameter == "held_out":
+        return "early_stopping=True, or a held-out split (sklearn.model_selection.train_test_split)"
     if change.parameter == "scaler":
         return f"a sklearn.preprocessing.{change.value} in a Pipeline before the network"
     return f"{change.parameter}={python_value(*change)}"
@@ -49,6 +51,7 @@ def _cli(change: Change) -> str:
         "scaler": lambda: f"--scale {CLI_SCALERS.get(value, value)}",
         "early_stopping": lambda: "--validation 0.1" if value else "--validation 0",
         "validation_fraction": lambda: f"--validation {_plain(value)}",
+        "held_out": lambda: "--test-size 0.2 scores held-out rows",
     }
     return special[parameter]() if parameter in special else f"--set {parameter}={_plain(value)}"
 
@@ -67,6 +70,7 @@ FLUCOMA_NAMES = {
     "early_stopping": "validation",
     "validation_fraction": "validation",
     "scaler": "scaler",
+    "held_out": "validation",
 }
 #: scikit-learn scaler -> FluCoMa's (mlpkit.flucoma and fluid.* objects).
 FLUCOMA_SCALERS = {"StandardScaler": "Standardize", "MinMaxScaler": "Normalize", "RobustScaler": "RobustScale"}
@@ -83,7 +87,7 @@ def _flucoma(change: Change) -> str | None:
         return f"a {FLUCOMA_SCALERS.get(value, value)} scaler (mlpkit.flucoma.{FLUCOMA_SCALERS.get(value, value)}) on the inputs"
     if parameter == "hidden_layer_sizes":
         return f"hidden_layers={list(value)}"
-    if parameter == "early_stopping":
+    if parameter in ("early_stopping", "held_out"):
         return "validation=0.2" if value else "validation=0"
     if parameter == "activation":
         if value not in FLUCOMA_ACTIVATIONS:
