@@ -19,7 +19,7 @@ import numpy as np
 from .. import config, engine
 from ..network import _activate, _normalize
 from . import _estimator, data
-from .findings import Finding, Fix, Subject, lower_rate
+from .findings import Finding, Fix, Subject, fraction, lower_rate
 from .history_checks import divergence_fixes
 from .vocabulary import Change
 
@@ -45,6 +45,12 @@ def share_by_severity(share: float, thresholds) -> str | None:
     return next((severity for threshold, severity in thresholds if share >= threshold), None)
 
 
+def judged(shares, units, thresholds) -> tuple[float, str | None]:
+    """(share over all units, its severity): the per-layer ``shares`` weighted by ``units`` per layer."""
+    total = float(np.average(shares, weights=units))
+    return total, share_by_severity(total, thresholds)
+
+
 #: Share of dead units -> severity.
 DEAD_THRESHOLDS = ((0.5, "warning"), (0.1, "info"))
 
@@ -55,22 +61,14 @@ def dead_units(preactivations) -> list[float]:
     return [float(np.mean(np.all(z <= 0, axis=0))) for z in preactivations]
 
 
-def dead_relu(shares, units, architecture, s: Subject) -> Finding | None:
-    """Judge the per-layer ``shares`` of dead units (``units`` per layer) by ``DEAD_THRESHOLDS``."""
-    total = float(np.average(shares, weights=units))
-    severity = share_by_severity(total, DEAD_THRESHOLDS)
-    if severity is None:
-        return None
-    return Finding(
-        "dead_relu",
-        severity,
-        f"{total:.0%} of the hidden ReLU units output 0 for every row (per layer: "
-        + ", ".join(f"{s:.0%}" for s in shares)
-        + "); they no longer learn.",
-        fixes=[lower_rate(s, "a smaller learning rate, as large steps kill ReLUs"),
-               Fix("an activation that cannot die", (Change("activation", "leaky_relu"),)),
-               Fix("He initialisation", (Change("init", "he_normal"),)), *s.scaling()],  # fmt: skip
-    )
+def dead_message(total, shares, architecture) -> str:
+    return f"{total:.0%} of the hidden ReLU units output 0 for every row (per layer: {fraction(shares)}); they no longer learn."
+
+
+def dead_fixes(s: Subject) -> list[Fix]:
+    return [lower_rate(s, "a smaller learning rate, as large steps kill ReLUs"),
+            Fix("an activation that cannot die", (Change("activation", "leaky_relu"),)),
+            Fix("He initialisation", (Change("init", "he_normal"),)), *s.scaling()]  # fmt: skip
 
 
 #: A sigmoid or tanh unit is saturated where |pre-activation| > 3 (its slope is below 0.05 there).
@@ -84,35 +82,39 @@ def saturated_shares(preactivations) -> list[float]:
     return [float(np.mean(np.abs(z) > SATURATION_LEVEL)) for z in preactivations]
 
 
-def saturation(shares, units, architecture, s: Subject) -> Finding | None:
-    """Judge the per-layer saturated ``shares`` (``units`` per layer) by ``SATURATION_THRESHOLDS``."""
-    total = float(np.average(shares, weights=units))
-    severity = share_by_severity(total, SATURATION_THRESHOLDS)
-    if severity is None:
-        return None
-    return Finding(
-        "saturation",
-        severity,
+def saturation_message(total, shares, architecture) -> str:
+    return (
         f"{total:.0%} of the {architecture.activation} units' values are saturated (|pre-activation| >"
-        f" {SATURATION_LEVEL:g}, per layer: " + ", ".join(f"{s:.0%}" for s in shares) + "): their gradient is"
-        " nearly 0, so they learn slowly.",
-        fixes=[*s.scaling(), lower_rate(s), Fix("an activation that does not saturate", (Change("activation", "relu"),))],
+        f" {SATURATION_LEVEL:g}, per layer: {fraction(shares)}): their gradient is nearly 0, so they learn slowly."
     )
+
+
+def saturation_fixes(s: Subject) -> list[Fix]:
+    return [*s.scaling(), lower_rate(s), Fix("an activation that does not saturate", (Change("activation", "relu"),))]
 
 
 class UnitCheck(NamedTuple):
     name: str
     measure: Callable  # hidden pre-activations -> one share per layer
-    judge: Callable  # (shares, units per layer, architecture, subject) -> Finding or None
+    thresholds: tuple  # (share, severity) rows, most severe first
+    message: Callable  # (share over all units, shares per layer, architecture) -> what was seen
+    fixes: Callable  # subject -> the fixes to suggest
     field: str  # the Diagnosis attribute that keeps the shares
 
+    def judge(self, shares, units, architecture, s: Subject) -> Finding | None:
+        """The finding for the per-layer ``shares`` (``units`` per layer), by ``thresholds``; None below them."""
+        total, severity = judged(shares, units, self.thresholds)
+        if severity is None:
+            return None
+        return Finding(self.name, severity, self.message(total, shares, architecture), fixes=self.fixes(s))
+
+
+DEAD_RELU = UnitCheck("dead_relu", dead_units, DEAD_THRESHOLDS, dead_message, dead_fixes, "dead_units")
+SATURATION = UnitCheck("saturation", saturated_shares, SATURATION_THRESHOLDS, saturation_message, saturation_fixes,
+                       "saturated")  # fmt: skip
 
 #: Hidden activation -> the unit check that applies to it.
-UNIT_CHECKS = {
-    "relu": UnitCheck("dead_relu", dead_units, dead_relu, "dead_units"),
-    "logistic": UnitCheck("saturation", saturated_shares, saturation, "saturated"),
-    "tanh": UnitCheck("saturation", saturated_shares, saturation, "saturated"),
-}
+UNIT_CHECKS = {"relu": DEAD_RELU, "logistic": SATURATION, "tanh": SATURATION}
 
 
 # =================================================================== gradients
