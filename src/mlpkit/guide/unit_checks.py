@@ -1,7 +1,7 @@
 """``diagnose``'s checks of a network on rows: dead or saturated hidden units, gradient norms, unscaled inputs.
 
-- hidden units over rows ``X``: dead ReLUs (``dead_relu``), saturated sigmoid/tanh units
-  (``saturation``); ``UNIT_CHECKS`` maps each activation to its check;
+- hidden units over rows ``X``: dead ReLUs (``DEAD_RELU``), saturated sigmoid/tanh units
+  (``SATURATION``); ``UNIT_CHECKS`` maps each activation to its check;
 - the gradient of the training objective at the fitted weights over ``X``, ``y``: its norm per
   layer (vanishing or exploding, ``gradient_finding``);
 - the inputs the network receives: unscaled columns (``unscaled_inputs``, the rules of ``data.py``).
