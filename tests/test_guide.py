@@ -430,7 +430,11 @@ def test_the_sklearn_replacements_never_warn_about_data_size_but_the_guidance_do
         warnings.simplefilter("error", mlpkit.DataSizeWarning)
         mlpkit.MLPRegressor(hidden_layer_sizes=(20,), max_iter=2).fit(X, y)
         MLPClassifier(hidden_layer_sizes=(20,), max_iter=2).fit(X, y > 0.5)
-    with sizing.advising_on_data_size(), pytest.warns(mlpkit.DataSizeWarning, match="rows per parameter"):
+    with sizing.advising_on_data_size(), pytest.warns(mlpkit.DataSizeWarning, match="rows per parameter") as caught:
+        mlpkit.MLPRegressor(hidden_layer_sizes=(20,), max_iter=2).fit(X, y)
+        mlpkit.MLPRegressor(hidden_layer_sizes=(20,), max_iter=2).fit(X, y)  # the same structure: said once
+    assert sum(issubclass(w.category, mlpkit.DataSizeWarning) for w in caught) == 1
+    with sizing.advising_on_data_size("cli"), pytest.warns(mlpkit.DataSizeWarning, match="--test-size"):
         mlpkit.MLPRegressor(hidden_layer_sizes=(20,), max_iter=2).fit(X, y)
     with sizing.advising_on_data_size(), warnings.catch_warnings():
         warnings.simplefilter("error", mlpkit.DataSizeWarning)
@@ -446,5 +450,19 @@ def test_the_flucoma_estimators_warn_when_the_data_is_small_for_the_network():
     rng = np.random.RandomState(0)
     source = flucoma.DataSet.from_numpy([f"p{i}" for i in range(30)], rng.rand(30, 4))
     target = flucoma.DataSet.from_numpy([f"p{i}" for i in range(30)], rng.rand(30, 2))
-    with pytest.warns(mlpkit.DataSizeWarning, match="rows per parameter"):
-        flucoma.MLPRegressor(hidden_layers=[20], max_iter=2).fit(source, target)
+    model = flucoma.MLPRegressor(hidden_layers=[20], max_iter=2)
+    with pytest.warns(mlpkit.DataSizeWarning, match="rows per parameter") as caught:
+        model.fit(source, target)
+    text = str(caught[0].message)
+    assert caught[0].filename == __file__  # the caller's line
+    assert "validation=0.2" in text and "alpha" not in text and "hidden_layer_sizes" not in text  # FluCoMa's words
+    with warnings.catch_warnings():  # once per structure: not on every refit of a live loop, nor after clear()
+        warnings.simplefilter("error", mlpkit.DataSizeWarning)
+        model.fit(source, target)
+        model.learn_rate = 0.05
+        model.fit(source, target)
+        model.clear()
+        model.fit(source, target)
+    model.hidden_layers = [10]  # a new structure: said again
+    with pytest.warns(mlpkit.DataSizeWarning):
+        model.fit(source, target)
