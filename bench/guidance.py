@@ -19,7 +19,7 @@ Scores: accuracy for classifiers, R^2 for regressors (``estimator.score``); regr
 scored on the original targets. The grid's best is chosen with the test scores, so it is an
 optimistic reference (selection on noise lifts it, most on the smallest sets).
 
-    python bench/guidance.py                        # everything (about 30 min on 2 cores)
+    python bench/guidance.py                        # everything (about 7 min on 2 cores)
     python bench/guidance.py --only iris,wine       # some data sets
     python bench/guidance.py --splits 2             # at most 2 splits per data set
     python bench/guidance.py --out results.md       # also write the tables (markdown) there
