@@ -227,7 +227,8 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
     """What the FluCoMa-style regressor and classifier share; use those."""
 
     _output_activation = None  # the classifier fixes its own
-    _caches = ("_paired", "_flat")  # the pairing refers to the user's DataSets; the buffers to network_
+    # the pairing refers to the user's DataSets; the buffers to network_; the data-size note was said in this process
+    _caches = ("_paired", "_flat", "_data_size_said")
 
     def _pairs(self, source, target):
         """``_as_pairs(source, target)``, reused while neither DataSet changed: live re-fitting calls
