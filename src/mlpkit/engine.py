@@ -634,8 +634,9 @@ def run_epochs_compiled(program: Program, layout: packing.Layout, buffers, data:
 
 
 def compiled_programs() -> int:
-    """How many training loops this process holds compiled (one per program and data shape)."""
-    return run_epochs_compiled._cache_size()
+    """How many training loops this process holds compiled (one per program and data shape, and per
+    population size)."""
+    return run_epochs_compiled._cache_size() + run_population_compiled._cache_size()
 
 
 def initial_loop_state(train: TrainState) -> LoopState:
@@ -665,3 +666,15 @@ def fresh_optimizer_state(solver: SolverSpec, optimizer_params, params):
     """A new optimiser state for ``params`` (``optimizer_params``: the estimator's values of the solver's
     hyper-parameters, ``learning_rate_init``, ``momentum``, ...)."""
     return make_optimizer(solver, optimizer_params).init(params)
+
+
+@partial(jax.jit, static_argnames=("program", "layout", "shared_data"))
+def run_population_compiled(program: Program, layout: packing.Layout, buffers, data: Data, hyper: Hyper, shared_data: bool):
+    """``run_epochs_compiled`` for a population of networks of one program: the loop states (packed) and
+    traced values hold one member per row of a first axis, and ``run_epochs`` is ``jax.vmap`` ped over
+    them; ``data`` is one for all members (``shared_data``) or stacked like them. The while loop of a
+    vmapped ``run_epochs`` runs while any member goes on and keeps the others' state as it was: each
+    member stops, and is rolled back on divergence, on its own."""
+    run = jax.vmap(partial(run_epochs, program), in_axes=(0, None if shared_data else 0, 0))
+    state, curves = run(packing.unpack(buffers, layout), data, hyper)
+    return packing.pack(state, layout, jnp), curves
