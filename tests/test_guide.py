@@ -142,7 +142,8 @@ def test_advise_chooses_the_network_on_evidence_and_builds_it(small_classes, sma
     assert isinstance(network, MLPClassifier) and not hasattr(network, "coefs_")  # unfitted
     assert network.hidden_layer_sizes == advice.hidden_layer_sizes
     assert network.learning_rate_init == advice.learning_rate_init and network.batch_size == advice.batch_size
-    assert advice.lr_find_rate is None or advice.learning_rate_init / advice.lr_find_rate in (1.0, 1 / 3, 3.0)
+    base = advice.lr_find_rate or guide.advice.DEFAULT_RATE
+    assert advice.learning_rate_init == pytest.approx(base * chosen.rate_factor, rel=0.05)
     fitted = clone(model).fit(X[:90], y[:90])
     assert fitted.score(X[90:], y[90:]) > 0.6
     text = str(advice)

@@ -171,7 +171,8 @@ def _report_diagnosis(model, data: Split) -> None:
         return
     for finding in found:
         if finding.severity != "info":
-            report.note(f"diagnosis: {finding.name}: {finding.message} Try: {finding.suggestion}.")
+            advice = f" Try: {finding.suggestion}." if finding.suggestion else ""
+            report.note(f"diagnosis: {finding.name}: {finding.message}{advice}")
 
 
 def _recorder(track):

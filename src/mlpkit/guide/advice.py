@@ -297,10 +297,16 @@ def advise(X, y, hidden_layer_sizes=None, task=None, feature_names=None, *, evid
         return build(task, scaler, target_scaling is not None, params(trial.hidden_layer_sizes, trial.learning_rate_init))
 
     given = None if hidden_layer_sizes is None else sizing.as_hidden_tuple(hidden_layer_sizes)
-    widths = [given] if given else [(w,) for w in sizing.candidate_widths(n_outputs)] if small else [(sizing.rule_width(n_outputs),)]
+    if given is not None:
+        widths = [given]
+    elif small:
+        widths = [(width,) for width in sizing.candidate_widths(n_outputs)]
+    else:
+        widths = [(sizing.rule_width(n_outputs),)]
     found = {w: _rate(task, scaler, target_scaling is not None, params(w, DEFAULT_RATE), X, y) for w in widths}
     if small:
-        trials = [evidence.Trial(w, found[w].rate * factor, factor) for w in widths for factor in evidence.RATE_FACTORS]
+        trials = [evidence.Trial(w, float(f"{found[w].rate * factor:.2g}"), factor)
+                  for w in widths for factor in evidence.RATE_FACTORS]  # fmt: skip
         best = evidence.compare(build_trial, trials, X, y, classify=task == "classify", random_state=random_state)
         hidden, rate = best.hidden_layer_sizes, best.learning_rate_init
         rate_basis = found[hidden].basis + (
@@ -310,7 +316,7 @@ def advise(X, y, hidden_layer_sizes=None, task=None, feature_names=None, *, evid
     else:
         trials, hidden = [], widths[0]
         rate, rate_basis = found[hidden].rate, found[hidden].basis
-    basis = "given" if given else "evidence" if small else "rule"
+    basis = "given" if given is not None else "evidence" if small else "rule"
     n_parameters = sizing.count_parameters(n_features, hidden, n_outputs)
     return Advice(
         task=task,
@@ -357,6 +363,7 @@ def _rate(task, scaler, scale_targets, params, X, y) -> Rate:
         X = model.steps[0][1].fit_transform(X)
         model = model.steps[-1][1]
     result = lr_find(model, X, y)
-    if result.clear:
-        return Rate(float(result.suggestion), True, f"lr_find suggested {result.suggestion:.2g} ({result.reason})")
+    if result.clear:  # (two significant digits: the sweep's steps are 0.07 decades apart anyway)
+        rate = float(f"{result.suggestion:.2g}")
+        return Rate(rate, True, f"lr_find suggested {rate:.2g} ({result.reason})")
     return Rate(DEFAULT_RATE, False, f"the default {DEFAULT_RATE:g}: lr_find gave no clear answer ({result.reason})")

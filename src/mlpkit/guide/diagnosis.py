@@ -63,7 +63,8 @@ class Diagnosis:
         lines = [f"mlpkit diagnosis: {summary}"]
         for f in self.findings:
             lines.append(f"[{f.severity}] {f.name}: {f.message}")
-            lines.append(f"    try: {f.suggestion}")
+            if f.suggestion:  # (empty where the interface has none of the fixes)
+                lines.append(f"    try: {f.suggestion}")
         for label, values in (("dead ReLU units", self.dead_units), ("saturated units", self.saturated)):
             if values is not None:
                 lines.append(f"{label} per hidden layer: " + ", ".join(f"{v:.0%}" for v in values))
