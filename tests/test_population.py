@@ -20,7 +20,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import ParameterGrid
 
 import mlpkit
-from mlpkit import MLPClassifier, MLPRegressor, population, trainer
+from mlpkit import MLPClassifier, MLPRegressor, engine, population, trainer
 from mlpkit._base import DivergenceWarning
 
 X, y = make_classification(n_samples=120, n_features=5, n_informative=4, n_redundant=0, n_classes=3, random_state=0)
@@ -77,6 +77,15 @@ def assert_same_fit(member, reference):
                                rtol=0, atol=TOL)  # fmt: skip
 
 
+@pytest.fixture
+def population_sizes(monkeypatch):
+    """The number of members of each population trained (``trainer.run_population`` calls), in order."""
+    sizes = []
+    original = trainer.run_population
+    monkeypatch.setattr(trainer, "run_population", lambda program, members: sizes.append(len(members)) or original(program, members))
+    return sizes
+
+
 @pytest.fixture(scope="module")
 def classifiers():
     return together(CLASSIFIER, CANDIDATES, X, y), separate(CLASSIFIER, CANDIDATES, X, y)
@@ -91,10 +100,8 @@ def test_each_member_is_its_separate_fit(classifiers):
     assert len({m.n_iter_ for m in members[:8]}) > 1
 
 
-def test_members_of_one_structure_train_as_one_population(monkeypatch):
-    sizes = []
-    original = trainer.run_population
-    monkeypatch.setattr(trainer, "run_population", lambda program, members: sizes.append(len(members)) or original(program, members))
+def test_members_of_one_structure_train_as_one_population(population_sizes):
+    sizes = population_sizes
     together(CLASSIFIER, CANDIDATES, X, y)
     # the ten (6,) members (dropout, l1 and clipping widened in), padded to 10; the two (4,) members; L-BFGS alone
     assert sorted(sizes) == [2, population.population_size(10)]
@@ -148,6 +155,24 @@ def test_a_member_a_callback_stops_is_frozen_and_one_it_steers_changes_alone(mon
         assert_same_fit(member, reference)
 
 
+def test_ctrl_c_ends_every_member_with_its_epochs_so_far(monkeypatch):
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk
+    run, calls = engine.run_population_compiled, []
+
+    def ctrl_c_in_the_fourth_chunk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run_population_compiled", ctrl_c_in_the_fourth_chunk)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        members = mlpkit.fit_many(REGRESSOR, XR, yR, [{"random_state": s} for s in range(3)])
+    assert [m.n_iter_ for m in members] == [3, 3, 3]
+    for member, reference in zip(members, separate(clone(REGRESSOR).set_params(max_iter=3), [{"random_state": s} for s in range(3)], XR, yR)):
+        np.testing.assert_allclose(member.coefs_[0], reference.coefs_[0], rtol=0, atol=TOL)
+
+
 def test_shared_callbacks_see_every_member_and_progress_is_one_bar():
     seen = {}
 
@@ -160,10 +185,8 @@ def test_shared_callbacks_see_every_member_and_progress_is_one_bar():
     assert all(epochs == [1, 2, 3, 4, 5, 6] for epochs in seen.values())
 
 
-def test_on_the_cpu_large_steps_train_one_after_another_unless_asked(monkeypatch):
-    sizes = []
-    original = trainer.run_population
-    monkeypatch.setattr(trainer, "run_population", lambda program, members: sizes.append(len(members)) or original(program, members))
+def test_on_the_cpu_large_steps_train_one_after_another_unless_asked(monkeypatch, population_sizes):
+    sizes = population_sizes
     monkeypatch.setattr(population, "CPU_STEP_FLOPS", 0.0)  # every step "large"
     candidates = [{"random_state": s} for s in range(3)]
     alone = together(REGRESSOR, candidates, XR, yR)
@@ -176,10 +199,8 @@ def test_on_the_cpu_large_steps_train_one_after_another_unless_asked(monkeypatch
         mlpkit.fit_many(REGRESSOR, XR, yR, candidates, population="always")
 
 
-def test_a_memory_budget_splits_the_population(monkeypatch):
-    sizes = []
-    original = trainer.run_population
-    monkeypatch.setattr(trainer, "run_population", lambda program, members: sizes.append(len(members)) or original(program, members))
+def test_a_memory_budget_splits_the_population(population_sizes):
+    sizes = population_sizes
     estimator = clone(REGRESSOR).set_params(max_iter=5)
     candidates = [{"random_state": s} for s in range(4)]
     one = together(estimator, candidates[:1], XR, yR)[0]

@@ -157,7 +157,7 @@ _ONE = _Batching(
     member=lambda tree, i: tree,
     with_member=lambda tree, i, part: part,
     stack_data=lambda datas: datas[0],
-    compiled=engine.run_epochs_compiled,
+    compiled=lambda *args: engine.run_epochs_compiled(*args),  # (looked up at each call, as before: tests patch it)
     isolates=False,
 )
 
