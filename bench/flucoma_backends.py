@@ -1,5 +1,5 @@
-"""Where the FluCoMa estimators' numba backend stops beating the JAX one: the measurements behind
-``mlpkit.flucoma.training.SMALL_NETWORK_MAX_WEIGHTS``.
+"""Where the FluCoMa estimators' numba kernels stop beating mlpkit's main training loop (``trainer.run``
+under FluCoMa's rules): the measurements behind ``mlpkit.flucoma.training.SMALL_NETWORK_MAX_WEIGHTS``.
 
 Times ``training.fit`` on each backend (batch 50, FluCoMa's defaults otherwise, no validation) for
 networks of growing width, on 200 and 2000 rows, after a warm-up fit that compiles; prints one markdown
@@ -49,11 +49,11 @@ def seconds_per_epoch(backend, rows, sizes, epochs, repeats=3):
 
 
 def main():
-    print("| rows | network | weights | numba ms/epoch | JAX ms/epoch | JAX / numba |")
+    print("| rows | network | weights | numba ms/epoch | trainer ms/epoch | trainer / numba |")
     print("|---|---|---|---|---|---|")
     for rows, sizes, epochs in CASES:
-        small, n_weights = seconds_per_epoch("small", rows, sizes, epochs)
-        large, _ = seconds_per_epoch("large", rows, sizes, epochs)
+        small, n_weights = seconds_per_epoch("numba", rows, sizes, epochs)
+        large, _ = seconds_per_epoch("trainer", rows, sizes, epochs)
         network = " -> ".join(map(str, sizes))
         print(f"| {rows} | {network} | {n_weights} | {small * 1e3:.3f} | {large * 1e3:.3f} | {large / small:.2f} |", flush=True)
 

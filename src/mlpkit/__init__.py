@@ -7,15 +7,17 @@ Importing mlpkit starts no JAX backend and changes no JAX setting: the
 persistent compilation cache is set up at the first fit (``_compilation_cache``).
 """
 
+from .ensemble import EnsembleClassifier, EnsembleRegressor
 from .estimators import MLPClassifier, MLPRegressor
 from .guide import DataSizeWarning, advise, data_size_warning, diagnose, lr_find
 from .io import load, save
 from .network import count_parameters
 from .onnx_export import export_onnx
+from .population import FitManyError, fit_many
 from ._version import __version__
 
-__all__ = ["MLPClassifier", "MLPRegressor", "count_parameters", "export_onnx", "load", "save", "advise", "lr_find", "diagnose",
-           "data_size_warning", "DataSizeWarning", "sweep", "__version__"]
+__all__ = ["MLPClassifier", "MLPRegressor", "EnsembleClassifier", "EnsembleRegressor", "count_parameters", "export_onnx", "load", "save", "advise", "lr_find", "diagnose",
+           "data_size_warning", "DataSizeWarning", "sweep", "fit_many", "FitManyError", "__version__"]
 
 
 def __getattr__(name):

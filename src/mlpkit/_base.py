@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from functools import cache, partial
 from numbers import Integral
+from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -46,7 +47,19 @@ from .guide.sizing import warn_if_data_is_small
 from .lbfgs import fit_lbfgs
 from .network import glorot_uniform_sklearn, layer_extras, named_initialization
 from .optim import optimizer_params
-from .state import forget_best, new_state
+from .state import TrainState, forget_best, new_state
+
+class TrainingJob(NamedTuple):
+    """A stochastic fit worked out up to its training (``_start_fit``): what the trainer gets, and what
+    ``_end_fit`` needs of it."""
+
+    prepared: Prepared  # the program, padded data, traced values and epochs of the fit
+    incremental: bool
+    state: TrainState  # the state training starts from
+    hyper: engine.Hyper  # the traced values, samples seen so far included
+    callbacks: list  # verbose lines, the progress bar, the user's and the fit's watchers
+    keep: tuple | None  # (inputs as given, first pass) to keep the preparation for the next fit; None: reused
+
 
 class DivergenceWarning(UserWarning):
     """Training diverged (non-finite loss or weights); the last finite weights were kept."""
@@ -110,6 +123,14 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         call_hook(watchers, "on_fit_succeeded", self)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _start_fit_in_population(self, X, y, sample_weight) -> TrainingJob | None:
+        """``fit``'s part before training, for ``mlpkit.fit_many``: the parameters are validated as ``fit``
+        validates them (its ``_fit_context``). The caller restores the estimator if this or ``_end_fit``
+        raises, as ``_fit`` does."""
+        _compilation_cache.enable()
+        return self._start_fit(X, y, sample_weight, incremental=False)
+
     def _check_solver(self):
         if self.solver == "lbfgs":
             raise AttributeError(
@@ -137,23 +158,41 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         warnings.warn(message, DivergenceWarning)
 
     def _fit_unguarded(self, X, y, sample_weight, incremental):
+        job = self._start_fit(X, y, sample_weight, incremental)
+        self._end_fit(job, None if job is None else self._train(job))
+        return self
+
+    def _start_fit(self, X, y, sample_weight, incremental) -> TrainingJob | None:
+        """Everything a fit does before training: the inputs checked, a network started where none goes on,
+        the data padded and the state training starts from. None when L-BFGS has fitted already.
+
+        A fit is ``_start_fit``, ``_train`` and ``_end_fit``: ``mlpkit.fit_many`` starts many fits, trains
+        the jobs that share a program as one population, and ends each, so that every member takes the
+        very path of a separate fit."""
         prepared = reusable_preparation(self, X, y, sample_weight, incremental)
-        if prepared is not None:
-            self._diverged = False
-            random_state = self._lazy_random_state()
-            if prepared.split_again:  # the rows held out change from fit to fit, as without the reuse
-                data = self._split_and_pad(*prepared.checked, random_state)[0]
-                seeded = isinstance(self.random_state, Integral)  # (then this split is every later one's)
-                prepared = self._prepared = prepared._replace(data=data, split_again=not seeded)
-            self._train_stochastic(prepared, incremental, random_state)
-        else:
-            self._prepare_and_fit(X, y, sample_weight, incremental)
+        if prepared is None:
+            return self._prepare_fit(X, y, sample_weight, incremental)
+        self._diverged = False
+        random_state = self._lazy_random_state()
+        if prepared.split_again:  # the rows held out change from fit to fit, as without the reuse
+            data = self._split_and_pad(*prepared.checked, random_state)[0]
+            seeded = isinstance(self.random_state, Integral)  # (then this split is every later one's)
+            prepared = self._prepared = prepared._replace(data=data, split_again=not seeded)
+        return self._training_job(prepared, incremental, random_state, keep=None)
+
+    def _end_fit(self, job: TrainingJob | None, outcome: trainer.Outcome | None):
+        """Store what training learned (``job``'s ``outcome``; nothing for L-BFGS, which stored its own) and
+        check the weights."""
+        if job is not None:
+            self._store_stochastic_results(outcome, job.prepared.spec, job.incremental, job.prepared.max_iter,
+                                           job.prepared.n_train)  # fmt: skip
+            if job.keep is not None and not self._diverged:  # (a diverged fit may raise: nothing new kept)
+                self._keep_preparation(job.prepared, *job.keep)
         if not all(np.isfinite(w).all() for w in jax.tree.leaves(self._params())):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
-        return self
 
     def _lazy_random_state(self):
         """``check_random_state(self.random_state)``, made when first called: a refit that carries its
@@ -163,8 +202,9 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
     def _param_values(self) -> tuple:
         return tuple(_frozen(self.__dict__.get(name)) for name in self._get_param_names())
 
-    def _prepare_and_fit(self, X, y, sample_weight, incremental):
-        """Check the inputs and parameters, start a network if none goes on, and train it."""
+    def _prepare_fit(self, X, y, sample_weight, incremental) -> TrainingJob | None:
+        """Check the inputs and parameters, start a network if none goes on, and prepare its training
+        (L-BFGS trains here: None)."""
         given = (X, y, sample_weight)
         hidden_layer_sizes = config.hidden_layer_sizes(self.hidden_layer_sizes)
 
@@ -200,11 +240,9 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         self.__dict__.pop("_prepared", None)
         if self.solver == "lbfgs":
             self._fit_lbfgs(X, y, sample_weight, architecture)
-            return
+            return None
         prepared = self._prepare_stochastic(X, y, sample_weight, architecture, random_state, incremental)
-        self._train_stochastic(prepared, incremental, random_state)
-        if not self._diverged:  # (a diverged fit may raise: nothing new kept)
-            self._keep_preparation(prepared, given, first_pass)
+        return self._training_job(prepared, incremental, random_state, keep=(given, first_pass))
 
     def _keep_preparation(self, prepared, given, first_pass):
         """Keep this fit's preparation for the next one, where its inputs are small plain arrays."""
@@ -310,18 +348,23 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         with _x64(X.dtype):
             return training_data.device_data(*rows), rows[0].shape[0]
 
-    def _train_stochastic(self, prepared: Prepared, incremental, random_state):
-        """Train in the compiled loop from where the network is, and store what it learned."""
-        program, n_train = prepared.program, prepared.n_train
+    def _training_job(self, prepared: Prepared, incremental, random_state, keep) -> TrainingJob:
+        """What training this fit gets: the state it starts from (``fit_start_state``), the traced values and
+        the callbacks; ``keep`` is what ``_keep_preparation`` needs, or None where the preparation was reused."""
         dtype = prepared.checked[0].dtype
         hyper = prepared.hyper._replace(samples_seen=np.asarray(self.t_, dtype))
         with _x64(dtype):
-            state = fit_start_state(self, program, incremental, random_state, dtype)
-            outcome = trainer.run(
-                program, state, prepared.data, hyper, max_iter=prepared.max_iter, model=self,
-                callbacks=self._reporters(), on_change=partial(self._change_during_fit, program.solver),
+            state = fit_start_state(self, prepared.program, incremental, random_state, dtype)
+        return TrainingJob(prepared, incremental, state, hyper, self._reporters(), keep)
+
+    def _train(self, job: TrainingJob) -> trainer.Outcome:
+        """Train in the compiled loop from where the network is."""
+        program = job.prepared.program
+        with _x64(job.prepared.checked[0].dtype):
+            return trainer.run(
+                program, job.state, job.prepared.data, job.hyper, max_iter=job.prepared.max_iter, model=self,
+                callbacks=job.callbacks, on_change=partial(self._change_during_fit, program.solver),
             )  # fmt: skip
-        self._store_stochastic_results(outcome, program.solver, incremental, prepared.max_iter, n_train)
 
     def _reporters(self):
         """The callbacks of this fit: verbose printing, the progress bar, then the user's."""

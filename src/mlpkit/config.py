@@ -179,9 +179,19 @@ def batch_rows(batch_size, n_samples: int) -> int:
     return int(batch_size)  # a bool is an Integral to scikit-learn's check
 
 
-def program(p, arch: Architecture, n_train: int, *, score: str) -> engine.Program:
+def flucoma_batch_rows(batch_size, n_samples: int) -> int:
+    """FluCoMa's: ``min(batch_size, rows)``, silently (``DataSampler``)."""
+    return min(int(batch_size), n_samples)
+
+
+#: ``engine.RULES`` name -> rows per mini-batch from ``batch_size`` and the training rows.
+BATCH_ROWS = {"sklearn": batch_rows, "flucoma": flucoma_batch_rows}
+
+
+def program(p, arch: Architecture, n_train: int, *, score: str, rules: str = "sklearn") -> engine.Program:
     """The static description of the compiled training loop for ``n_train`` training rows; ``score``
-    names early stopping's validation score in ``engine.SCORES``."""
+    names early stopping's validation score in ``engine.SCORES``, ``rules`` the loop's rules in
+    ``engine.RULES`` (the FluCoMa estimators train by FluCoMa's)."""
     spec = solver_spec(p.solver, vars(p))  # parameters are attributes of their own name
     schedule = p.learning_rate
     if schedule in SKLEARN_SCHEDULES and p.solver != "sgd":
@@ -191,7 +201,7 @@ def program(p, arch: Architecture, n_train: int, *, score: str) -> engine.Progra
         loss=loss_name(p),
         solver=spec,
         schedule=schedule,
-        batch_rows=min(batch_rows(p.batch_size, n_train), engine.padded_rows(n_train)),
+        batch_rows=min(BATCH_ROWS[rules](p.batch_size, n_train), engine.padded_rows(n_train)),
         shuffle=bool(p.shuffle),
         early_stopping=bool(p.early_stopping),
         monitor=p.early_stopping_monitor,
@@ -201,6 +211,7 @@ def program(p, arch: Architecture, n_train: int, *, score: str) -> engine.Progra
         clip_norm=p.clip_norm is not None,
         clip_value=p.clip_value is not None,
         mesh=_MESH.get(),
+        rules=rules,
     )
 
 

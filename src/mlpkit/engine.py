@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -66,6 +66,7 @@ class Program(NamedTuple):
     clip_norm: bool = False
     clip_value: bool = False
     mesh: Any = None  # data parallel: a jax.sharding.Mesh with axis "data"; each mini-batch is split over it
+    rules: str = "sklearn"  # how epochs are cut into batches, ordered, judged and guarded: a name in RULES
 
 
 def loss_program(architecture, loss, *, solver=None, l1=False, weight_decay=False, clip_norm=False, clip_value=False):
@@ -254,49 +255,80 @@ _PLACEHOLDER_HYPERPARAMS = {
 }
 
 
+class Cut(NamedTuple):
+    """How an epoch's order of ``n_rows`` rows is cut into mini-batches of ``B`` rows: ``n_batches``
+    batches; batch ``b`` starts at ``b B + extra`` (``b > 0``) and the first holds ``B + extra`` rows.
+    (scikit-learn's: ``ceil(n / B)`` batches, the last one partial, ``extra = 0``; FluCoMa's:
+    ``n // B`` batches, the remainder ``extra = n % B`` riding on the first, ``DataSampler::nextBatch``.)"""
+
+    n_batches: Any
+    extra: Any
+
+
+def sklearn_cut(n_rows, B) -> Cut:
+    return Cut((n_rows + B - 1) // B, jnp.zeros_like(n_rows))
+
+
+def flucoma_cut(n_rows, B) -> Cut:
+    return Cut(n_rows // B, n_rows % B)
+
+
+def batch_bounds(cut: Cut, batch, n_rows, B):
+    """(first row in the epoch's order, rows) of mini-batch ``batch``."""
+    start = batch * B + jnp.where(batch > 0, cut.extra, 0)
+    return start, jnp.minimum(B + jnp.where(batch > 0, 0, cut.extra), n_rows - start)
+
+
 def train_epoch(program: Program, hyper: Hyper, train: TrainState, order, data: Data, epoch_key, samples):
     """One pass of mini-batch updates over the rows in ``order``; returns the state and mean batch loss.
 
-    ``samples``: samples seen before this epoch (invscaling's t).
+    ``samples``: samples seen before this epoch (invscaling's t). Every batch is computed
+    ``program.batch_rows`` wide, rows past its end masked; where the first batch may hold
+    more (FluCoMa's rules), it is computed ``2 B - 1`` wide on its own.
     """
-    B = program.batch_rows
-    n_batches = -(-order.shape[0] // B)
-    order = jnp.pad(order, (0, n_batches * B - order.shape[0]))  # the last slice stays in bounds
-    real_batches = (data.n_rows + B - 1) // B
+    rules, B = RULES[program.rules], program.batch_rows
+    cut = rules.cut(data.n_rows, B)
+    first_width = 2 * B - 1 if rules.wider_first_batch else B
+    padded = max(-(-order.shape[0] // B) * B, first_width)
+    order = jnp.pad(order, (0, padded - order.shape[0]))  # every slice stays in bounds
     grad_fn = jax.value_and_grad(batch_objective, has_aux=True)
 
-    def step(batch, carry):
+    def step(batch, carry, width=B):
         t, loss_sum = carry
-        start = batch * B
-        idx = jax.lax.dynamic_slice(order, (start,), (B,))
-        rows = start + jnp.arange(B) < data.n_rows  # the last batch may run into padding
+        start, count = batch_bounds(cut, batch, data.n_rows, B)
+        idx = jax.lax.dynamic_slice(order, (start,), (width,))
+        rows = jnp.arange(width) < count  # the last batch may run into padding
         weight = jnp.where(rows, data.weight[idx], 0)
         key = jax.random.fold_in(epoch_key, batch)
         batch_rows = split_over_mesh(program.mesh, data.X[idx], data.Y[idx], weight, rows.astype(weight.dtype))
         (_, (reported, stats)), grads = grad_fn(t.params, t.stats, *batch_rows, key, program, hyper)
         grads = transform_gradients(grads, program, hyper)
-        into = batch / real_batches
+        into = batch / cut.n_batches
         at = Position(t.epoch + into, t.epoch - t.cycle_start + into, samples, t.epoch == t.optimizer_start)
         lr = learning_rate(program, hyper, t, at)
         params, opt_state = optimizer_step(program, hyper, t.params, grads, t.opt_state, lr)
-        n_real = jnp.clip(data.n_rows - start, 0, B)
         t = t._replace(params=params, stats=stats, opt_state=opt_state, step=t.step + 1)
-        return t, loss_sum + reported * n_real
+        return t, loss_sum + reported * count.astype(reported.dtype)
 
     # Only the batches holding real rows run: the trip count is traced, so padding costs no steps.
-    train, loss_sum = jax.lax.fori_loop(0, real_batches, step, (train, jnp.zeros([], data.X.dtype)))
+    carry, first = (train, jnp.zeros([], data.X.dtype)), 0
+    if first_width != B:
+        carry, first = step(0, carry, first_width), 1
+    train, loss_sum = jax.lax.fori_loop(first, cut.n_batches, step, carry)
     return train, loss_sum / data.n_rows
 
 
-def has_zero_weight_batch(order, data: Data, B):
+def has_zero_weight_batch(program: Program, order, data: Data):
     """Whether a mini-batch of the epoch in ``order`` (as ``train_epoch`` cuts it) has real rows whose
     sample weights sum to 0: its loss would be 0 / 0 (scikit-learn's ``np.average`` refuses it)."""
-    n_batches = -(-order.shape[0] // B)
-    order = jnp.pad(order, (0, n_batches * B - order.shape[0]))
-    position = jnp.arange(n_batches * B)
-    weight = jnp.where(position < data.n_rows, data.weight[order], 0).reshape(n_batches, B)
-    holds_rows = position[::B] < data.n_rows
-    return jnp.any(holds_rows & (weight.sum(axis=1) == 0))
+    B = program.batch_rows
+    cut = RULES[program.rules].cut(data.n_rows, B)
+    position = jnp.arange(order.shape[0])
+    weight = jnp.where(position < data.n_rows, data.weight[order], 0)
+    batch = jnp.maximum(position - cut.extra, 0) // B  # (the first batch holds the extra rows)
+    n_segments = order.shape[0] // B + 1
+    sums = jax.ops.segment_sum(weight, batch, num_segments=n_segments)
+    return jnp.any((jnp.arange(n_segments) < cut.n_batches) & (sums == 0))
 
 
 def split_over_mesh(mesh, *arrays):
@@ -338,6 +370,49 @@ def epoch_order(key, n_rows, n_pad, shuffle):
     random = jnp.where(real, random, jnp.uint32(0xFFFFFFFF >> index_bits))
     keys = (random << index_bits) | positions
     return (jnp.sort(keys) & jnp.uint32((1 << index_bits) - 1)).astype(jnp.int32)
+
+
+def threefry_order(program: Program, train: TrainState, n_rows, n_pad):
+    """(state with its key moved on, the epoch's order, the epoch's key for dropout and the like):
+    jax.random's keys, split each epoch (``epoch_order``)."""
+    key, order_key, epoch_key = jax.random.split(train.key, 3)
+    return train._replace(key=key), epoch_order(order_key, n_rows, n_pad, program.shuffle), epoch_key
+
+
+#: splitmix64's increment and mixing constants (Steele, Lea & Flood, "Fast splittable pseudorandom number
+#: generators", OOPSLA 2014); ``flucoma/_small.py`` computes the same numbers in numba.
+SPLITMIX64 = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+
+
+def splitmix64(key, counters):
+    """``splitmix64(key + (counter + 1) GAMMA)`` for uint64 ``counters`` (x64 must be on)."""
+    gamma, mix_1, mix_2 = (jnp.uint64(c) for c in SPLITMIX64)
+    z = key + (counters + jnp.uint64(1)) * gamma
+    z = (z ^ (z >> jnp.uint64(30))) * mix_1
+    z = (z ^ (z >> jnp.uint64(27))) * mix_2
+    return z ^ (z >> jnp.uint64(31))
+
+
+#: The low half of a sort key holds the row (``counter_order``).
+LOW_32 = 0xFFFFFFFF
+
+
+def counter_order(program: Program, train: TrainState, n_rows, n_pad):
+    """FluCoMa's estimators' orders, counter-based: epoch ``e``'s order of the rows sorts the keys
+    ``high32(splitmix64(key, e << 32 | i)) << 32 | i`` (``_small.orders`` makes the same ones in numba),
+    with ``e`` the epochs trained in all fits (``TrainState.epoch``): the key never moves, so ten fits
+    of 6 epochs shuffle as one of 60. Padding rows sort last. Needs x64 (FluCoMa trains in float64)."""
+    if not jax.config.read("jax_enable_x64"):
+        raise RuntimeError("FluCoMa's training rules draw 64-bit random numbers: run them under jax.enable_x64(True).")
+    rows = jnp.arange(n_pad, dtype=jnp.uint64)
+    epoch_key = jax.random.fold_in(train.key, train.epoch)
+    if not program.shuffle:
+        return train, rows.astype(jnp.int32), epoch_key
+    key = (train.key[0].astype(jnp.uint64) << jnp.uint64(32)) | train.key[1].astype(jnp.uint64)
+    high = splitmix64(key, (train.epoch.astype(jnp.uint64) << jnp.uint64(32)) | rows) & jnp.uint64(LOW_32 << 32)
+    high = jnp.where(rows < n_rows.astype(jnp.uint64), high, jnp.uint64(LOW_32 << 32))
+    order = (jnp.sort(high | rows) & jnp.uint64(LOW_32)).astype(jnp.int32)
+    return train, order, epoch_key
 
 
 # -------------------------------------------------------------------- validation
@@ -449,24 +524,25 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
     """
     first = state.n_iter
     n_rows = data.n_rows.astype(data.X.dtype)
+    rules = RULES[program.rules]
 
     def body(carry):
         s, curves = carry
         t = s.train
         samples = hyper.samples_seen + s.n_iter.astype(n_rows.dtype) * n_rows  # before this epoch
         lr = learning_rate(program, hyper, t, Position(t.epoch, t.epoch - t.cycle_start, samples, t.epoch == t.optimizer_start))
-        key, order_key, epoch_key = jax.random.split(t.key, 3)
-        order = epoch_order(order_key, data.n_rows, data.X.shape[0], program.shuffle)
-        s = s._replace(zero_weight_batch=s.zero_weight_batch | has_zero_weight_batch(order, data, program.batch_rows))
+        t, order, epoch_key = rules.order(program, t, data.n_rows, data.X.shape[0])
+        if rules.checks_weights:
+            s = s._replace(zero_weight_batch=s.zero_weight_batch | has_zero_weight_batch(program, order, data))
         before = s
-        t, loss = train_epoch(program, hyper, t._replace(key=key), order, data, epoch_key, samples)
+        t, loss = train_epoch(program, hyper, t, order, data, epoch_key, samples)
         score = val_loss = jnp.asarray(jnp.nan, loss.dtype)
         if program.early_stopping:
             score, val_loss = validate(program, hyper, t.params, t.stats, data)
             # an epoch that diverges has no score (scikit-learn's NaN): it neither counts as best nor is kept
             score = jnp.where(jnp.isfinite(loss) & (loss <= BLOW_UP * s.good_loss), score, jnp.nan)
-        t, stopped = apply_epoch_end(program, hyper, t, loss, score, val_loss)
-        s = roll_back_if_diverged(program, data, before, s._replace(train=t._replace(epoch=t.epoch + 1), stopped=stopped), loss)
+        t, stopped = rules.epoch_end(program, hyper, t, loss, score, val_loss)
+        s = rules.divergence(program, data, before, s._replace(train=t._replace(epoch=t.epoch + 1), stopped=stopped), loss)
         score = jnp.where(s.diverged, jnp.nan, score)  # a diverged epoch has none (scikit-learn's record ends in NaN)
         column = jnp.stack([loss, val_loss, score, lr]).astype(curves.dtype)
         return s._replace(n_iter=s.n_iter + 1), curves.at[:, s.n_iter - first].set(column)
@@ -510,6 +586,42 @@ def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after
     )
 
 
+def previous_epoch_rule(program: Program, hyper: Hyper, train: TrainState, loss, score, val_loss):
+    """FluCoMa's stopping rule (``SGD.hpp``): with validation rows, stop after ``n_iter_no_change``
+    epochs in a row whose validation loss is not below the *previous* epoch's (not the best), keeping
+    the last weights; without them, run every epoch. Under this rule ``best_monitored`` holds minus the
+    previous epoch's validation loss."""
+    if not program.early_stopping:
+        return train, jnp.asarray(False)
+    waiting = jnp.where(val_loss < -train.best_monitored, 0, train.no_improvement + 1)
+    return train._replace(best_monitored=-val_loss, no_improvement=waiting), waiting >= hyper.n_iter_no_change
+
+
+def stop_if_not_finite(program: Program, data: Data, before: LoopState, after: LoopState, loss) -> LoopState:
+    """FluCoMa's: an epoch whose loss is not finite ends training, the weights left as they are (the
+    FluCoMa estimators then put back those the fit started from)."""
+    bad = ~jnp.isfinite(loss)
+    return after._replace(stopped=after.stopped | bad, diverged=bad)
+
+
+class Rules(NamedTuple):
+    """How a loop trains its epochs: a named entry of ``RULES`` (``Program.rules``)."""
+
+    cut: Callable  # (n_rows, B) -> Cut: the epoch's mini-batches
+    wider_first_batch: bool  # the first batch may hold more than B rows (Cut.extra > 0)
+    order: Callable  # (program, train, n_rows, n_pad) -> (train, the epoch's order of the rows, epoch key)
+    epoch_end: Callable  # (program, hyper, train, loss, score, val_loss) -> (train, stopped)
+    divergence: Callable  # (program, data, before, after, loss) -> the loop state after a diverged epoch
+    checks_weights: bool  # whether sample weights may be 0 (has_zero_weight_batch is checked each epoch)
+
+
+RULES = {
+    "sklearn": Rules(sklearn_cut, False, threefry_order, apply_epoch_end, roll_back_if_diverged, True),
+    # flucoma-core's SGD, read in flucoma/training.py (every row weighs 1)
+    "flucoma": Rules(flucoma_cut, True, counter_order, previous_epoch_rule, stop_if_not_finite, False),
+}
+
+
 # ---------------------------------------------------------------- compiled entry points
 # The loop state crosses the boundary of a compiled call packed into a few flat buffers
 # (``packing.py``): ~40 separate arrays cost more to pass than a tiny network's epoch costs to run.
@@ -522,8 +634,9 @@ def run_epochs_compiled(program: Program, layout: packing.Layout, buffers, data:
 
 
 def compiled_programs() -> int:
-    """How many training loops this process holds compiled (one per program and data shape)."""
-    return run_epochs_compiled._cache_size()
+    """How many training loops this process holds compiled (one per program and data shape, and per
+    population size)."""
+    return run_epochs_compiled._cache_size() + run_population_compiled._cache_size()
 
 
 def initial_loop_state(train: TrainState) -> LoopState:
@@ -553,3 +666,15 @@ def fresh_optimizer_state(solver: SolverSpec, optimizer_params, params):
     """A new optimiser state for ``params`` (``optimizer_params``: the estimator's values of the solver's
     hyper-parameters, ``learning_rate_init``, ``momentum``, ...)."""
     return make_optimizer(solver, optimizer_params).init(params)
+
+
+@partial(jax.jit, static_argnames=("program", "layout", "shared_data"))
+def run_population_compiled(program: Program, layout: packing.Layout, buffers, data: Data, hyper: Hyper, shared_data: bool):
+    """``run_epochs_compiled`` for a population of networks of one program: the loop states (packed) and
+    traced values hold one member per row of a first axis, and ``run_epochs`` is ``jax.vmap`` ped over
+    them; ``data`` is one for all members (``shared_data``) or stacked like them. The while loop of a
+    vmapped ``run_epochs`` runs while any member goes on and keeps the others' state as it was: each
+    member stops, and is rolled back on divergence, on its own."""
+    run = jax.vmap(partial(run_epochs, program), in_axes=(0, None if shared_data else 0, 0))
+    state, curves = run(packing.unpack(buffers, layout), data, hyper)
+    return packing.pack(state, layout, jnp), curves

@@ -320,14 +320,18 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     """Multi-layer perceptron regressor: scikit-learn's, trained by a compiled JAX loop.
 
     Optimises the squared error (identity outputs), the absolute error, the
-    Huber loss, or the Poisson deviance (exponential outputs).
+    Huber loss, or the Poisson deviance (exponential outputs); 'summed_squared_error'
+    is FluCoMa's ``sum_k (pred_k - y_k)^2`` (twice the squared error, summed over
+    outputs rather than averaged in ``loss_curve_``).
     """
 
     __doc__ += _PARAMETERS_DOC
 
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptron._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "absolute_error", "huber", "poisson", "mse", "mae"})],
+        "loss": [
+            StrOptions({"squared_error", "absolute_error", "huber", "poisson", "mse", "mae", "summed_squared_error"})
+        ],
     }
 
     def __init__(

@@ -28,7 +28,8 @@ A zip archive as ``np.savez`` writes it (entries stored, not compressed), holdin
          "format_version": 1,           # FORMAT_VERSION; a newer one is refused: upgrade mlpkit
          "mlpkit_version": "0.1.0",     # who wrote it (information only)
          "estimator": "mlpkit.MLPClassifier",   # or "mlpkit.MLPRegressor",
-                          # "mlpkit.flucoma.MLPRegressor", "mlpkit.flucoma.MLPClassifier"
+                          # "mlpkit.flucoma.MLPRegressor", "mlpkit.flucoma.MLPClassifier",
+                          # "mlpkit.EnsembleClassifier", "mlpkit.EnsembleRegressor"
          "model": SECTION}
 
     A core estimator's SECTION::
@@ -78,9 +79,16 @@ A zip archive as ``np.savez`` writes it (entries stored, not compressed), holdin
     a wrapped network's arrays carry the prefix ``network.`` (``regressor.`` inside a target
     regressor, so ``regressor.network.coefs.0`` for a pipeline inside one).
 
+    An ensemble's ("mlpkit.EnsembleClassifier", "mlpkit.EnsembleRegressor") SECTION::
+
+        {"params": {every get_params(deep=False) value but "estimator"},
+         "estimator": null or {"params": {...}, "fitted": null},   # the members' settings
+         "members": null (not fitted) or [one core SECTION per member],
+         "attributes": {} or {"n_features_in_", and "feature_names_in_" where it has them}}
+
     Values: JSON null, booleans, integers, strings and lists as themselves; floats
     as JSON numbers, or ``{"float": "nan" | "inf" | "-inf"}``; tuples as
-    ``{"tuple": [...]}``; numpy arrays (``classes_``, ``feature_names_in_``) as
+    ``{"tuple": [...]}``; dicts of string keys (an ensemble's ``vary``) as ``{"dict": {...}}``; numpy arrays (``classes_``, ``feature_names_in_``) as
     ``{"ndarray": [items...], "dtype": "<U5", "shape": [3]}``. A parameter the
     file lacks (one added to mlpkit after the file was written) takes its default.
 
@@ -91,7 +99,8 @@ the network's arrays, in the model's dtype, named for their place
     ``best.I``: the leaves of early stopping's best ``(params, stats)``, only when
     they differ from the current weights; ``optimizer.I``: the leaves of the optax
     state, in ``jax.tree.leaves`` order of the state the same solver builds here.
-    A FluCoMa-style model's network arrays carry the prefix ``network.``.
+    A FluCoMa-style model's network arrays carry the prefix ``network.``; an ensemble's member ``I``'s
+    carry ``members.I.``.
 
 Every problem found on loading raises :class:`ModelFileError` (a ``ValueError``)
 whose message starts with the file's name and says what is wrong; an ``OSError``
@@ -117,6 +126,7 @@ from ._base import _copy_tree, _x64
 from ._dtypes import DTYPES
 from ._refits import Origin
 from ._files import strict_loads, write_atomically
+from .ensemble import EnsembleClassifier, EnsembleRegressor
 from .estimators import MLPClassifier, MLPRegressor
 from .network import Architecture
 from .optim import STOCHASTIC_SOLVERS, SolverSpec, make_optimizer
@@ -260,11 +270,16 @@ def _estimator_classes() -> dict:
         "mlpkit.MLPRegressor": MLPRegressor,
         "mlpkit.flucoma.MLPRegressor": flucoma.MLPRegressor,
         "mlpkit.flucoma.MLPClassifier": flucoma.MLPClassifier,
+        "mlpkit.EnsembleClassifier": EnsembleClassifier,
+        "mlpkit.EnsembleRegressor": EnsembleRegressor,
     }
 
 
-def _is_core_name(name: str) -> bool:
-    return not name.startswith("mlpkit.flucoma.")
+def _kind(name: str) -> str:
+    """Which section a header name has: 'core', 'flucoma' or 'ensemble'."""
+    if name.startswith("mlpkit.flucoma."):
+        return "flucoma"
+    return "ensemble" if name.startswith("mlpkit.Ensemble") else "core"
 
 
 # ------------------------------------------------------------------ values <-> JSON
@@ -285,6 +300,8 @@ def _to_json(value, where: str):
         return [_to_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
     if type(value) is tuple:
         return {"tuple": [_to_json(item, f"{where}[{i}]") for i, item in enumerate(value)]}
+    if type(value) is dict and all(isinstance(key, str) for key in value):
+        return {"dict": {key: _to_json(item, f"{where}[{key!r}]") for key, item in value.items()}}
     if isinstance(value, np.ndarray) and (value.dtype.kind in _ARRAY_KINDS + "U" or value.dtype == object):
         items = [_to_json(item, f"{where}[{i}]") for i, item in enumerate(value.ravel().tolist())]
         if value.dtype == object and not all(isinstance(item, (str, int, float, bool)) for item in items):
@@ -309,6 +326,8 @@ def _from_json(value, where: str):
             return tuple(
                 _from_json(item, f"{where}[{i}]") for i, item in enumerate(_list(value["tuple"], where))
             )
+        if set(value) == {"dict"} and isinstance(value["dict"], dict):
+            return {key: _from_json(item, f"{where}[{key!r}]") for key, item in value["dict"].items()}
         if set(value) == {"float"}:
             if value["float"] not in ("nan", "inf", "-inf"):
                 raise _Invalid(f"{where} is {value!r}; a tagged float is 'nan', 'inf' or '-inf'")
@@ -446,24 +465,28 @@ def _named_section(model, arrays: dict, prefix: str, optimizer_state: bool) -> t
     """(header name, section) of any model the format holds; its arrays go into ``arrays`` under ``prefix``."""
     names = {cls: name for name, cls in _estimator_classes().items()}
     name = names.get(type(model))
-    if name is not None and _is_core_name(name):
+    if name is not None and _kind(name) == "core":
         return name, _core_section(model, arrays, prefix, optimizer_state)
-    if name is not None and not prefix:
-        return name, _flucoma_section(model, arrays, optimizer_state)
+    if name is not None and not prefix:  # (FluCoMa's estimators and the ensembles only at the top)
+        writer = _flucoma_section if _kind(name) == "flucoma" else _ensemble_section
+        return name, writer(model, arrays, optimizer_state)
     wrapper = next((key for key, (kind, _, _) in _WRAPPERS.items() if type(model).__name__ == kind), None)
     if wrapper is not None:
         return wrapper, _WRAPPERS[wrapper][1](model, arrays, prefix, optimizer_state)
     raise ValueError(
-        f"mlpkit.save writes mlpkit's MLPClassifier and MLPRegressor (and mlpkit.flucoma's), a scikit-learn"
+        f"mlpkit.save writes mlpkit's MLPClassifier and MLPRegressor (and mlpkit.flucoma's, and the ensembles), a scikit-learn"
         f" Pipeline of {', '.join(_SCALER_ARRAYS)} steps before one of them, and a TransformedTargetRegressor"
         f" of those; got a {type(model).__module__}.{type(model).__qualname__}. Use pickle or joblib for other objects."
     )
 
 
-def _params_to_json(estimator) -> dict:
-    """Every constructor parameter as JSON; a clear ValueError for one that is not a plain value."""
+def _params_to_json(estimator, leave_out=()) -> dict:
+    """Every constructor parameter (but ``leave_out``) as JSON; a clear ValueError for one that is not a
+    plain value."""
     encoded = {}
     for name, value in estimator.get_params(deep=False).items():
+        if name in leave_out:
+            continue
         try:
             encoded[name] = _to_json(value, name)
         except ValueError as problem:
@@ -741,10 +764,11 @@ def _build(header: dict, arrays: _Arrays, optimizer_state: bool):
     name = _text(header["estimator"], "the header's estimator", choices=[*classes, *_WRAPPERS])
     if name in _WRAPPERS:
         model = _WRAPPERS[name][2](header["model"], arrays, "", "model", optimizer_state)
-    elif _is_core_name(name):
+    elif _kind(name) == "core":
         model = _load_core(header["model"], classes[name], arrays, "", "model", optimizer_state)
     else:
-        model = _load_flucoma(header["model"], classes[name], arrays, optimizer_state)
+        reader = _load_flucoma if _kind(name) == "flucoma" else _load_ensemble
+        model = reader(header["model"], classes[name], arrays, optimizer_state)
     arrays.check_all_taken()
     return model
 
@@ -1104,7 +1128,7 @@ def _load_scaler(section, arrays: _Arrays, prefix: str, where: str):
 def _pipeline_section(model, arrays: dict, prefix: str, optimizer_state: bool) -> dict:
     *steps, (network_name, network) = model.steps
     name, section = _named_section(network, arrays, f"{prefix}network.", optimizer_state)
-    if not _is_core_name(name) or _WRAPPERS.get(name):
+    if not _kind(name) == "core" or _WRAPPERS.get(name):
         raise ValueError("cannot save this Pipeline: its last step must be an mlpkit MLPClassifier or MLPRegressor")
     return {
         "steps": [[step_name, _scaler_section(step, arrays, f"{prefix}steps.{i}.", f"step {step_name!r}")]
@@ -1125,7 +1149,7 @@ def _load_pipeline(section, arrays: _Arrays, prefix: str, where: str, optimizer_
         name = _text(step[0], f"{where}['steps'][{i}][0]")
         steps.append((name, _load_scaler(step[1], arrays, f"{prefix}steps.{i}.", f"{where}['steps'][{i}][1]")))
     network = _object(section["network"], f"{where}['network']", {"name", "estimator", "model"})
-    classes = {name: cls for name, cls in _estimator_classes().items() if _is_core_name(name)}
+    classes = {name: cls for name, cls in _estimator_classes().items() if _kind(name) == "core"}
     cls = classes[_text(network["estimator"], f"{where}['network']['estimator']", choices=classes)]
     estimator = _load_core(network["model"], cls, arrays, f"{prefix}network.", f"{where}['network']['model']",
                            optimizer_state)  # fmt: skip
@@ -1189,6 +1213,84 @@ _WRAPPERS = {
     "sklearn.compose.TransformedTargetRegressor": (
         "TransformedTargetRegressor", _target_regressor_section, _load_target_regressor),
 }
+
+
+# ------------------------------------------------------------------------- ensembles
+
+_ENSEMBLE_SECTION_KEYS = {"params", "estimator", "members", "attributes"}
+_ENSEMBLE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+def _ensemble_section(est, arrays: dict, optimizer_state: bool) -> dict:
+    """An ensemble: its own parameters, its estimator's (settings only), each member as a core section."""
+    template = est.estimator
+    section = {
+        "params": _params_to_json(est, leave_out=("estimator",)),
+        "estimator": None if template is None else {"params": _params_to_json(template), "fitted": None},
+        "members": None,
+        "attributes": {},
+    }
+    if "estimators_" in vars(est):
+        section["members"] = [
+            _core_section(member, arrays, f"members.{i}.", optimizer_state) for i, member in enumerate(est.estimators_)
+        ]
+        section["attributes"] = {name: _to_json(vars(est)[name], name) for name in _ENSEMBLE_ATTRIBUTES if name in vars(est)}
+    return section
+
+
+def _load_ensemble(section, cls, arrays: _Arrays, optimizer_state: bool):
+    """An ensemble: its parameters, its estimator, and its members, which must agree with each other."""
+    section = _object(section, "model", _ENSEMBLE_SECTION_KEYS)
+    member_class = cls._member_class
+    template = None
+    if section["estimator"] is not None:
+        template = _load_core(section["estimator"], member_class, arrays, "estimator.", "model['estimator']", False)
+        if "_state" in vars(template):
+            raise _Invalid("model['estimator'] is fitted; an ensemble's estimator holds the members' settings only")
+    params = _object(section["params"], "model['params']")
+    if "estimator" in params:
+        raise _Invalid("model['params'] holds 'estimator', which an ensemble's file keeps in model['estimator']")
+    est = _load_params(cls, params, "model['params']")
+    est.estimator = template
+    try:
+        est._validate_params()
+    except ValueError as error:
+        raise _Invalid(f"model['params']: {error}") from None
+    attributes = {
+        name: _from_json(value, f"model['attributes'][{name!r}]")
+        for name, value in _object(section["attributes"], "model['attributes']").items()
+    }
+    if section["members"] is None:
+        if attributes:
+            raise _Invalid("model['attributes'] describes a fitted ensemble, but model['members'] is null")
+        return est
+    members = _list(section["members"], "model['members']")
+    if len(members) != est.n_members:
+        raise _Invalid(f"model['members'] holds {len(members)} networks; n_members is {est.n_members}")
+    est.estimators_ = [
+        _load_core(member, member_class, arrays, f"members.{i}.", f"model['members'][{i}]", optimizer_state)
+        for i, member in enumerate(members)
+    ]
+    if not all("_state" in vars(member) for member in est.estimators_):
+        raise _Invalid("model['members'] holds an unfitted network; a fitted ensemble's members are all fitted")
+    unknown = sorted(set(attributes) - set(_ENSEMBLE_ATTRIBUTES))
+    if unknown or "n_features_in_" not in attributes:
+        raise _Invalid(f"model['attributes'] must hold n_features_in_ (and may hold feature_names_in_); it has {sorted(attributes)}")
+    widths = {member.n_features_in_ for member in est.estimators_}
+    if widths != {attributes["n_features_in_"]}:
+        raise _Invalid(f"the members take {sorted(widths)} features, the ensemble {attributes['n_features_in_']!r}")
+    est.n_features_in_ = attributes["n_features_in_"]
+    if "feature_names_in_" in attributes:
+        names = attributes["feature_names_in_"]
+        if not (isinstance(names, np.ndarray) and names.shape == (est.n_features_in_,) and all(isinstance(n, str) for n in names)):
+            raise _Invalid(f"model['attributes']['feature_names_in_'] is not an array of {est.n_features_in_} names")
+        est.feature_names_in_ = names
+    if member_class is MLPClassifier:
+        classes = est.estimators_[0].classes_
+        if not all(np.array_equal(member.classes_, classes) for member in est.estimators_):
+            raise _Invalid("the members of the classifier were fitted on different classes")
+        est.classes_ = classes
+    return est
 
 
 # ------------------------------------------------------------------------- FluCoMa JSON

@@ -35,6 +35,11 @@ def half_squared_error(pred, y, huber_delta=None):
     return 0.5 * jnp.sum((pred - y) ** 2, axis=-1)
 
 
+def summed_squared_error(pred, y, huber_delta=None):
+    """sum_k (pred_k - y_k)^2: FluCoMa's loss (``MLP::loss``), whose gradient is ``2 (pred - y)``."""
+    return jnp.sum((pred - y) ** 2, axis=-1)
+
+
 def absolute_error(pred, y, huber_delta=None):
     """sum_k |pred_k - y_k|"""
     return jnp.sum(jnp.abs(pred - y), axis=-1)
@@ -75,6 +80,7 @@ LOSSES = {
     "squared_error": Loss(
         half_squared_error, {"identity": half_squared_error}, "identity", reported_mean_over_outputs=True
     ),
+    "summed_squared_error": Loss(summed_squared_error, {}, "identity"),
     "absolute_error": Loss(absolute_error, {}, "identity"),
     "huber": Loss(huber, {}, "identity"),
     "poisson": Loss(poisson_deviance, {"exp": poisson_deviance_log_link}, "exp"),

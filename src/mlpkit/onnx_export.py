@@ -54,8 +54,9 @@ def export_onnx(model, path=None):
 
     Parameters
     ----------
-    model : fitted mlpkit.MLPClassifier or MLPRegressor, or a fitted
-        mlpkit.flucoma.MLPRegressor predicting through all its layers (tap_in=0, tap_out=-1);
+    model : fitted mlpkit.MLPClassifier or MLPRegressor, a fitted mlpkit.EnsembleClassifier or
+        EnsembleRegressor (every member's forward pass in the graph, their outputs averaged), or a
+        fitted mlpkit.flucoma.MLPRegressor predicting through all its layers (tap_in=0, tap_out=-1);
         or a fitted Pipeline of StandardScaler / MinMaxScaler / RobustScaler steps before a core
         network, in a TransformedTargetRegressor with such a scaler or not: each scaler is one
         ``Mul`` and ``Add`` per column (``_wrappers.affine``) before the network, the target's
@@ -75,11 +76,16 @@ def export_onnx(model, path=None):
         import onnx
     except ImportError:
         raise ImportError("export_onnx needs the onnx package: pip install onnx") from None
-    steps, target = _scalings(model)
-    model = _core_model(_wrappers.network_of(model))
-    graph = _Graph(model.coefs_[0].dtype)
-    inputs = _scaled_inputs(graph, steps)
-    outputs = _outputs(graph, model, _forward(graph, model, inputs), target)
+    members = _members(model)
+    if members is None:
+        steps, target = _scalings(model)
+        model = _core_model(_wrappers.network_of(model))
+        graph = _Graph(model.coefs_[0].dtype)
+        inputs = _scaled_inputs(graph, steps)
+        outputs = _outputs(graph, model, _forward(graph, model, inputs), target)
+    else:
+        graph = _Graph(members[0].coefs_[0].dtype)
+        outputs = _ensemble_outputs(graph, model, members)
     proto = _make_model(onnx, graph, model, outputs)
     if path is not None:
         from .io import write_atomically
@@ -311,51 +317,117 @@ def _outputs(g, model, forward, target=None) -> list:
     n_outputs = model.n_outputs_
     float_type = helper.np_dtype_to_tensor_dtype(g.dtype)
     if not isinstance(model, MLPClassifier):
-        if n_outputs == 1:
-            g.op("Reshape", [out, g.const([-1], "flat", np.int64)], "variable", output="variable")
-            return [("variable", float_type, ["N"])]
-        g.op("Identity", [out], "variable", output="variable")
-        return [("variable", float_type, ["N", n_outputs])]
-
-    n_classes = len(model.classes_)
-    if n_outputs == 1:  # binary: the positive class's probability, as predict_proba's second column
-        out = g.op("Clip", [out, g.const(0, "zero"), g.const(1, "one")], "p")  # (a sigmoid's is inside already)
-        g.op(
-            "Concat",
-            [g.op("Sub", [g.const(1, "one"), out], "negative"), out],
-            "probabilities",
-            output="probabilities",
-            axis=1,
-        )
+        return _regressor_outputs(g, out, n_outputs, float_type)
+    probabilities = _probabilities(g, model, out, output="probabilities")
+    if n_outputs == 1:  # binary: the positive class when its probability is above 0.5
         positive = g.op(
             "Cast",
-            [g.op("Greater", [out, g.const(0.5, "threshold")], "positive")],
+            [g.op("Greater", [out, g.const(0.5, "threshold")], "positive")],  # (clipping changes no answer)
             "positive_int",
             to=TensorProto.INT64,
         )
         index = g.op("Reshape", [positive, g.const([-1], "flat", np.int64)], "class_index")
-    elif model._label_binarizer.y_type_ == "multilabel-indicator":  # each label's own, in [0, 1]
-        g.op("Clip", [out, g.const(0, "zero"), g.const(1, "one")], "probabilities", output="probabilities")
-        positive = g.op("Greater", [out, g.const(0.5, "threshold")], "positive")
-        g.op("Cast", [positive], "label", output="label", to=TensorProto.INT64)
-        return [
-            ("label", TensorProto.INT64, ["N", n_outputs]),
-            ("probabilities", float_type, ["N", n_classes]),
-        ]
+    elif _is_multilabel(model):
+        return _multilabel_outputs(g, out, model, float_type)
     elif model.out_activation_ == "softmax":  # predict: argmax of the logits
-        g.op("Identity", [out], "probabilities", output="probabilities")
         index = g.op("ArgMax", [logits], "class_index", axis=1, keepdims=0)
-    else:  # one score per class (squared error's sigmoids): rows scaled to sum to 1, predict their argmax
-        scores = g.op("Relu", [out], "scores")
-        total = g.op("ReduceSum", [scores, g.const([1], "axis", np.int64)], "total", keepdims=1)
-        scaled = g.op("Div", [scores, total], "scaled")
-        uniform = g.const(1 / n_classes, "uniform")
-        positive_total = g.op("Greater", [total, g.const(0, "zero")], "positive_total")
-        g.op("Where", [positive_total, scaled, uniform], "probabilities", output="probabilities")
-        index = g.op("ArgMax", ["probabilities"], "class_index", axis=1, keepdims=0)
+    else:  # one score per class: predict their argmax
+        index = g.op("ArgMax", [probabilities], "class_index", axis=1, keepdims=0)
+    return _label_outputs(g, model, index, float_type)
+
+
+def _regressor_outputs(g, out, n_outputs, float_type) -> list:
+    """A regressor's output ``variable``: what ``predict`` returns, (N,) for a single output."""
+    if n_outputs == 1:
+        g.op("Reshape", [out, g.const([-1], "flat", np.int64)], "variable", output="variable")
+        return [("variable", float_type, ["N"])]
+    g.op("Identity", [out], "variable", output="variable")
+    return [("variable", float_type, ["N", n_outputs])]
+
+
+def _is_multilabel(model) -> bool:
+    return model._label_binarizer.y_type_ == "multilabel-indicator"
+
+
+def _probabilities(g, model, out, output=None) -> str:
+    """``predict_proba`` of one fitted classifier, from its activated outputs ``out``; the tensor's name."""
+    n_classes = len(model.classes_)
+    if model.n_outputs_ == 1:  # binary: the positive class's probability, as predict_proba's second column
+        p = g.op("Clip", [out, g.const(0, "zero"), g.const(1, "one")], "p")  # (a sigmoid's is inside already)
+        return g.op("Concat", [g.op("Sub", [g.const(1, "one"), p], "negative"), p], "probabilities", output=output,
+                    axis=1)  # fmt: skip
+    if _is_multilabel(model):  # each label's own, in [0, 1]
+        return g.op("Clip", [out, g.const(0, "zero"), g.const(1, "one")], "probabilities", output=output)
+    if model.out_activation_ == "softmax":
+        return g.op("Identity", [out], "probabilities", output=output)
+    # one score per class (squared error's sigmoids): rows scaled to sum to 1
+    scores = g.op("Relu", [out], "scores")
+    total = g.op("ReduceSum", [scores, g.const([1], "axis", np.int64)], "total", keepdims=1)
+    scaled = g.op("Div", [scores, total], "scaled")
+    uniform = g.const(1 / n_classes, "uniform")
+    positive_total = g.op("Greater", [total, g.const(0, "zero")], "positive_total")
+    return g.op("Where", [positive_total, scaled, uniform], "probabilities", output=output)
+
+
+def _multilabel_outputs(g, probabilities, model, float_type) -> list:
+    """A multi-label classifier's outputs: ``label``, each label whose probability is above 0.5."""
+    from onnx import TensorProto
+
+    positive = g.op("Greater", [probabilities, g.const(0.5, "threshold")], "positive")
+    g.op("Cast", [positive], "label", output="label", to=TensorProto.INT64)
+    n_outputs = model.n_outputs_
+    return [("label", TensorProto.INT64, ["N", n_outputs]), ("probabilities", float_type, ["N", len(model.classes_)])]
+
+
+def _label_outputs(g, model, index, float_type) -> list:
+    """A classifier's ``label`` (``classes_`` at ``index``), and the output list with its probabilities."""
     classes, label_type = _classes_tensor(model.classes_)
     g.op("Gather", [g.const(classes, "classes", classes.dtype), index], "label", output="label", axis=0)
-    return [("label", label_type, ["N"]), ("probabilities", float_type, ["N", n_classes])]
+    return [("label", label_type, ["N"]), ("probabilities", float_type, ["N", len(model.classes_)])]
+
+
+# ------------------------------------------------------------------------- ensembles
+
+
+def _members(model):
+    """The fitted members of an mlpkit ensemble (one dtype), or None for another model."""
+    from .ensemble import EnsembleClassifier, EnsembleRegressor
+
+    if not isinstance(model, (EnsembleClassifier, EnsembleRegressor)):
+        return None
+    if "estimators_" not in vars(model):
+        raise ValueError(f"This {type(model).__name__} is not fitted: fit it before exporting it to ONNX.")
+    members = [_core_model(member) for member in model.estimators_]
+    if len({member.coefs_[0].dtype for member in members}) > 1:
+        raise ValueError("export_onnx writes one precision per graph; this ensemble's members differ in dtype")
+    if isinstance(model, EnsembleClassifier) and len(model.classes_) < 2:
+        raise ValueError("This classifier was trained on a single class; there is nothing to export.")
+    return members
+
+
+def _mean(g, names, hint, output=None) -> str:
+    """The element-wise mean of the tensors ``names``: ``Sum``, then ``Div`` by their count (onnxruntime has
+    no float64 kernel for ``Mean``)."""
+    return g.op("Div", [g.op("Sum", names, f"{hint}_sum"), g.const(len(names), "count")], hint, output=output)
+
+
+def _ensemble_outputs(g, model, members) -> list:
+    """Every member's forward pass in the one graph, their outputs averaged as the ensemble's ``predict``
+    and ``predict_proba`` average them."""
+    from onnx import helper
+
+    from .ensemble import EnsembleClassifier
+
+    float_type = helper.np_dtype_to_tensor_dtype(g.dtype)
+    forwards = [_forward(g, member) for member in members]
+    if not isinstance(model, EnsembleClassifier):  # the members' predictions, averaged
+        return _regressor_outputs(g, _mean(g, [out for _, out in forwards], "mean"), members[0].n_outputs_, float_type)
+    each = [_probabilities(g, member, out) for member, (_, out) in zip(members, forwards)]
+    probabilities = _mean(g, each, "probabilities", output="probabilities")
+    if _is_multilabel(members[0]):
+        return _multilabel_outputs(g, probabilities, members[0], float_type)
+    index = g.op("ArgMax", [probabilities], "class_index", axis=1, keepdims=0)  # (ties: the first, as numpy)
+    return _label_outputs(g, model, index, float_type)
 
 
 def _classes_tensor(classes) -> tuple[np.ndarray, int]:
@@ -383,7 +455,7 @@ def _make_model(onnx, g, model, outputs):
     from ._version import __version__
 
     helper = onnx.helper
-    n_features = model.coefs_[0].shape[0]
+    n_features = model.n_features_in_
     float_type = helper.np_dtype_to_tensor_dtype(g.dtype)
     graph = helper.make_graph(
         g.nodes,

@@ -29,7 +29,7 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 from . import engine, packing
-from .callbacks import EpochInfo, call_hook
+from .callbacks import call_hook, changes_asked, report_epochs
 from .optim import SolverSpec, set_hyperparams
 from .schedules import HORIZON_SCHEDULES
 from .state import TrainState
@@ -47,6 +47,7 @@ class Outcome(NamedTuple):
     stopped: bool  # the stopping rule fired (or a callback stopped it, or it diverged)
     diverged: bool  # the last epoch diverged; the network was rolled back
     zero_weight_batch: bool  # a mini-batch's sample weights summed to 0
+    error: BaseException | None = None  # a population member's callback raised this: the member ended there
 
 
 def start_state(
@@ -109,49 +110,162 @@ def run(
     them for the rest of the fit (``on_change(dict)`` is told first, and may
     refuse by raising). The packed state stays on the device between chunks.
     """
-    loop = engine.initial_loop_state(state)
+    member = Member(state, data, hyper, max_iter, model, callbacks, on_change)
+    return _train(program, [member], _ONE)[0]
+
+
+class Member(NamedTuple):
+    """One network of a population (``run_population``): what ``run`` takes for a single one."""
+
+    state: TrainState
+    data: engine.Data
+    hyper: engine.Hyper
+    max_iter: int
+    model: Any = None
+    callbacks: list = ()
+    on_change: Callable[[dict], None] | None = None
+
+
+def run_population(program: engine.Program, members: list[Member]) -> list[Outcome]:
+    """Train several networks of one program at once: the loop of ``run`` with the members' states and
+    traced values stacked along a first axis and ``jax.vmap`` ped (``engine.run_population_compiled``).
+
+    Each member is a fit of its own: its epochs, early stopping and divergence are its own (a member
+    that stops stays as it stopped while the others go on), its callbacks hear of its epochs and steer
+    it alone, and its ``Outcome`` is the one ``run`` would give it. The members' states must have one
+    layout (one structure, one dtype); their data are shared where all are one object, else stacked.
+    """
+    if program.mesh is not None:
+        raise ValueError("a population trains in one process; data-parallel programs train one network at a time")
+    shared = all(m.data is members[0].data for m in members)
+    return _train(program, members, _population(shared))
+
+
+class _Batching(NamedTuple):
+    """How the loop holds its members: one network as it is, or a population stacked along a first axis."""
+
+    stack: Callable  # list of the members' trees -> the tree the compiled call takes
+    member: Callable  # (tree, i) -> member i's part of a tree the compiled call returned
+    with_member: Callable  # (tree, i, part) -> the tree with member i's part replaced
+    stack_data: Callable  # list of the members' Data -> the Data the compiled call takes
+    compiled: Callable  # (program, layout, buffers, data, hyper) -> (buffers, curves)
+    isolates: bool  # an error of one member's callbacks ends that member only (else it ends the fit)
+
+
+_ONE = _Batching(
+    stack=lambda trees: trees[0],
+    member=lambda tree, i: tree,
+    with_member=lambda tree, i, part: part,
+    stack_data=lambda datas: datas[0],
+    compiled=lambda *args: engine.run_epochs_compiled(*args),  # (looked up at each call, as before: tests patch it)
+    isolates=False,
+)
+
+
+def _stacked(trees):
+    return jax.tree.map(lambda *leaves: np.stack(leaves), *trees)
+
+
+def _with_member(tree, i, part):
+    def replaced(whole, new):
+        whole = np.array(whole)  # (host leaves are read-only views of the fetched buffers)
+        whole[i] = new
+        return whole
+
+    return jax.tree.map(replaced, tree, part)
+
+
+def _population(shared_data: bool) -> _Batching:
+    return _Batching(
+        stack=_stacked,
+        member=lambda tree, i: jax.tree.map(lambda leaf: np.array(leaf[i]), tree),
+        with_member=_with_member,
+        stack_data=(lambda datas: datas[0]) if shared_data else _stacked,
+        compiled=partial(engine.run_population_compiled, shared_data=shared_data),
+        isolates=True,
+    )
+
+
+def _train(program: engine.Program, members: list[Member], batching: _Batching) -> list[Outcome]:
+    """The loop of ``run`` and ``run_population``: chunks of epochs in the compiled loop, each member's
+    callbacks told of its epochs after each chunk; a member ends when it stops, runs out of epochs or a
+    callback says so (in a population it then stays as it is: its epoch limit is where it ended)."""
+    loop = batching.stack([engine.initial_loop_state(m.state) for m in members])
     layout = packing.layout_of(loop)
     n_packed = len(layout.groups)
     cross = _crossing(program.mesh, n_packed)
-    buffers, data, hyper = cross.state(packing.pack(loop, layout, np)), cross.inputs(data), cross.inputs(hyper)
-    n_weights = sum(W.size for W in state.params["coefs"])
+    data = cross.inputs(batching.stack_data([m.data for m in members]))
+    buffers, hyper = cross.state(packing.pack(loop, layout, np)), cross.inputs(batching.stack([m.hyper for m in members]))
+    n_weights = sum(W.size for W in members[0].state.params["coefs"])
+    max_iter = max(m.max_iter for m in members)
     # First guess from the work per epoch (~6 flops per weight per row, ~1 GFLOP/s).
-    chunk = _chunk_epochs(6.0 * int(data.n_rows) * n_weights / 1e9, max_iter)
-    call_hook(callbacks, "on_fit_start", model, max_iter)
+    chunk = _chunk_epochs(6.0 * len(members) * int(np.max(data.n_rows)) * n_weights / 1e9, max_iter)
+    histories = [{name: [] for name in engine.CURVE_ROWS} for _ in members]
+    done, running, errors = [0] * len(members), [True] * len(members), [None] * len(members)
+
+    def isolated(i, hook, *args):
+        """``hook(*args)`` for member ``i``; in a population an error ends that member alone (kept in errors)."""
+        try:
+            return hook(*args)
+        except Exception as error:
+            if not batching.isolates:
+                raise
+            errors[i], running[i] = error, False
+            return None
+
+    for i, m in enumerate(members):
+        isolated(i, call_hook, m.callbacks, "on_fit_start", m.model, m.max_iter)
     fit_started = time.perf_counter()
-    history = {name: [] for name in engine.CURVE_ROWS}
-    done = 0
     try:
-        while done < max_iter:
+        while any(running):
             started = time.perf_counter()
-            limit = cross.inputs(np.int32(min(max_iter, done + chunk)))
-            new_buffers, curves = engine.run_epochs_compiled(program, layout, buffers, data, hyper._replace(epoch_limit=limit))
+            limits = [min(m.max_iter, d + chunk) if go else d for m, d, go in zip(members, done, running)]
+            limit = cross.inputs(batching.stack([np.int32(n) for n in limits]))
+            new_buffers, curves = batching.compiled(program, layout, buffers, data, hyper._replace(epoch_limit=limit))
             # The packed buffers (counters, small arrays) come to the host after each chunk; large
             # weight arrays stay on the device until the fit ends.
             host = (*cross.fetch(new_buffers[:n_packed]), *new_buffers[n_packed:])
             buffers, loop = cross.state(host), packing.unpack(host, layout)
-            ran, done = int(loop.n_iter) - done, int(loop.n_iter)
-            for row, name in zip(cross.fetch(curves)[:, :ran], engine.CURVE_ROWS):
-                history[name].extend(row.tolist())
-            answers = _report_epochs(model, callbacks, history, done - ran, time.perf_counter() - fit_started)
-            if bool(loop.stopped) or True in answers:
-                break
-            changes = {name: value for answer in answers if isinstance(answer, dict) for name, value in answer.items()}
-            if changes:
-                if on_change is not None:
-                    on_change(changes)
-                train = loop.train
-                loop = loop._replace(train=train._replace(opt_state=set_hyperparams(train.opt_state, program.solver, changes)))
+            curves, most, changed = cross.fetch(curves), 0, False
+            for i, m in enumerate(members):
+                if not running[i]:
+                    continue
+                n_iter = int(batching.member(loop.n_iter, i))
+                ran, done[i] = n_iter - done[i], n_iter
+                most = max(most, ran)
+                for row, name in zip(batching.member(curves, i)[:, :ran], engine.CURVE_ROWS):
+                    histories[i][name].extend(row.tolist())
+                answers = isolated(i, report_epochs, m.model, m.callbacks, histories[i], n_iter - ran,
+                                   time.perf_counter() - fit_started)  # fmt: skip
+                if not running[i] or bool(batching.member(loop.stopped, i)) or True in answers:
+                    running[i] = False
+                    continue
+                changes = changes_asked(answers)
+                if changes and m.on_change is not None:
+                    isolated(i, m.on_change, changes)  # (which may refuse them by raising)
+                if changes and running[i]:
+                    train = loop.train
+                    opt_state = set_hyperparams(batching.member(train.opt_state, i), program.solver, changes)
+                    loop = loop._replace(train=train._replace(opt_state=batching.with_member(train.opt_state, i, opt_state)))
+                    changed = True
+                running[i] = running[i] and n_iter < m.max_iter
+            if changed:
                 buffers = cross.state(packing.pack(loop, layout, np))
-            if ran and done > chunk:  # the first chunk includes compiling: don't time it
-                chunk = _chunk_epochs((time.perf_counter() - started) / ran, max_iter)
+            if most and max(done) > chunk:  # the first chunk includes compiling: don't time it
+                chunk = _chunk_epochs((time.perf_counter() - started) / most, max_iter)
     except KeyboardInterrupt:
         warnings.warn("Training interrupted by user.")
     finally:
-        call_hook(callbacks, "on_fit_end", model)
+        for i, m in enumerate(members):
+            isolated(i, call_hook, m.callbacks, "on_fit_end", m.model)
     if len(buffers) > n_packed:  # large arrays crossed on their own: fetch them, once
         loop = cross.fetch(loop)
-    return Outcome(loop.train, history, int(loop.n_iter), bool(loop.stopped), bool(loop.diverged), bool(loop.zero_weight_batch))
+    return [
+        Outcome(batching.member(loop.train, i), histories[i], int(batching.member(loop.n_iter, i)),
+                bool(batching.member(loop.stopped, i)), bool(batching.member(loop.diverged, i)),
+                bool(batching.member(loop.zero_weight_batch, i)), errors[i])
+        for i in range(len(members))
+    ]  # fmt: skip
 
 
 class _Crossing(NamedTuple):
@@ -187,18 +301,3 @@ def _crossing(mesh, n_packed) -> _Crossing:
 def _chunk_epochs(seconds_per_epoch, max_iter):
     """Epochs in one compiled chunk: about ``SECONDS_PER_CHUNK`` of work, at least 1, at most ``max_iter``."""
     return int(min(max(SECONDS_PER_CHUNK / max(seconds_per_epoch, 1e-9), 1), max_iter))
-
-
-def _report_epochs(model, callbacks, history, start, elapsed):
-    """Hand each callback the epochs of this fit from ``start`` on; returns their truthy answers."""
-    if not callbacks:
-        return []
-    answers = []
-    new = [history[name][start:] for name in ("loss", "val_loss", "score", "lr")]
-    for i, (loss, val_loss, score, lr) in enumerate(zip(*new)):
-        info = EpochInfo(start + i + 1, loss, val_loss, score, lr, elapsed)
-        for callback in callbacks:
-            answer = callback(model, info)
-            if answer:
-                answers.append(True if answer is True or not isinstance(answer, dict) else answer)
-    return answers

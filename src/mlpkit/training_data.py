@@ -7,6 +7,9 @@ and hands large data to the device once per fit.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import jax
 import numpy as np
 import scipy.sparse
@@ -73,8 +76,43 @@ def split_validation(X, y, sample_weight, validation_fraction, random_state, *, 
     return X[train], y[train], sample_weight[train], X[val], y[val], sample_weight[val]
 
 
+#: Padded rows made in a ``shared_rows`` block, with the rows they came from; None outside one.
+_SHARED_ROWS = contextvars.ContextVar("mlpkit_shared_rows", default=None)
+
+
+@contextlib.contextmanager
+def shared_rows():
+    """Fits started in this block that train on equal rows share one padded copy of them (``device_data``):
+    the members of a population (``mlpkit.fit_many``) each prepare their own data, as a fit does, and
+    hold it once (32 members on MNIST-size data would otherwise hold 32 copies)."""
+    token = _SHARED_ROWS.set([])
+    try:
+        yield
+    finally:
+        _SHARED_ROWS.reset(token)
+
+
+def _same_rows(a, b) -> bool:
+    return a is b or (
+        a is not None and b is not None and a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
+    )
+
+
 def device_data(X, y, w, X_val=None, y_val=None, w_val=None) -> engine.Data:
-    """Training (and validation) rows padded for the compiled loop."""
+    """Training (and validation) rows padded for the compiled loop (in a ``shared_rows`` block, those made
+    already for equal rows)."""
+    shared = _SHARED_ROWS.get()
+    rows = (y, w, y_val, w_val, X_val, X)  # (compared in this order: the cheap ones first)
+    for kept, data in shared or ():
+        if all(map(_same_rows, rows, kept)):
+            return data
+    data = _padded_data(X, y, w, X_val, y_val, w_val)
+    if shared is not None:
+        shared.append((rows, data))
+    return data
+
+
+def _padded_data(X, y, w, X_val, y_val, w_val) -> engine.Data:
     # Large data is not padded to a bucket: a padded copy would double its memory, and compiling
     # once per exact size costs little beside training on it.
     n_pad = X.shape[0] if X.nbytes > UNPADDED_DATA_BYTES else engine.padded_rows(X.shape[0])

@@ -139,3 +139,15 @@ def test_in_a_pipe_the_trials_table_is_80_columns_of_whole_numbers():
     lines = done.stdout.splitlines()
     assert max(map(len, lines)) <= 80 and "\u2026" not in done.stdout and "\x1b[" not in done.stdout  # no colour codes
     assert "0.9235" in done.stdout and "128,64,32" in done.stdout and "0.000123" in done.stdout
+
+
+def test_population_trains_the_trials_together(mlpkit_cli, data_dir, tmp_path):
+    runs = tmp_path / "runs"
+    result = mlpkit_cli("sweep", data_dir / "iris.csv", "--target", "species", *SWEEP, "--runs", runs, "--name", "pop",
+                        "--space", "learning_rate_init=log:1e-3:1e-1", "--population", "3")
+    assert result.code == 0, result.err
+    assert "Sweep pop: 3 trials, best first" in result.out
+    assert {run.status for run in RunStore(runs).runs(sweep="pop")} == {"finished"}
+    bad = mlpkit_cli("sweep", data_dir / "iris.csv", "--target", "species", *SWEEP, "--runs", runs,
+                     "--space", "learning_rate_init=log:1e-3:1e-1", "--population", "0")
+    assert bad.code != 0 and "--population 0" in bad.err and "whole number from 1" in bad.err

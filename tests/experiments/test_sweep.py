@@ -230,3 +230,43 @@ def test_a_note_keeps_its_braces_and_pickles():
     assert plain == "layer 1 uses {softmax}" == plain.in_words({"no_prune": "--no-prune"})
     note = pickle.loads(pickle.dumps(Note("turn it off with {no_prune}")))
     assert note == "turn it off with prune=False" and note.in_words({"no_prune": "--no-prune"}).endswith("--no-prune")
+
+
+def test_a_population_sweep_scores_each_trial_as_its_own_fits_would(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    space = {"learning_rate_init": {"low": 1e-3, "high": 0.1, "log": True},
+             "hidden_layer_sizes": [(4,), (3,)]}  # two structures: two populations of a batch
+    result = mlpkit.sweep(IRIS_MODEL, X, y, space, n_trials=4, cv=2, runs=tmp_path, name="pop", population=3,
+                          prune=False)  # fmt: skip
+    assert result.n_trials_run == 4 and len(result.study.trials) == 4  # a batch of 3, then one
+    assert {t["status"] for t in result.trials_} == {"finished"}
+    folds = sweep_module._splits(IRIS_MODEL, X, y, 2, None)
+    for trial in result.trials_:
+        model = clone(IRIS_MODEL).set_params(**trial["params"])
+        alone = [clone(model).fit(X[train], y[train]).score(X[test], y[test]) for train, test in folds]
+        assert trial["score"] == pytest.approx(np.mean(alone), abs=1e-12)
+    runs = RunStore(tmp_path).runs(sweep="pop")
+    assert sorted(run.trial for run in runs) == list(range(4)) and {run.status for run in runs} == {"finished"}
+
+
+def test_a_pruned_member_of_a_population_is_frozen_while_the_others_train(tmp_path, monkeypatch):
+    monkeypatch.setattr(mlpkit.trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk: pruned where it is told
+    asked = []
+    monkeypatch.setattr(optuna.trial.Trial, "should_prune", lambda trial: asked.append(trial.number) or trial.number == 4)
+    X, y = load_iris(return_X_y=True)
+    model = clone(IRIS_MODEL).set_params(max_iter=12)
+    mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=3, runs=tmp_path, name="first", population=3)
+    assert asked == []  # no trial had finished: the pruner would prune none, and is not asked
+    mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=3, runs=tmp_path, name="p")  # the pruner's startup trials
+    result = mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=6, runs=tmp_path, name="p", population=3)
+    status = {t["trial"]: t["status"] for t in result.trials_}
+    assert status == {0: "finished", 1: "finished", 2: "finished", 3: "finished", 4: "pruned", 5: "finished"}
+    assert [t.state.name for t in result.study.trials][3:] == ["COMPLETE", "PRUNED", "COMPLETE"]
+    epochs = {t["trial"]: t["epochs"] for t in result.trials_}
+    assert epochs[4] == sweep_module.REPORT_EVERY and epochs[3] == epochs[5] == 12  # (early stopping's patience: 10)
+
+
+def test_population_must_be_a_whole_number(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="population must be a whole number of trials trained at once >= 1"):
+        mlpkit.sweep(IRIS_MODEL, X, y, {"alpha": [0.1]}, runs=tmp_path, population=0)

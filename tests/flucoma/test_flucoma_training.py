@@ -1,5 +1,6 @@
 """FluCoMa's training rules (flucoma-core's SGD.hpp, MLP.hpp, NNLayer.hpp, DataSampler.hpp), checked against
-a small numpy implementation of them written here, and the numba and JAX backends against each other."""
+a small numpy implementation of them written here, and the numba kernels against mlpkit's main training loop
+(``trainer.run`` under ``engine.RULES["flucoma"]``)."""
 
 import numpy as np
 import pytest
@@ -76,10 +77,10 @@ def orders_of(seed, epochs, n, split_first=False):
     """The orders training.fit takes from ``RandomStream(seed, 0)``, and the split's permutation, if any."""
     stream = training.RandomStream(seed, 0)
     permutation = stream.permutation(len(X)) if split_first else None
-    return permutation, _small.orders(stream.uniforms(0, epochs, n))
+    return permutation, stream.orders(0, epochs, n)
 
 
-@pytest.mark.parametrize("backend", ["small", "large"])
+@pytest.mark.parametrize("backend", list(training.BACKENDS))
 @pytest.mark.parametrize("name", list(LAYOUTS))
 def test_full_batch_updates_are_flucoma_cores_to_1e_12(name, backend):
     layout, params = start(name)
@@ -97,7 +98,7 @@ def test_full_batch_updates_are_flucoma_cores_to_1e_12(name, backend):
     assert result.error == pytest.approx(flucoma_loss(ref_W, ref_b, LAYOUTS[name][1], X, Y), rel=1e-12, abs=0)
 
 
-@pytest.mark.parametrize("backend", ["small", "large"])
+@pytest.mark.parametrize("backend", list(training.BACKENDS))
 def test_mini_batches_shuffles_and_early_stopping_are_flucoma_cores(backend):
     """Batches of 8 (the first 14) from 30 training rows (+ 7 held out: lrint(0.8 * 37) = 30), shuffled every epoch, the
     validation rule of SGD.hpp; the same as the numpy reference given the same orders."""
@@ -165,14 +166,14 @@ def test_glorot_uniform_bounds_and_zero_biases():
 
 
 @pytest.mark.parametrize("validation", [0.0, 0.25])
-def test_the_numba_and_jax_backends_train_alike(validation):
+def test_the_numba_kernels_train_as_the_main_loop(validation):
     layout, params = start("tanh,tanh->sigmoid", seed=2)
     settings = training.Settings(max_iter=60, batch_size=7, learn_rate=0.3, momentum=0.9, validation=validation)
     results = {}
-    for backend in ("small", "large"):
+    for backend in ("numba", "trainer"):
         p, v = params.copy(), np.zeros_like(params)
         results[backend] = training.fit(p, v, layout, X, Y, settings, training.RandomStream(11, 0), backend), p, v
-    (small, p_small, v_small), (large, p_large, v_large) = results["small"], results["large"]
+    (small, p_small, v_small), (large, p_large, v_large) = results["numba"], results["trainer"]
     assert small.epochs == large.epochs
     np.testing.assert_allclose(p_small, p_large, rtol=0, atol=1e-11)
     np.testing.assert_allclose(v_small, v_large, rtol=0, atol=1e-11)
@@ -184,7 +185,7 @@ def test_the_numba_and_jax_backends_train_alike(validation):
 
 def test_estimators_fit_alike_on_either_backend(monkeypatch):
     """The estimator's fits (weights, momentum and random stream carried on) on the numba path and, with the
-    size threshold at 0, on the JAX path."""
+    size threshold at 0, in the main training loop."""
     runs = []
     for threshold in (training.SMALL_NETWORK_MAX_WEIGHTS, 0):
         monkeypatch.setattr(training, "SMALL_NETWORK_MAX_WEIGHTS", threshold)
@@ -224,13 +225,63 @@ def test_classifier_predict_point_is_its_predict():
 
 def test_the_random_stream_is_splitmix64_by_global_epoch():
     """Row i of epoch e draws splitmix64's output number (e << 32 | i) + 1 of the key (Steele et al.'s reference
-    values for seed 0: 0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4), so any fit starting at epoch e draws alike."""
-    first = training.RandomStream(0, 0).uniforms(0, 1, 2)[0]
-    np.testing.assert_array_equal(first, [(0xE220A8397B1DCDAF >> 11) * 2.0**-53, (0x6E789E6AA1B965F4 >> 11) * 2.0**-53])
+    values for seed 0: 0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4); the epoch's order sorts the rows by those
+    numbers' high halves, so any fit starting at epoch e draws alike."""
+    uniforms = np.empty(2)
+    _small.counter_uniforms(np.uint64(0), np.arange(2, dtype=np.uint64), uniforms)
+    np.testing.assert_array_equal(uniforms, [(0xE220A8397B1DCDAF >> 11) * 2.0**-53, (0x6E789E6AA1B965F4 >> 11) * 2.0**-53])
+    np.testing.assert_array_equal(training.RandomStream(0, 0).orders(0, 1, 2), [[1, 0]])  # 0x6E78.. < 0xE220..
     key = 0xFEDCBA9876543210
-    whole = training.RandomStream(key, 0).uniforms(0, 12, 37)
-    np.testing.assert_array_equal(training.RandomStream(key, 5).uniforms(2, 5, 37), whole[7:12])
-    assert not np.array_equal(training.RandomStream(key + 1, 0).uniforms(0, 12, 37), whole)
-    assert 0 <= whole.min() and whole.max() < 1 and abs(whole.mean() - 0.5) < 0.05
+    whole = training.RandomStream(key, 0).orders(0, 12, 37)
+    np.testing.assert_array_equal(training.RandomStream(key, 5).orders(2, 5, 37), whole[7:12])
+    assert not np.array_equal(training.RandomStream(key + 1, 0).orders(0, 12, 37), whole)
+    assert all(sorted(order) == list(range(37)) for order in whole) and len({tuple(o) for o in whole}) == 12
     split = training.RandomStream(key, 5).permutation(37)
     assert sorted(split) == list(range(37)) and not np.array_equal(split, training.RandomStream(key, 6).permutation(37))
+
+
+@pytest.mark.parametrize("n_rows, n_pad", [(2, 16), (37, 40), (200, 224)])
+def test_the_main_loops_flucoma_order_is_the_numba_kernels(n_rows, n_pad):
+    """``engine.counter_order`` (JAX, padded rows last) sorts the keys ``_small.epoch_order`` sorts."""
+    import jax
+
+    from mlpkit import engine
+    from mlpkit.state import new_state
+
+    stream = training.RandomStream(0xFEDCBA9876543210, 41)
+    program = engine.Program(*[None] * 5, shuffle=True, early_stopping=False, monitor="loss", score="r2", rules="flucoma")
+    with jax.enable_x64(True):
+        state = new_state({}, {}, np.float64)._replace(key=stream.words)
+        for epoch in (41, 42, 2**20):
+            _, order, _ = engine.counter_order(program, state._replace(epoch=np.int32(epoch)), np.int32(n_rows), n_pad)
+            want = training.RandomStream(stream.key, epoch).orders(0, 1, n_rows)[0]
+            np.testing.assert_array_equal(np.asarray(order), [*want, *range(n_rows, n_pad)])
+
+
+@pytest.mark.parametrize("threshold", [training.SMALL_NETWORK_MAX_WEIGHTS, 0], ids=["numba", "trainer"])
+def test_three_fits_of_7_epochs_are_one_of_21_with_shuffled_mini_batches(monkeypatch, threshold):
+    """Weights, momentum, key and global epoch carry on: batches of 6 (the first 7) from 37 shuffled rows."""
+    monkeypatch.setattr(training, "SMALL_NETWORK_MAX_WEIGHTS", threshold)
+    params = dict(hidden_layers=[5, 4], activation=3, batch_size=6, learn_rate=0.2, validation=0, random_state=3)
+    long = fl.MLPRegressor(max_iter=21, **params)
+    error = long.fit(X, Y)
+    short = fl.MLPRegressor(max_iter=7, **params)
+    errors = [short.fit(X, Y) for _ in range(3)]
+    assert errors[-1] == pytest.approx(error, rel=1e-9) and errors[0] > errors[-1] * 1.01  # (it trained on)
+    np.testing.assert_allclose(short.network_.loss_curve_, long.network_.loss_curve_, rtol=1e-9)
+    for a, b in zip([*short.network_.coefs_, *short.network_.intercepts_], [*long.network_.coefs_, *long.network_.intercepts_]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+def test_the_main_loop_compiles_once_for_a_loop_of_fits(monkeypatch):
+    """FluCoMa's live loop on the trainer: new learning rates, epochs and momentum are traced values."""
+    from mlpkit import engine
+
+    monkeypatch.setattr(training, "SMALL_NETWORK_MAX_WEIGHTS", 0)
+    model = fl.MLPRegressor(hidden_layers=[5], max_iter=10, validation=0.2, random_state=0)
+    model.fit(X, Y)
+    compiled = engine.compiled_programs()
+    for learn_rate, max_iter, momentum in ((0.02, 12, 0.9), (0.005, 30, 0.5)):
+        model.set_params(learn_rate=learn_rate, max_iter=max_iter, momentum=momentum)
+        model.fit(X, Y)
+    assert engine.compiled_programs() == compiled

@@ -42,6 +42,7 @@ examples:
   mlpkit sweep digits.csv --target label --space learning_rate_init=log:1e-4:1e-1 --space alpha=log:1e-6:1e-2 \\
       --trials 20 --cv 3 --set max_iter=50 --out best.npz
   mlpkit sweep data.csv --target y --space space.json --trials 50 --jobs 4 --runs experiments/ --name wide
+  mlpkit sweep digits.csv --target label --space learning_rate_init=log:1e-4:1e-1 --trials 32 --population 32
   mlpkit runs {DEFAULT_RUNS}/                  compare the trials in the browser
 
 Ctrl-C stops the sweep (exit code 130); run the same command again to continue it."""
@@ -63,6 +64,9 @@ def add_arguments(parser) -> None:
                         " (default: one held-out fifth of the rows)")
     parser.add_argument("--scoring", metavar="NAME", help="a scikit-learn scoring name (default: accuracy or R2)")
     parser.add_argument("--jobs", metavar="J", type=int, default=1, help="worker processes running trials at once")
+    parser.add_argument("--population", metavar="K", type=int, default=1,
+                        help="trials asked for at once and trained together as one population per structure"
+                        " (default 1: one trial at a time)")
     parser.add_argument("--runs", metavar="DIR", default=DEFAULT_RUNS, help=f"runs directory (default {DEFAULT_RUNS})")
     parser.add_argument("--name", help="the sweep's name in the runs directory (default: derived from what is searched)")
     parser.add_argument("--timeout", metavar="SECONDS", type=float, help="start no trial after this long")
@@ -100,8 +104,9 @@ def read_space(entries: list[str]):
 def run(args) -> int:
     from ..experiments.sweep import sweep
 
-    if args.trials < 1 or args.jobs < 1:
-        raise CLIError(f"--trials {args.trials} --jobs {args.jobs}: both are whole numbers from 1")
+    if args.trials < 1 or args.jobs < 1 or args.population < 1:
+        raise CLIError(f"--trials {args.trials} --jobs {args.jobs} --population {args.population}: each is a whole"
+                       " number from 1")
     space = read_space(args.space)
     data = options.read_training_data(args)
     task, why = (args.task, "as asked") if args.task else options.detect_task(data.y)
@@ -115,7 +120,7 @@ def run(args) -> int:
           f" searching {', '.join(space.names)} in {args.trials} trials; runs in {args.runs}", file=sys.stderr)
     try:
         result = sweep(model, data.X, data.y, space, n_trials=args.trials, cv=args.cv, scoring=args.scoring,
-                       runs=args.runs, name=args.name, n_jobs=args.jobs, random_state=args.seed,
+                       runs=args.runs, name=args.name, n_jobs=args.jobs, random_state=args.seed, population=args.population,
                        timeout=args.timeout, prune=args.prune, flucoma=args.flucoma)
     except KeyboardInterrupt:
         report.note(f"sweep interrupted; the trials that ended are kept in {args.runs}: run the same command"

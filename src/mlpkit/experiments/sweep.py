@@ -41,6 +41,15 @@ Speed
     ``alpha``, ``momentum``, ...) reuse the compiled training program; each
     distinct structure compiles once per process. ``n_jobs > 1`` runs that many
     worker processes (spawned), each an Optuna worker on the shared storage.
+    ``population=K`` asks Optuna for K trials at a time (its batched ask and tell,
+    TPE with ``constant_liar``) and trains each fold of them as populations
+    (``mlpkit.fit_many``'s machinery: trials of one structure in one compiled
+    program, the others in groups, L-BFGS and Pipelines one by one); every trial's
+    fits, scores and runs are those it would have alone. Its first fold's watcher
+    reports to the pruner as above, and a pruned trial's member is frozen while the
+    others train on. Only trials finished in earlier batches count for the pruner's
+    median, so the first batch is never pruned (``PRUNER_STARTUP_TRIALS``), and the
+    pruner is not even asked while fewer than that many trials have finished.
 
 The best parameters are refitted on all the data (recorded as one more run,
 outside the sweep, named ``<name>: best``), saved natively in the runs directory's
@@ -56,23 +65,27 @@ setting that changes it; they are text in Python's words (``prune=False``), and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import multiprocessing
 import re
+import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
 
+from ..population import fit_estimators
 from .export import FluCoMaFiles, network_of, write_flucoma_beside
 from .recorder import (
     DEFAULT_RUNS,
@@ -178,10 +191,11 @@ class _Context:
     seed: int
     timeout: float | None
     setup: str  # the fixed parameters, cv, scoring and prune as text (``_setup``)
+    population: int = 1  # trials asked for and trained at once
 
 
 def sweep(estimator, X, y, space, *, n_trials=20, cv=None, scoring=None, runs=None, name=None, n_jobs=1,
-          random_state=None, timeout=None, prune=True, flucoma=False) -> SweepResult:
+          random_state=None, timeout=None, prune=True, flucoma=False, population=1) -> SweepResult:
     """Search ``space`` for the parameters of ``estimator`` that score best on ``X, y``; see the module docstring.
 
     Parameters
@@ -200,12 +214,15 @@ def sweep(estimator, X, y, space, *, n_trials=20, cv=None, scoring=None, runs=No
     prune : stop unpromising trials from their validation loss (turns early stopping on; see above)
     flucoma : also write the best model as FluCoMa JSON (and its scaler) beside the native file, where
         FluCoMa can express it; a note says why where it cannot
+    population : trials asked for at once and trained together, each fold as one population (see Speed)
     """
     optuna = _optuna()
     if not isinstance(n_trials, int) or n_trials < 1:
         raise ValueError(f"n_trials must be a whole number >= 1, got {n_trials!r}")
     if not isinstance(n_jobs, int) or n_jobs < 1:
         raise ValueError(f"n_jobs must be a whole number of worker processes >= 1, got {n_jobs!r}")
+    if not isinstance(population, int) or isinstance(population, bool) or population < 1:
+        raise ValueError(f"population must be a whole number of trials trained at once >= 1, got {population!r}")
     if not isinstance(flucoma, bool):
         raise ValueError(f"flucoma must be True (also write FluCoMa JSON) or False, got {flucoma!r}")
     space = parse_space(space)
@@ -217,7 +234,7 @@ def sweep(estimator, X, y, space, *, n_trials=20, cv=None, scoring=None, runs=No
     name = name or _default_name(estimator, space, fingerprint, cv, scoring, prune)
     context = _Context(estimator, X, y, space, splits, scoring, str(store.directory), name, fingerprint, prune,
                        n_trials, 0 if random_state is None else int(random_state), timeout,
-                       _setup(estimator, cv, scoring, prune))
+                       _setup(estimator, cv, scoring, prune), population)
 
     with _quiet_optuna(optuna):
         storage = _storage(context)
@@ -312,7 +329,9 @@ def _open_study(context: _Context, storage, seed=None):
     optuna = _optuna()
     study = optuna.create_study(
         study_name=context.name, storage=storage, direction="maximize", load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(seed=seed),
+        # (in batches, the trials asked for and not yet told count as doing as badly as the worst so far:
+        # TPE then spreads a batch out instead of proposing one region many times)
+        sampler=optuna.samplers.TPESampler(seed=seed, constant_liar=context.population > 1),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_EPOCHS),
     )
     expected = {"mlpkit.space": context.space.describe(), "mlpkit.data": context.fingerprint,
@@ -357,13 +376,33 @@ class _StopWhenDone:
 
 
 def _optimize(context: _Context, seed: int, remaining: int, storage=None):
-    """Run trials in this process until the study has ``n_trials`` done (or ``timeout``)."""
+    """Run trials in this process until the study has ``n_trials`` done (or ``timeout``): one at a time
+    (Optuna's ``optimize``), or ``population`` at a time (``_optimize_in_populations``)."""
     optuna = _optuna()
     with _quiet_optuna(optuna):
         study = _open_study(context, storage or _storage(context), seed)
         store = RunStore(context.runs)
+        if context.population > 1:
+            _optimize_in_populations(context, study, store, remaining)
+            return
         study.optimize(partial(_objective, context=context, store=store), n_trials=remaining, timeout=context.timeout,
                        catch=(Exception,), callbacks=[_StopWhenDone(context.n_trials)])
+
+
+def _optimize_in_populations(context: _Context, study, store: RunStore, remaining: int):
+    """Optuna's batched ask-and-tell: ask for ``population`` trials, train each fold of them as one
+    population (``mlpkit.population.fit_estimators``), tell each trial how it ended; until ``remaining``
+    trials ran, the study has ``n_trials`` done, or ``timeout`` seconds passed (no batch starts after)."""
+    started = time.monotonic()
+    while remaining > 0 and _count_done(study) < context.n_trials:
+        if context.timeout is not None and time.monotonic() - started > context.timeout:
+            return
+        # The pruner's median is over the trials finished before the batch: with fewer than its startup
+        # trials it prunes none of the batch, so it is not asked (each question reads every trial).
+        consult = len(study.get_trials(deepcopy=False, states=(_optuna().trial.TrialState.COMPLETE,))) >= PRUNER_STARTUP_TRIALS
+        batch = [_begin_trial(study.ask(), context, store, consult) for _ in range(min(context.population, remaining))]
+        remaining -= len(batch)
+        _run_population(context, study, store, batch)
 
 
 def _optimize_in_processes(context: _Context, seeds, remaining):
@@ -386,8 +425,8 @@ def _optimize_in_processes(context: _Context, seeds, remaining):
 class _TrialWatcher:
     """The first fold's callback: writes its epochs to the trial's run and reports to the pruner."""
 
-    def __init__(self, trial, store: RunStore, run_id: int, report: bool):
-        self.trial, self.report = trial, report
+    def __init__(self, trial, store: RunStore, run_id: int, report: bool, consult: bool = True):
+        self.trial, self.report, self.consult = trial, report, consult  # consult: ask the pruner after reporting
         self.epochs = EpochBuffer(partial(store.log_epochs, run_id))
         self.pruned_at = None
 
@@ -395,7 +434,7 @@ class _TrialWatcher:
         self.epochs.add(info)
         if self.report and info.epoch % REPORT_EVERY == 0 and not math.isnan(info.validation_loss):
             self.trial.report(-info.validation_loss, info.epoch)
-            if self.trial.should_prune():
+            if self.consult and self.trial.should_prune():
                 self.pruned_at = (info.epoch, info.validation_loss)
                 return True  # stop this fit
         return None
@@ -404,53 +443,138 @@ class _TrialWatcher:
         self.epochs.flush()
 
 
-def _objective(trial, context: _Context, store: RunStore) -> float:
-    optuna = _optuna()
+class _Trial(NamedTuple):
+    """A trial begun: its estimator (the space's values set), its run in the store, its first fold's watcher."""
+
+    trial: object
+    estimator: object
+    run_id: int
+    watcher: _TrialWatcher
+
+
+def _begin_trial(trial, context: _Context, store: RunStore, consult: bool = True) -> _Trial:
     params = context.space.suggest(trial)
     estimator = clone(context.estimator).set_params(**params)
     run_id = store.start_run(estimator_name(estimator), run_params(estimator), sweep=context.name,
                              trial=trial.number, data_fingerprint=context.fingerprint)
     trial.set_user_attr("run_id", run_id)
-    watcher = _TrialWatcher(trial, store, run_id, context.prune)
+    return _Trial(trial, estimator, run_id, _TrialWatcher(trial, store, run_id, context.prune, consult))
+
+
+def _objective(trial, context: _Context, store: RunStore) -> float:
+    begun = _begin_trial(trial, context, store)
     try:
         scores = []
         for fold, (train, test) in enumerate(context.splits):
-            model = _fit_fold(context, estimator, train, watcher if fold == 0 else None)
-            if fold == 0 and watcher.pruned_at is not None:
-                epoch, loss = watcher.pruned_at
-                raise optuna.TrialPruned(f"pruned at epoch {epoch}: validation loss {loss:.4g} is worse than the"
-                                         " median of earlier trials at that epoch")
-            if fold == 0 and not watcher.epochs.count:  # L-BFGS: no per-epoch calls
-                store.log_epochs(run_id, history_rows(network_of(model)))
+            model = _fit_fold(context, begun.estimator, train, begun.watcher if fold == 0 else None)
+            if fold == 0:
+                _after_first_fold(begun, store, model)
             scores.append(float(_score(context, model, test)))
-    except optuna.TrialPruned as pruned:
-        store.fail_run(run_id, str(pruned), status="pruned")
-        raise
-    except KeyboardInterrupt:
-        trial.set_user_attr("interrupted", True)
-        store.fail_run(run_id, "interrupted (Ctrl-C): the trial runs again when the sweep is resumed")
-        raise
     except BaseException as error:
-        store.fail_run(run_id, error)
+        _record_failure(begun, store, error)
         raise
+    return _finish_trial(begun, store, scores)
+
+
+def _run_population(context: _Context, study, store: RunStore, batch: list[_Trial]):
+    """The trials of ``batch`` fold by fold, each fold's fits as one population; a trial pruned (its member
+    frozen by its watcher) or failed in a fold skips the folds after. Ctrl-C marks them all interrupted."""
+    optuna = _optuna()
+    scores, ended = {id(t): [] for t in batch}, {}
+    try:
+        for fold, (train, test) in enumerate(context.splits):
+            going = [t for t in batch if id(t) not in ended]
+            models, errors = _fit_fold_population(context, [t.estimator for t in going], train,
+                                                  [t.watcher if fold == 0 else None for t in going])  # fmt: skip
+            for begun, model, error in zip(going, models, errors):
+                try:
+                    if error is not None:
+                        raise error
+                    if fold == 0:
+                        _after_first_fold(begun, store, model)
+                    scores[id(begun)].append(float(_score(context, model, test)))
+                except Exception as failure:
+                    ended[id(begun)] = _record_failure(begun, store, failure)
+    except KeyboardInterrupt as interrupted:
+        for begun in batch:
+            if id(begun) not in ended:
+                study.tell(begun.trial, state=_record_failure(begun, store, interrupted))
+        raise
+    for begun in batch:
+        if id(begun) in ended:
+            study.tell(begun.trial, state=ended[id(begun)])
+        else:
+            study.tell(begun.trial, _finish_trial(begun, store, scores[id(begun)]))
+
+
+def _after_first_fold(begun: _Trial, store: RunStore, model):
+    """A trial whose first fold's watcher stopped it is pruned; an L-BFGS fit (no per-epoch calls) has its
+    curves logged from its history."""
+    if begun.watcher.pruned_at is not None:
+        epoch, loss = begun.watcher.pruned_at
+        raise _optuna().TrialPruned(f"pruned at epoch {epoch}: validation loss {loss:.4g} is worse than the"
+                                    " median of earlier trials at that epoch")
+    if not begun.watcher.epochs.count:
+        store.log_epochs(begun.run_id, history_rows(network_of(model)))
+
+
+def _record_failure(begun: _Trial, store: RunStore, error: BaseException):
+    """The trial's run marked as pruned, interrupted or failed; returns the Optuna state it ended in."""
+    states = _optuna().trial.TrialState
+    if isinstance(error, _optuna().TrialPruned):
+        store.fail_run(begun.run_id, str(error), status="pruned")
+        return states.PRUNED
+    if isinstance(error, KeyboardInterrupt):
+        begun.trial.set_user_attr("interrupted", True)
+        store.fail_run(begun.run_id, "interrupted (Ctrl-C): the trial runs again when the sweep is resumed")
+    else:
+        store.fail_run(begun.run_id, error)
+    return states.FAIL
+
+
+def _finish_trial(begun: _Trial, store: RunStore, scores: list) -> float:
     mean = float(np.mean(scores))
-    store.finish_run(run_id, {"score": mean, "score_std": float(np.std(scores)),
-                              **{f"fold_{k}": s for k, s in enumerate(scores)}})
+    store.finish_run(begun.run_id, {"score": mean, "score_std": float(np.std(scores)),
+                                    **{f"fold_{k}": s for k, s in enumerate(scores)}})
     return mean
+
+
+def _with_watcher(estimator, watcher):
+    """A clone of ``estimator`` whose callbacks end with ``watcher`` (after the estimator's own, which steer
+    every fold's fit alike)."""
+    model = clone(estimator)
+    if watcher is not None:
+        name = f"{_prefix(model)}callbacks"
+        model.set_params(**{name: [*(model.get_params()[name] or []), watcher]})
+    return model
+
+
+@contextlib.contextmanager
+def _fitting():
+    """Around a fold's fits: their warnings (ConvergenceWarning and the like) are expected in short trials;
+    Ctrl-C during a fit (the estimators' warning: they keep the epochs so far) stops the sweep."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    if any(INTERRUPTED_MESSAGE in str(warning.message) for warning in caught):
+        raise KeyboardInterrupt
 
 
 def _fit_fold(context: _Context, estimator, train, watcher):
     """A clone of ``estimator`` fitted on the rows ``train``; Ctrl-C during the fit stops the sweep."""
-    model = clone(estimator)
-    if watcher is not None:  # after the estimator's own callbacks, which steer every fold's fit alike
-        name = f"{_prefix(model)}callbacks"
-        model.set_params(**{name: [*(model.get_params()[name] or []), watcher]})
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")  # ConvergenceWarning and the like: expected in short trials
+    model = _with_watcher(estimator, watcher)
+    with _fitting():
         model.fit(_safe_indexing(context.X, train), _safe_indexing(context.y, train))
-    if any(INTERRUPTED_MESSAGE in str(warning.message) for warning in caught):
-        raise KeyboardInterrupt
     return model
+
+
+def _fit_fold_population(context: _Context, estimators, train, watchers):
+    """Clones of ``estimators`` fitted on the rows ``train``, many at once (``fit_estimators``); the models
+    and each one's error or None."""
+    models = [_with_watcher(estimator, watcher) for estimator, watcher in zip(estimators, watchers)]
+    with _fitting():
+        errors = fit_estimators(models, _safe_indexing(context.X, train), _safe_indexing(context.y, train))
+    return models, errors
 
 
 def _score(context: _Context, model, test) -> float:

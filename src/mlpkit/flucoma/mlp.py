@@ -28,15 +28,13 @@ The weights and training history live in ``network_``, an ``mlpkit.MLPRegressor`
 saving, plots, ONNX export and the command line work on it as on any mlpkit model);
 its training state (``network_._state``) holds the weights and ``flucoma_sgd``'s
 velocities as views of the two flat buffers that ``training.fit`` trains in place (in
-numba for small networks, ``_small.py``; in JAX for larger ones, ``_large.py``), with
+numba kernels for small networks, ``_small.py``; in the one trainer for larger ones), with
 the random key and the epochs trained so far. Each epoch's shuffle comes from (key,
 epoch), so ten fits of 6 epochs train as one of 60, also across a save, load or pickle.
 """
 
 from __future__ import annotations
 
-import math
-import time
 import warnings
 
 import numpy as np
@@ -48,7 +46,6 @@ from sklearn.utils import check_random_state
 from .. import estimators
 from ..history import CURVES
 from .._refits import Origin, ParamNamesOnce, PicklesWithoutCaches, _restore_on_error
-from ..callbacks import EpochInfo, call_hook
 from ..estimators import _store_init_arguments
 from ..guide.sizing import DataSizeWarning, data_size_note
 from ..optim import make_optimizer, optimizer_params, solver_spec
@@ -56,7 +53,6 @@ from . import _small, training
 from . import model as flucoma_model
 from .dataset import DataSet, LabelSet, pair_by_identifier
 from .jsonio import write_json
-from .training import FLUCOMA_PATIENCE
 
 #: The solver whose optimiser state the FluCoMa velocities are (``network_._origin.solver``).
 _FLUCOMA_SGD = solver_spec("flucoma_sgd", {})
@@ -153,7 +149,7 @@ class _Buffers:
         self.state = network._state = state._replace(
             params=params, best_params=params, opt_state=self._opt_state(params), key=np.asarray(key, np.uint32)
         )  # (best_params: FluCoMa keeps the last weights)
-        self.is_small = training.backend_for(layout) == "small"
+        self.is_small = training.backend_for(layout) == "numba"  # (predict_point in numba)
         self.point_shape, self.n_outputs = (int(layout.sizes[0]),), int(layout.sizes[-1])
         self.settings = None  # the fit's training.Settings, and the parameter values they came from
         self.values = None
@@ -227,32 +223,6 @@ class _Buffers:
         )
 
 
-def _listeners(network, settings):
-    """The network's callbacks (``mlpkit.callbacks``: the OSC server's, a dashboard) as ``training.fit``'s
-    ``on_chunk``, or None without any: each hears of every epoch; True stops the fit, a dict of
-    ``learning_rate_init``/``momentum`` changes them for the rest of it."""
-    callbacks = list(network.callbacks or [])
-    if not callbacks:
-        return None
-    started, names = time.perf_counter(), {"learning_rate_init": "learn_rate", "momentum": "momentum"}
-    call_hook(callbacks, "on_fit_start", network, settings.max_iter)
-    rate = [settings.learn_rate]
-
-    def on_chunk(first, losses, validation_losses):
-        answers = []
-        for i, loss in enumerate(losses.tolist()):
-            val = float(validation_losses[i]) if validation_losses is not None else math.nan
-            info = EpochInfo(first + i + 1, loss, val, math.nan, rate[0], time.perf_counter() - started)
-            answers.extend(answer for answer in (callback(network, info) for callback in callbacks) if answer)
-        if True in answers:
-            return True
-        changes = {names[k]: float(v) for answer in answers if isinstance(answer, dict) for k, v in answer.items() if k in names}
-        rate[0] = changes.get("learn_rate", rate[0])
-        return changes or None
-
-    return on_chunk
-
-
 class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
     """What the FluCoMa-style regressor and classifier share; use those."""
 
@@ -276,30 +246,11 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
 
     def _network_params(self, n_outputs):
         """The ``mlpkit.MLPRegressor`` parameters that describe this network and its training, as ``network_``
-        holds them (``training.fit`` trains it; these are what saving, loading and exporting read)."""
-        validate = self.validation > 0
-        return dict(
-            hidden_layer_sizes=tuple(int(n) for n in self.hidden_layers),
-            activation=_activation(self.activation, "activation"),
-            out_activation=self._output_activation or _activation(self.output_activation, "output_activation"),
-            solver="flucoma_sgd",
-            learning_rate_init=self.learn_rate,
-            momentum=self.momentum,
-            batch_size=self.batch_size,
-            max_iter=self.max_iter,
-            alpha=0.0,
-            init="glorot_uniform",
-            early_stopping=validate,
-            validation_fraction=self.validation if validate else 0.1,
-            early_stopping_monitor="loss",
-            n_iter_no_change=FLUCOMA_PATIENCE if validate else np.inf,
-            tol=0.0,
-            shuffle=True,
-            warm_start=True,
-            random_state=self.random_state,
-            on_divergence="warn",
-            dtype="float64",
-        )
+        holds them (``training.mlpkit_parameters``: saving, loading and exporting read them)."""
+        settings = training.Settings(self.max_iter, self.batch_size, self.learn_rate, self.momentum, self.validation)
+        activation = _activation(self.activation, "activation")
+        out_activation = self._output_activation or _activation(self.output_activation, "output_activation")
+        return training.mlpkit_parameters(self.hidden_layers, activation, out_activation, settings, self.random_state)
 
     def _check_parameters(self):
         if not 0 <= self.validation < 1:
@@ -330,12 +281,10 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         before = buffers.params.copy(), buffers.velocity.copy()
         try:
             result = training.fit(buffers.params, buffers.velocity, buffers.layout, X, Y, buffers.settings, buffers.stream(),
-                                  on_chunk=_listeners(self.network_, buffers.settings))  # fmt: skip
-        except BaseException:  # (Ctrl-C between chunks of epochs, a bad setting): the network as it was
+                                  model=self.network_, callbacks=self.network_.callbacks or ())  # fmt: skip
+        except BaseException:  # (a callback's error, a bad setting): the network as it was
             buffers.params[:], buffers.velocity[:] = before
             raise
-        finally:
-            call_hook(self.network_.callbacks or [], "on_fit_end", self.network_)
         if not np.isfinite(result.error):
             buffers.params[:], buffers.velocity[:] = before
             warnings.warn(

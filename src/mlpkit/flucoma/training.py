@@ -25,30 +25,42 @@ Read from flucoma-core's ``SGD.hpp``, ``MLP.hpp``, ``NNLayer.hpp``, ``NNFuncs.hp
 A new network is Glorot-uniform: weights ``U(-sqrt(6 / (fan_in + fan_out)), +...)``,
 biases zero (``NNLayer::init``).
 
-Two backends run this: ``_small.py`` (numba, row by row) for small networks, ``_large.py``
-(JAX, whole batches) for the rest, chosen by ``backend_for``. Both take the parameters
-and velocities as flat buffers (``Layout``), take every random order from the same
-``RandomStream`` (counter-based: epoch ``e``'s order depends on the key and ``e`` alone,
-so a loop of short fits draws what one long fit does), and so train alike to rounding.
+Two backends run this, chosen by ``backend_for``: mlpkit's one training loop
+(``trainer.run``, with ``engine.RULES["flucoma"]``: FluCoMa's batches, orders, stopping
+and divergence rules as entries of its tables), and for small networks, where a
+compiled call's fixed cost is more than the training, numba kernels (``_small.py``)
+that run the same rules row by row. Both take every epoch's order from the network's key
+and the epoch it has reached (counter-based: epoch ``e``'s order depends on the key and
+``e`` alone, so a loop of short fits draws what one long fit does), and train alike to
+rounding (``tests/flucoma/test_flucoma_training.py``).
 """
 
 from __future__ import annotations
 
+import time
+import warnings
 from typing import Callable, NamedTuple
 
+import jax
 import numpy as np
 
+from .. import config, estimators, trainer, training_data
+from ..activations import ACTIVATIONS
+from ..callbacks import call_hook, changes_asked, report_epochs
+from ..network import layer_extras
+from ..state import new_state
 from . import _small
+from .model import FLUCOMA_ACTIVATIONS
 
 #: Epochs in a row without a lower validation loss than the previous epoch's after which a fit stops
 #: (``SGD.hpp``: ``mInitialPatience``).
 FLUCOMA_PATIENCE = 10
 
 #: Networks with at most this many weights (multiply-adds per row: ``sum fan_in * fan_out``) train in numba
-#: (``_small``), larger ones in JAX (``_large``). Measured with ``bench/flucoma_backends.py`` on this 2-core
-#: machine under load (see ``bench/README.md``): numba 4x faster at 40 weights (200 rows), 1.5-2.4x at 360
-#: (200 and 2000 rows), level at ~700, JAX 2-3x faster from ~1000 on.
-SMALL_NETWORK_MAX_WEIGHTS = 500
+#: (``_small``), larger ones in the main loop (``trainer.run``). Measured with ``bench/flucoma_backends.py`` on
+#: this 2-core machine under load (see ``bench/README.md``): numba 3-9x faster at 40-360 weights, level at
+#: ~1000-1500, the main loop 1.3-2x faster from ~5000 on.
+SMALL_NETWORK_MAX_WEIGHTS = 1000
 
 
 class Layout(NamedTuple):
@@ -122,9 +134,39 @@ class Result(NamedTuple):
     error: float  # FluCoMa's loss over the training rows after the fit (NaN or inf if it diverged)
 
 
+def mlpkit_parameters(hidden_layers, activation: str, out_activation: str, settings: Settings, random_state=None) -> dict:
+    """The ``mlpkit.MLPRegressor`` parameters that describe a FluCoMa network and its training: the FluCoMa
+    estimators' ``network_`` holds them (saving, loading and exporting read them), and the main loop's
+    configuration step reads them (``config.program(..., rules="flucoma")``)."""
+    validate = settings.validation > 0
+    return dict(
+        hidden_layer_sizes=tuple(int(n) for n in hidden_layers),
+        activation=activation,
+        out_activation=out_activation,
+        loss="summed_squared_error",
+        solver="flucoma_sgd",
+        learning_rate_init=settings.learn_rate,
+        momentum=settings.momentum,
+        batch_size=settings.batch_size,
+        max_iter=settings.max_iter,
+        alpha=0.0,
+        init="glorot_uniform",
+        early_stopping=validate,
+        validation_fraction=settings.validation if validate else 0.1,
+        early_stopping_monitor="loss",
+        n_iter_no_change=settings.patience if validate else np.inf,
+        tol=0.0,
+        shuffle=True,
+        warm_start=True,
+        random_state=random_state,
+        on_divergence="warn",
+        dtype="float64",
+    )
+
+
 def backend_for(layout: Layout) -> str:
-    """``"small"`` (numba) or ``"large"`` (JAX): see ``SMALL_NETWORK_MAX_WEIGHTS``."""
-    return "small" if layout.n_weights <= SMALL_NETWORK_MAX_WEIGHTS else "large"
+    """``"numba"`` or ``"trainer"`` (the main loop): see ``SMALL_NETWORK_MAX_WEIGHTS``."""
+    return "numba" if layout.n_weights <= SMALL_NETWORK_MAX_WEIGHTS else "trainer"
 
 
 #: The validation split's counters have this bit set (the epochs' orders use ``epoch << 32 | row``).
@@ -134,18 +176,24 @@ _SPLIT_BIT = np.uint64(1 << 63)
 class RandomStream(NamedTuple):
     """Training's random numbers, as a function of ``(key, epoch, row)`` (counter-based, splitmix64).
 
-    Uniform number ``u[e, i] = (splitmix64_key(e << 32 | i) >> 11) / 2^53`` (``_small.counter_uniforms``)
-    drives row ``i`` of epoch ``e``'s shuffle, where ``e`` counts every epoch the network trained (``TrainState.epoch``), not this fit's:
-    ten fits of 6 epochs shuffle as one fit of 60, and a saved model (key and epoch) shuffles on alike.
-    The validation split of a fit starting at epoch ``e`` sorts the numbers of counters ``2^63 | e << 32 | i``.
+    Epoch ``e``'s order sorts the rows by ``splitmix64(key, e << 32 | i)`` (``_small.epoch_order``,
+    ``engine.counter_order``), where ``e`` counts every epoch the network trained (``TrainState.epoch``),
+    not this fit's: ten fits of 6 epochs shuffle as one fit of 60, and a saved model (key and epoch)
+    shuffles on alike. The validation split of a fit starting at epoch ``e`` sorts the numbers of
+    counters ``2^63 | e << 32 | i``.
     """
 
     key: int  # 64 bits
     epoch: int  # the fit's first epoch, counted over all fits
 
-    def uniforms(self, first: int, epochs: int, n: int) -> np.ndarray:
-        """``(epochs, n)`` numbers in [0, 1) for this fit's epochs ``first .. first + epochs - 1``."""
-        return _small.epoch_uniforms(np.uint64(self.key), self.epoch + first, epochs, n)
+    @property
+    def words(self) -> np.ndarray:
+        """The key as ``TrainState.key`` holds it: two uint32 words, high first."""
+        return np.array([self.key >> 32, self.key & 0xFFFFFFFF], np.uint32)
+
+    def orders(self, first: int, epochs: int, n: int) -> np.ndarray:
+        """``(epochs, n)``: the orders of this fit's epochs ``first .. first + epochs - 1``."""
+        return _small.orders(np.uint64(self.key), self.epoch + first, epochs, n)
 
     def permutation(self, n: int) -> np.ndarray:
         """The fit's validation split: an order of ``n`` rows."""
@@ -170,48 +218,40 @@ def split(X, Y, validation, stream: RandomStream):
     return X[train], Y[train], X[val], Y[val]
 
 
-#: Most random numbers drawn at a time (one per training row and epoch; 8 MB).
-UNIFORMS_PER_CHUNK = 1 << 20
-
-
-#: With a listener (``fit(..., on_chunk=)``), at most this many epochs run between two reports, so a
-#: listener hears of a long fit as it goes and can stop it soon (~20 ms of a tiny network's epochs).
+#: With callbacks, the numba backend runs at most this many epochs between two reports, so a listener
+#: hears of a long fit as it goes and can stop it soon (~20 ms of a tiny network's epochs).
 LISTENED_CHUNK_EPOCHS = 1024
 
+#: The hyper-parameters a callback may change during a FluCoMa fit (mlpkit's names, as ``callbacks.py``).
+CHANGEABLE = ("learning_rate_init", "momentum")
 
-def fit(params, velocity, layout: Layout, X, Y, settings: Settings, stream: RandomStream, backend=None,
-        on_chunk=None) -> Result:  # fmt: skip
+
+def fit(params, velocity, layout: Layout, X, Y, settings: Settings, stream: RandomStream, backend=None, *,
+        model=None, callbacks=()) -> Result:  # fmt: skip
     """Train ``params`` and ``velocity`` (flat float64 buffers, changed in place) on ``(X, Y)`` for one fit,
-    drawing from ``stream``. ``backend`` forces ``"small"`` or ``"large"``; by default ``backend_for(layout)``.
-    ``on_chunk(first_epoch, losses, validation_losses)`` hears of each chunk of epochs; it returns True
-    to stop the fit there, a dict of new ``learn_rate``/``momentum`` for the epochs after, or None.
+    drawing from ``stream``. ``backend`` forces ``"numba"`` or ``"trainer"``; by default ``backend_for(layout)``.
 
-    The random numbers: the split's permutation (with validation rows), then, chunk after chunk of
-    epochs, one uniform number per training row and epoch (``stream.uniforms``), from which
-    ``_small.shuffle`` makes each epoch's order; both backends use the same numbers.
+    ``callbacks`` (``mlpkit.callbacks``: ``callback(model, EpochInfo)``, ``on_fit_start``/``on_fit_end``)
+    hear of every epoch, as in any mlpkit fit; an answer True stops the fit, a dict of
+    ``learning_rate_init``/``momentum`` changes them for the epochs after. Ctrl-C stops it between
+    chunks of epochs, keeping what they trained ("Training interrupted by user.").
     """
     X, Y = _kernel_array(X), _kernel_array(Y)
     X, Y, X_val, Y_val = split(X, Y, settings.validation, stream)
     run = BACKENDS[backend or backend_for(layout)]
-    n = X.shape[0]
-    chunk = max(1, min(settings.max_iter, UNIFORMS_PER_CHUNK // n, LISTENED_CHUNK_EPOCHS if on_chunk else np.inf))
-    carry = np.array([_small.LARGEST, settings.patience], np.float64)  # the stopping rule's state
-    loss_curve, val_curve = np.empty(settings.max_iter), np.empty(settings.max_iter)
-    done = 0
-    while done < settings.max_iter:
-        epochs = min(chunk, settings.max_iter - done)
-        uniforms = stream.uniforms(done, epochs, n)
-        ran = run.epochs(params, velocity, layout, X, Y, X_val, Y_val, uniforms, settings, carry,
-                  loss_curve[done : done + epochs], val_curve[done : done + epochs])  # fmt: skip
-        first, done = done, done + ran
-        held_out = val_curve[first:done] if len(X_val) else None
-        answer = None if on_chunk is None else on_chunk(first, loss_curve[first:done], held_out)
-        if ran < epochs or answer is True:
-            break
-        if answer:
-            settings = settings._replace(**answer)
+    epochs, loss_curve, val_curve = run.fit(params, velocity, layout, X, Y, X_val, Y_val, settings, stream, model, list(callbacks))
     error = run.loss(params, layout, X, Y)
-    return Result(done, n, loss_curve[:done], val_curve[:done] if len(X_val) else None, float(error))
+    return Result(epochs, X.shape[0], loss_curve, val_curve if len(X_val) else None, float(error))
+
+
+def check_changes(changes: dict) -> None:
+    """Refuse what a FluCoMa fit cannot change mid-way (never ignore a setting)."""
+    unknown = set(changes) - set(CHANGEABLE)
+    if unknown:
+        raise ValueError(
+            f"a callback asked to change {sorted(unknown)} during a FluCoMa fit, which can change only"
+            f" {list(CHANGEABLE)} (learn_rate and momentum) then; set the others between fits."
+        )
 
 
 def _kernel_array(a):
@@ -220,36 +260,108 @@ def _kernel_array(a):
     return a if a.flags.writeable else a.copy()
 
 
-def _small_epochs(params, velocity, layout, X, Y, X_val, Y_val, uniforms, settings, carry, loss_curve, val_curve):
-    return _small.train(
-        params, velocity, layout.sizes, layout.codes, X, Y, X_val, Y_val, uniforms, settings.batch_size,
-        settings.learn_rate, settings.momentum, settings.patience, carry, loss_curve, val_curve,
-    )  # fmt: skip
+# ------------------------------------------------------------------ numba, for small networks
+def _numba_fit(params, velocity, layout, X, Y, X_val, Y_val, settings, stream, model, callbacks):
+    """The fit in ``_small.train``'s kernels, in chunks of epochs between which the callbacks hear of them."""
+    max_iter = settings.max_iter
+    chunk = min(max_iter, LISTENED_CHUNK_EPOCHS) if callbacks else max_iter
+    carry = np.array([_small.LARGEST, settings.patience], np.float64)  # the stopping rule's state
+    loss_curve, val_curve = np.empty(max_iter), np.full(max_iter, np.nan)
+    call_hook(callbacks, "on_fit_start", model, max_iter)
+    started, done = time.perf_counter(), 0
+    try:
+        while done < max_iter:
+            epochs = min(chunk, max_iter - done)
+            ran = _small.train(
+                params, velocity, layout.sizes, layout.codes, X, Y, X_val, Y_val, np.uint64(stream.key),
+                stream.epoch + done, epochs, settings.batch_size, settings.learn_rate, settings.momentum,
+                settings.patience, carry, loss_curve[done : done + epochs], val_curve[done : done + epochs],
+            )  # fmt: skip
+            first, done = done, done + ran
+            answers = _report(model, callbacks, loss_curve, val_curve, settings, first, done, started)
+            if ran < epochs or True in answers:
+                break
+            changes = changes_asked(answers)
+            if changes:
+                check_changes(changes)
+                settings = settings._replace(learn_rate=float(changes.get("learning_rate_init", settings.learn_rate)),
+                                             momentum=float(changes.get("momentum", settings.momentum)))  # fmt: skip
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.")
+    finally:
+        call_hook(callbacks, "on_fit_end", model)
+    return done, loss_curve[:done], val_curve[:done]
 
 
-def _small_loss(params, layout, X, Y):
+def _report(model, callbacks, loss_curve, val_curve, settings, first, done, started):
+    """``callbacks.report_epochs`` of epochs ``first .. done - 1``."""
+    if not callbacks:
+        return []
+    n = done - first
+    new = {"loss": loss_curve[first:done], "val_loss": val_curve[first:done], "score": np.full(n, np.nan),
+           "lr": np.full(n, settings.learn_rate)}  # fmt: skip
+    history = {name: [np.nan] * first + values.tolist() for name, values in new.items()}
+    return report_epochs(model, callbacks, history, first, time.perf_counter() - started)
+
+
+def _numba_loss(params, layout, X, Y):
     return _small.loss(params, layout.sizes, layout.codes, X, Y)
 
 
-def _large_epochs(*args):
-    from . import _large  # JAX's import and compilation only where a large network needs them
+# ------------------------------------------------------------------ the main loop, for the rest
+def _trainer_fit(params, velocity, layout, X, Y, X_val, Y_val, settings, stream, model, callbacks):
+    """The fit in mlpkit's training loop under FluCoMa's rules (``engine.RULES["flucoma"]``): the
+    configuration step reads the ``mlpkit_parameters`` of this network and fit, the training state holds
+    views of the flat buffers, and what the fit learned is written back into them."""
+    names = [FLUCOMA_ACTIVATIONS[int(code)] for code in layout.codes]
+    hidden = layout.sizes[1:-1].tolist()
+    p = estimators.MLPRegressor(**mlpkit_parameters(hidden, names[0], names[-1], settings))
+    p.early_stopping = len(X_val) > 0  # (a validation share too small to hold out a row holds out none)
+    with jax.enable_x64(True):
+        arch = config.architecture(p, int(layout.sizes[-1]), len(hidden), "identity")
+        program = config.program(p, arch, X.shape[0], score="r2", rules="flucoma")
+        held_out = (X_val, Y_val, np.ones(len(X_val))) if len(X_val) else ()
+        data = training_data.device_data(X, Y, np.ones(len(X)), *held_out)
+        state = _train_state(params, velocity, layout, arch, stream, program.solver, settings)
+        outcome = trainer.run(program, state, data, config.hyper(p, np.float64, len(hidden)), max_iter=settings.max_iter,
+                              model=model, callbacks=callbacks, on_change=check_changes)  # fmt: skip
+    params[:] = layout.flatten(outcome.state.params["coefs"], outcome.state.params["intercepts"])
+    moved = outcome.state.opt_state.inner_state.velocity
+    velocity[:] = layout.flatten(moved["coefs"], moved["intercepts"])
+    history = {name: np.asarray(values, np.float64) for name, values in outcome.history.items()}
+    return outcome.n_iter, history["loss"], history["val_loss"]
 
-    return _large.train(*args)
+
+def _train_state(params, velocity, layout, arch, stream, solver, settings):
+    """A ``TrainState`` whose weights and ``flucoma_sgd`` velocities are views of the flat buffers, at the
+    stream's key and epoch, its stopping record fresh (FluCoMa judges each fit's epochs alone)."""
+    coefs, intercepts = layout.views(params)
+    extras, stats = layer_extras(layout.sizes.tolist(), arch, np.float64)
+    state = new_state({"coefs": tuple(coefs), "intercepts": tuple(intercepts), **extras}, stats, np.float64)
+    state = state._replace(key=stream.words, epoch=np.int32(stream.epoch))
+    rates = {"learning_rate_init": settings.learn_rate, "momentum": settings.momentum}
+    state = trainer.start_state(state, solver, rates, None, new_cycle=False, seed=None, dtype=np.float64)
+    coefs, intercepts = layout.views(velocity)
+    inner = state.opt_state.inner_state
+    velocities = inner._replace(velocity={**inner.velocity, "coefs": tuple(coefs), "intercepts": tuple(intercepts)})
+    return state._replace(opt_state=state.opt_state._replace(inner_state=velocities))
 
 
-def _large_loss(params, layout, X, Y):
-    from . import _large
-
-    return _large.loss(params, layout, X, Y)
+def _numpy_loss(params, layout, X, Y):
+    """FluCoMa's loss, ``sum (pred - y)^2 / rows``, with numpy's matrix products."""
+    h = X
+    for W, b, code in zip(*layout.views(params), layout.codes.tolist()):
+        h = ACTIVATIONS[FLUCOMA_ACTIVATIONS[code]](h @ W + b, np)
+    return np.sum((h - Y) ** 2) / X.shape[0]
 
 
 class Backend(NamedTuple):
-    """How a backend trains and measures: ``epochs(params, velocity, layout, X, Y, X_val, Y_val, uniforms,
-    settings, carry, loss_curve, val_curve) -> epochs run`` (one epoch per row of ``uniforms``, curves written
-    in place, ``carry`` the stopping rule's state) and ``loss(params, layout, X, Y)``, FluCoMa's loss."""
+    """How a backend trains and measures: ``fit(params, velocity, layout, X, Y, X_val, Y_val, settings,
+    stream, model, callbacks) -> (epochs run, loss curve, validation loss curve)``, in place, and
+    ``loss(params, layout, X, Y)``, FluCoMa's loss."""
 
-    epochs: Callable
+    fit: Callable
     loss: Callable
 
 
-BACKENDS = {"small": Backend(_small_epochs, _small_loss), "large": Backend(_large_epochs, _large_loss)}
+BACKENDS = {"numba": Backend(_numba_fit, _numba_loss), "trainer": Backend(_trainer_fit, _numpy_loss)}
