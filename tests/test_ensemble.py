@@ -12,7 +12,6 @@ from sklearn.datasets import load_iris
 from sklearn.utils.estimator_checks import (
     check_dont_overwrite_parameters,
     check_estimators_pickle,
-    check_fit_check_is_fitted,
     check_get_params_invariance,
     check_n_features_in_after_fitting,
     parametrize_with_checks,
@@ -116,7 +115,6 @@ def test_onnx_averages_the_members_in_the_graph(classifier, regressor):
 @pytest.mark.parametrize("ensemble, check", [
     (CLASSIFIER, check_estimators_pickle), (CLASSIFIER, check_n_features_in_after_fitting),
     (REGRESSOR, check_get_params_invariance), (REGRESSOR, check_dont_overwrite_parameters),
-    (REGRESSOR, check_fit_check_is_fitted),
 ], ids=lambda value: getattr(value, "__name__", type(value).__name__))  # fmt: skip
 def test_a_few_of_scikit_learns_checks(ensemble, check):
     """A few quick ones in every run; all of them below, with ``-m slow`` (a few minutes on two cores)."""

@@ -255,9 +255,8 @@ def test_a_pruned_member_of_a_population_is_frozen_while_the_others_train(tmp_pa
     monkeypatch.setattr(optuna.trial.Trial, "should_prune", lambda trial: asked.append(trial.number) or trial.number == 4)
     X, y = load_iris(return_X_y=True)
     model = clone(IRIS_MODEL).set_params(max_iter=12)
-    mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=3, runs=tmp_path, name="first", population=3)
+    mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=3, runs=tmp_path, name="p", population=3)
     assert asked == []  # no trial had finished: the pruner would prune none, and is not asked
-    mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=3, runs=tmp_path, name="p")  # the pruner's startup trials
     result = mlpkit.sweep(model, X, y, ["alpha=1e-5:1e-2"], n_trials=6, runs=tmp_path, name="p", population=3)
     status = {t["trial"]: t["status"] for t in result.trials_}
     assert status == {0: "finished", 1: "finished", 2: "finished", 3: "finished", 4: "pruned", 5: "finished"}
