@@ -235,7 +235,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         random_state = self._lazy_random_state()
         if first_pass:
             self._initialize(y, layer_units, architecture, dtype, random_state())
-            warn_if_data_is_small(X.shape[0], self.n_parameters_)  # where guidance is asked for (guide.sizing)
+            warn_if_data_is_small(X.shape[0], layer_units)  # where guidance is asked for (guide.sizing)
 
         self.__dict__.pop("_prepared", None)
         if self.solver == "lbfgs":
@@ -428,7 +428,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
     def diagnose(self, X=None, y=None, *, sample_weight=None):
         """Findings and suggested fixes from the training history and the weights (``mlpkit.guide.diagnose``):
         divergence, overfitting, plateaus; with ``X`` (and ``y``) dead ReLUs, saturated units and gradient norms."""
-        from .guide import diagnose  # the guide builds on the estimators: imported when asked for
+        from .guide.diagnosis import diagnose  # the guide builds on the estimators: imported when asked for
 
         return diagnose(self, X, y, sample_weight=sample_weight)
 

@@ -61,6 +61,24 @@ A zip archive as ``np.savez`` writes it (entries stored, not compressed), holdin
         {"params": {...}, "attributes": {} or {"labels_": [...]} (classifiers),
          "network": null or the SECTION of its core network_ (an mlpkit.MLPRegressor)}
 
+    A scikit-learn ``Pipeline``'s SECTION (header estimator ``"sklearn.pipeline.Pipeline"``):
+    zero or more scalers, then a core network::
+
+        {"steps": [[name, SCALER], ...],
+         "network": {"name": step name, "estimator": "mlpkit.MLPClassifier", "model": SECTION}}
+
+    and a ``TransformedTargetRegressor``'s (``"sklearn.compose.TransformedTargetRegressor"``)::
+
+        {"regressor": {"estimator": "mlpkit.MLPRegressor" or "sklearn.pipeline.Pipeline", "model": SECTION},
+         "transformer": SCALER, "check_inverse": true, "training_dim": 1, 2 or null (not fitted)}
+
+    A SCALER is ``{"kind": "StandardScaler" | "MinMaxScaler" | "RobustScaler", "params": {...},
+    "fitted": null or {"n_features_in_", "arrays": [the fitted arrays present, e.g. "mean_",
+    "var_", "scale_"], "n_samples_seen_", "feature_names_in_"}}``; its arrays are float64,
+    one number per column, named ``steps.I.<name>`` (``target.<name>`` for the target's), and
+    a wrapped network's arrays carry the prefix ``network.`` (``regressor.`` inside a target
+    regressor, so ``regressor.network.coefs.0`` for a pipeline inside one).
+
     An ensemble's ("mlpkit.EnsembleClassifier", "mlpkit.EnsembleRegressor") SECTION::
 
         {"params": {every get_params(deep=False) value but "estimator"},
@@ -95,6 +113,7 @@ import io
 import json
 import math
 import os
+import warnings
 import zipfile
 from numbers import Integral, Real
 from pathlib import Path
@@ -102,6 +121,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from . import _wrappers
 from ._base import _copy_tree, _x64
 from ._dtypes import DTYPES
 from ._refits import Origin
@@ -148,7 +168,9 @@ def save(model, path, *, optimizer_state=True, format="mlpkit"):
     Parameters
     ----------
     model : mlpkit.MLPClassifier, mlpkit.MLPRegressor, or mlpkit.flucoma.MLPRegressor /
-        MLPClassifier; fitted or not.
+        MLPClassifier; a scikit-learn Pipeline of StandardScaler / MinMaxScaler / RobustScaler
+        steps before a core network (what ``advise(X, y).estimator()`` and ``mlpkit fit`` build),
+        or a TransformedTargetRegressor with such a scaler around either; fitted or not.
     path : str or os.PathLike
         Written as given (no extension is added; ``.npz`` is a good one).
     optimizer_state : bool, default=True
@@ -200,7 +222,8 @@ def load(path, *, optimizer_state=True):
     Returns
     -------
     A fitted (or, if saved unfitted, a fresh) ``mlpkit.MLPClassifier`` /
-    ``MLPRegressor``, or ``mlpkit.flucoma.MLPRegressor`` / ``MLPClassifier``.
+    ``MLPRegressor``, ``mlpkit.flucoma.MLPRegressor`` / ``MLPClassifier``, or the
+    ``Pipeline`` / ``TransformedTargetRegressor`` around a core network that was saved.
 
     Raises
     ------
@@ -253,7 +276,7 @@ def _estimator_classes() -> dict:
 
 
 def _kind(name: str) -> str:
-    """Which section a header name has: 'core', 'flucoma' or 'ensemble' (``_SECTIONS``)."""
+    """Which section a header name has: 'core', 'flucoma' or 'ensemble'."""
     if name.startswith("mlpkit.flucoma."):
         return "flucoma"
     return "ensemble" if name.startswith("mlpkit.Ensemble") else "core"
@@ -426,16 +449,8 @@ def _payload(model, optimizer_state: bool) -> tuple[dict, dict]:
     """The header (a JSON-able dict) and the named arrays that describe ``model``."""
     from ._version import __version__
 
-    names = {cls: name for name, cls in _estimator_classes().items()}
-    name = names.get(type(model))
-    if name is None:
-        raise ValueError(
-            f"mlpkit.save writes mlpkit's MLPClassifier and MLPRegressor (and mlpkit.flucoma's, and the"
-            f" ensembles); got a {type(model).__module__}.{type(model).__qualname__}. Use pickle or joblib for"
-            " other objects."
-        )
     arrays = {}
-    section = _SECTIONS[_kind(name)][0](model, arrays, optimizer_state)
+    name, section = _named_section(model, arrays, "", optimizer_state)
     header = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -444,6 +459,25 @@ def _payload(model, optimizer_state: bool) -> tuple[dict, dict]:
         "model": section,
     }
     return header, arrays
+
+
+def _named_section(model, arrays: dict, prefix: str, optimizer_state: bool) -> tuple[str, dict]:
+    """(header name, section) of any model the format holds; its arrays go into ``arrays`` under ``prefix``."""
+    names = {cls: name for name, cls in _estimator_classes().items()}
+    name = names.get(type(model))
+    if name is not None and _kind(name) == "core":
+        return name, _core_section(model, arrays, prefix, optimizer_state)
+    if name is not None and not prefix:  # (FluCoMa's estimators and the ensembles only at the top)
+        writer = _flucoma_section if _kind(name) == "flucoma" else _ensemble_section
+        return name, writer(model, arrays, optimizer_state)
+    wrapper = next((key for key, (kind, _, _) in _WRAPPERS.items() if type(model).__name__ == kind), None)
+    if wrapper is not None:
+        return wrapper, _WRAPPERS[wrapper][1](model, arrays, prefix, optimizer_state)
+    raise ValueError(
+        f"mlpkit.save writes mlpkit's MLPClassifier and MLPRegressor (and mlpkit.flucoma's, and the ensembles), a scikit-learn"
+        f" Pipeline of {', '.join(_SCALER_ARRAYS)} steps before one of them, and a TransformedTargetRegressor"
+        f" of those; got a {type(model).__module__}.{type(model).__qualname__}. Use pickle or joblib for other objects."
+    )
 
 
 def _params_to_json(estimator, leave_out=()) -> dict:
@@ -727,8 +761,14 @@ def _build(header: dict, arrays: _Arrays, optimizer_state: bool):
     """The estimator a checked header and its arrays describe."""
     _text(header["mlpkit_version"], "the header's mlpkit_version")
     classes = _estimator_classes()
-    name = _text(header["estimator"], "the header's estimator", choices=classes)
-    model = _SECTIONS[_kind(name)][1](header["model"], classes[name], arrays, optimizer_state)
+    name = _text(header["estimator"], "the header's estimator", choices=[*classes, *_WRAPPERS])
+    if name in _WRAPPERS:
+        model = _WRAPPERS[name][2](header["model"], arrays, "", "model", optimizer_state)
+    elif _kind(name) == "core":
+        model = _load_core(header["model"], classes[name], arrays, "", "model", optimizer_state)
+    else:
+        reader = _load_flucoma if _kind(name) == "flucoma" else _load_ensemble
+        model = reader(header["model"], classes[name], arrays, optimizer_state)
     arrays.check_all_taken()
     return model
 
@@ -1017,6 +1057,164 @@ def _load_flucoma(section, cls, arrays: _Arrays, optimizer_state: bool):
     return est
 
 
+# ------------------------------------------------------------------------- scalers and wrappers
+
+#: Scaler (sklearn.preprocessing) -> its fitted arrays (one number per column; some may be None).
+_SCALER_ARRAYS = {
+    "StandardScaler": ("mean_", "var_", "scale_"),
+    "MinMaxScaler": ("min_", "scale_", "data_min_", "data_max_", "data_range_"),
+    "RobustScaler": ("center_", "scale_"),
+}
+_SCALER_KEYS = {"kind", "params", "fitted"}
+_SCALER_FITTED_KEYS = {"n_features_in_", "arrays", "n_samples_seen_", "feature_names_in_"}
+
+
+def _scaler_section(scaler, arrays: dict, prefix: str, where: str) -> dict:
+    kind = type(scaler).__name__
+    if kind not in _SCALER_ARRAYS or type(scaler).__module__.split(".")[0] != "sklearn":
+        raise ValueError(
+            f"cannot save {where}: a {kind}; the mlpkit format holds {', '.join(_SCALER_ARRAYS)} steps"
+            " (scikit-learn's) before the network. Use pickle or joblib for other pipelines."
+        )
+    section = {"kind": kind, "params": _params_to_json(scaler), "fitted": None}
+    if not hasattr(scaler, "n_features_in_"):
+        return section
+    present = [name for name in _SCALER_ARRAYS[kind] if getattr(scaler, name, None) is not None]
+    for name in present:
+        arrays[f"{prefix}{name}"] = np.asarray(getattr(scaler, name), dtype=np.float64)
+    seen = getattr(scaler, "n_samples_seen_", None)
+    names = getattr(scaler, "feature_names_in_", None)
+    section["fitted"] = {
+        "n_features_in_": int(scaler.n_features_in_),
+        "arrays": present,
+        "n_samples_seen_": None if seen is None else _to_json(np.asarray(seen).tolist(), "n_samples_seen_"),
+        "feature_names_in_": None if names is None else _to_json(np.asarray(names), "feature_names_in_"),
+    }
+    return section
+
+
+def _load_scaler(section, arrays: _Arrays, prefix: str, where: str):
+    from sklearn import preprocessing
+
+    section = _object(section, where, _SCALER_KEYS)
+    kind = _text(section["kind"], f"{where}['kind']", choices=_SCALER_ARRAYS)
+    scaler = _load_params(getattr(preprocessing, kind), section["params"], f"{where}['params']")
+    if section["fitted"] is None:
+        return scaler
+    fitted = _object(section["fitted"], f"{where}['fitted']", _SCALER_FITTED_KEYS)
+    n = _count(fitted["n_features_in_"], f"{where}['fitted']['n_features_in_']", 1)
+    present = _list(fitted["arrays"], f"{where}['fitted']['arrays']")
+    if not set(present) <= set(_SCALER_ARRAYS[kind]):
+        raise _Invalid(f"{where}['fitted']['arrays'] names {present}; a {kind} has {list(_SCALER_ARRAYS[kind])}")
+    for name in _SCALER_ARRAYS[kind]:
+        value = None
+        if name in present:
+            value = _checked_array(arrays, f"{prefix}{name}", (n,), np.float64, f"{where}: the {kind}'s {name}")
+        setattr(scaler, name, value)
+    scaler.n_features_in_ = n
+    for name in ("n_samples_seen_", "feature_names_in_"):
+        if fitted[name] is not None:
+            value = _from_json(fitted[name], f"{where}['fitted'][{name!r}]")
+            setattr(scaler, name, np.asarray(value) if isinstance(value, list) else value)
+    try:  # a scaler that cannot transform one row of its width is damaged
+        with warnings.catch_warnings():  # (a row without names, for one that knows its columns' names)
+            warnings.simplefilter("ignore", UserWarning)
+            scaler.transform(np.zeros((1, n)))
+    except Exception as error:
+        raise _Invalid(f"{where}: the stored {kind} does not work ({type(error).__name__}: {error})") from None
+    return scaler
+
+
+def _pipeline_section(model, arrays: dict, prefix: str, optimizer_state: bool) -> dict:
+    *steps, (network_name, network) = model.steps
+    name, section = _named_section(network, arrays, f"{prefix}network.", optimizer_state)
+    if not _kind(name) == "core" or _WRAPPERS.get(name):
+        raise ValueError("cannot save this Pipeline: its last step must be an mlpkit MLPClassifier or MLPRegressor")
+    return {
+        "steps": [[step_name, _scaler_section(step, arrays, f"{prefix}steps.{i}.", f"step {step_name!r}")]
+                  for i, (step_name, step) in enumerate(steps)],  # fmt: skip
+        "network": {"name": network_name, "estimator": name, "model": section},
+    }
+
+
+def _load_pipeline(section, arrays: _Arrays, prefix: str, where: str, optimizer_state: bool):
+    from sklearn.pipeline import Pipeline
+
+    section = _object(section, where, {"steps", "network"})
+    steps = []
+    for i, step in enumerate(_list(section["steps"], f"{where}['steps']")):
+        step = _list(step, f"{where}['steps'][{i}]")
+        if len(step) != 2:
+            raise _Invalid(f"{where}['steps'][{i}] is {step!r}, expected [name, scaler]")
+        name = _text(step[0], f"{where}['steps'][{i}][0]")
+        steps.append((name, _load_scaler(step[1], arrays, f"{prefix}steps.{i}.", f"{where}['steps'][{i}][1]")))
+    network = _object(section["network"], f"{where}['network']", {"name", "estimator", "model"})
+    classes = {name: cls for name, cls in _estimator_classes().items() if _kind(name) == "core"}
+    cls = classes[_text(network["estimator"], f"{where}['network']['estimator']", choices=classes)]
+    estimator = _load_core(network["model"], cls, arrays, f"{prefix}network.", f"{where}['network']['model']",
+                           optimizer_state)  # fmt: skip
+    widths = {step.n_features_in_ for _, step in steps if hasattr(step, "n_features_in_")}
+    if "_state" in vars(estimator):
+        widths.add(estimator.n_features_in_)
+    if len(widths) > 1:
+        raise _Invalid(f"{where}: the steps and the network take different numbers of columns {sorted(widths)}")
+    return Pipeline(steps + [(_text(network["name"], f"{where}['network']['name']"), estimator)])
+
+
+def _target_regressor_section(model, arrays: dict, prefix: str, optimizer_state: bool) -> dict:
+    fitted = hasattr(model, "regressor_")
+    regressor = model.regressor_ if fitted else model.regressor
+    transformer = model.transformer_ if fitted else model.transformer
+    if model.func is not None or model.inverse_func is not None or transformer is None:
+        raise ValueError("cannot save this TransformedTargetRegressor: the mlpkit format holds a scaler as its"
+                         " transformer, not func / inverse_func")  # fmt: skip
+    name, section = _named_section(regressor, arrays, f"{prefix}regressor.", optimizer_state)
+    if name == "sklearn.compose.TransformedTargetRegressor":
+        raise ValueError("cannot save a TransformedTargetRegressor inside another")
+    return {
+        "regressor": {"estimator": name, "model": section},
+        "transformer": _scaler_section(transformer, arrays, f"{prefix}target.", "the target transformer"),
+        "check_inverse": bool(model.check_inverse),
+        "training_dim": int(model._training_dim) if fitted else None,
+    }
+
+
+def _load_target_regressor(section, arrays: _Arrays, prefix: str, where: str, optimizer_state: bool):
+    from sklearn.base import clone
+    from sklearn.compose import TransformedTargetRegressor
+
+    section = _object(section, where, {"regressor", "transformer", "check_inverse", "training_dim"})
+    inner = _object(section["regressor"], f"{where}['regressor']", {"estimator", "model"})
+    kinds = ["mlpkit.MLPRegressor", "sklearn.pipeline.Pipeline"]
+    kind = _text(inner["estimator"], f"{where}['regressor']['estimator']", choices=kinds)
+    inner_where, inner_prefix = f"{where}['regressor']['model']", f"{prefix}regressor."
+    if kind in _WRAPPERS:
+        regressor = _WRAPPERS[kind][2](inner["model"], arrays, inner_prefix, inner_where, optimizer_state)
+    else:
+        regressor = _load_core(inner["model"], MLPRegressor, arrays, inner_prefix, inner_where, optimizer_state)
+    transformer = _load_scaler(section["transformer"], arrays, f"{prefix}target.", f"{where}['transformer']")
+    model = TransformedTargetRegressor(regressor=clone(regressor), transformer=clone(transformer),
+                                       check_inverse=_flag(section["check_inverse"], f"{where}['check_inverse']"))  # fmt: skip
+    dim = section["training_dim"]
+    fitted = hasattr(transformer, "n_features_in_") and "_state" in vars(_wrappers.network_of(regressor))
+    if dim is None and not fitted:
+        return model
+    if dim not in (1, 2) or not fitted:
+        raise _Invalid(f"{where}: a fitted target regressor needs a fitted regressor, transformer and training_dim 1 or 2")
+    model.regressor_, model.transformer_, model._training_dim = regressor, transformer, dim
+    if hasattr(regressor, "feature_names_in_"):
+        model.feature_names_in_ = regressor.feature_names_in_
+    return model
+
+
+#: Header name -> (class name, section writer, section reader) of the scikit-learn wrappers the format holds.
+_WRAPPERS = {
+    "sklearn.pipeline.Pipeline": ("Pipeline", _pipeline_section, _load_pipeline),
+    "sklearn.compose.TransformedTargetRegressor": (
+        "TransformedTargetRegressor", _target_regressor_section, _load_target_regressor),
+}
+
+
 # ------------------------------------------------------------------------- ensembles
 
 _ENSEMBLE_SECTION_KEYS = {"params", "estimator", "members", "attributes"}
@@ -1093,15 +1291,6 @@ def _load_ensemble(section, cls, arrays: _Arrays, optimizer_state: bool):
             raise _Invalid("the members of the classifier were fitted on different classes")
         est.classes_ = classes
     return est
-
-
-#: Section kind (``_kind``) -> (writer(model, arrays, optimizer_state), reader(section, cls, arrays, optimizer_state)).
-_SECTIONS = {
-    "core": (lambda model, arrays, optimizer_state: _core_section(model, arrays, "", optimizer_state),
-             lambda section, cls, arrays, optimizer_state: _load_core(section, cls, arrays, "", "model", optimizer_state)),
-    "flucoma": (_flucoma_section, _load_flucoma),
-    "ensemble": (_ensemble_section, _load_ensemble),
-}
 
 
 # ------------------------------------------------------------------------- FluCoMa JSON

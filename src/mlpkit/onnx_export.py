@@ -38,6 +38,8 @@ import math
 
 import numpy as np
 
+from . import _wrappers
+
 from .activations import SELU_ALPHA, SELU_SCALE
 from .network import BN_EPSILON, RRELU_LOWER, RRELU_UPPER
 
@@ -53,8 +55,12 @@ def export_onnx(model, path=None):
     Parameters
     ----------
     model : fitted mlpkit.MLPClassifier or MLPRegressor, a fitted mlpkit.EnsembleClassifier or
-        EnsembleRegressor (every member's forward pass in the graph, their outputs averaged),
-        or a fitted mlpkit.flucoma.MLPRegressor predicting through all its layers (tap_in=0, tap_out=-1).
+        EnsembleRegressor (every member's forward pass in the graph, their outputs averaged), or a
+        fitted mlpkit.flucoma.MLPRegressor predicting through all its layers (tap_in=0, tap_out=-1);
+        or a fitted Pipeline of StandardScaler / MinMaxScaler / RobustScaler steps before a core
+        network, in a TransformedTargetRegressor with such a scaler or not: each scaler is one
+        ``Mul`` and ``Add`` per column (``_wrappers.affine``) before the network, the target's
+        inverted after it, so the graph takes the raw columns and gives the raw targets.
     path : str, os.PathLike or None
         Where to write the file; None only returns the model.
 
@@ -72,9 +78,11 @@ def export_onnx(model, path=None):
         raise ImportError("export_onnx needs the onnx package: pip install onnx") from None
     members = _members(model)
     if members is None:
-        model = _core_model(model)
+        steps, target = _scalings(model)
+        model = _core_model(_wrappers.network_of(model))
         graph = _Graph(model.coefs_[0].dtype)
-        outputs = _outputs(graph, model, _forward(graph, model))
+        inputs = _scaled_inputs(graph, steps)
+        outputs = _outputs(graph, model, _forward(graph, model, inputs), target)
     else:
         graph = _Graph(members[0].coefs_[0].dtype)
         outputs = _ensemble_outputs(graph, model, members)
@@ -84,6 +92,26 @@ def export_onnx(model, path=None):
 
         write_atomically(path, proto.SerializeToString())
     return proto
+
+
+def _scalings(model):
+    """The affine maps of the scalers before the network, and the inverse of the target's (or None)."""
+    try:
+        steps = [_wrappers.affine(step) for step in _wrappers.scalers_of(model)]
+        target = _wrappers.target_scaler_of(model)
+        if _wrappers.is_target_regressor(model) and target is None:
+            raise ValueError("This TransformedTargetRegressor is not fitted: fit it before exporting it to ONNX.")
+        target = None if target is None else _wrappers.affine(target)
+    except AttributeError:
+        raise ValueError("This pipeline is not fitted: fit it before exporting it to ONNX.") from None
+    return steps, target
+
+
+def _scaled_inputs(g, steps) -> str:
+    h = "X"
+    for i, (a, b) in enumerate(steps):
+        h = g.op("Add", [g.op("Mul", [h, g.const(a, f"scale_{i}")], f"scaled_{i}"), g.const(b, f"shift_{i}")], f"input_{i}")
+    return h
 
 
 def _core_model(model):
@@ -255,10 +283,9 @@ def _activate(g, name, x, hint, model, layer):
 # ------------------------------------------------------------------------- the network
 
 
-def _forward(g, model) -> tuple[str, str]:
-    """The hidden layers and the output layer: names of the output logits and the activated outputs."""
+def _forward(g, model, h="X") -> tuple[str, str]:
+    """The hidden layers and the output layer from input ``h``: names of the output logits and the activated outputs."""
     architecture = model._structure[1]
-    h = "X"
     n_hidden = len(model.coefs_) - 1
     for i in range(n_hidden):
         z = _affine(g, h, model, i)
@@ -276,13 +303,17 @@ def _affine(g, h, model, i):
     return g.op("Add", [product, g.const(model.intercepts_[i], f"intercepts_{i}")], f"affine_{i}")
 
 
-def _outputs(g, model, forward) -> list:
-    """Output nodes and their value infos: (name, element type, shape)."""
+def _outputs(g, model, forward, target=None) -> list:
+    """Output nodes and their value infos: (name, element type, shape); a regressor's outputs mapped back
+    through the inverse of the target scaler's ``target`` = (a, b): y = (y' - b) / a."""
     from onnx import TensorProto, helper
 
     from .estimators import MLPClassifier
 
     logits, out = forward
+    if target is not None:
+        a, b = target
+        out = g.op("Div", [g.op("Sub", [out, g.const(b, "target_shift")], "unshifted"), g.const(a, "target_scale")], "target")
     n_outputs = model.n_outputs_
     float_type = helper.np_dtype_to_tensor_dtype(g.dtype)
     if not isinstance(model, MLPClassifier):

@@ -68,7 +68,11 @@ def round_ticks(ax, integer_x=False) -> None:
 
 
 def _network(model):
-    """The estimator that holds the weights and history (a FluCoMa-style model's ``network_``)."""
+    """The estimator that holds the weights and history (a FluCoMa-style model's ``network_``; the network
+    of a Pipeline or TransformedTargetRegressor)."""
+    from ._wrappers import network_of
+
+    model = network_of(model)
     return getattr(model, "network_", None) or model
 
 

@@ -11,6 +11,14 @@ QUICK = ["--hidden", "8", "--set", "max_iter=20", "--seed", "0", "--no-progress"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+def network(model):
+    """The network of a saved model: ``mlpkit fit`` saves it after its scalers (a Pipeline, perhaps in a
+    TransformedTargetRegressor) unless --scale none."""
+    from mlpkit._wrappers import network_of
+
+    return network_of(model)
+
+
 def write_csv(path: Path, header, rows) -> Path:
     with open(path, "w", newline="") as file:
         writer = csv.writer(file)

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from cli_helpers import QUICK, assert_png
+from cli_helpers import QUICK, assert_png, network
 
 import mlpkit
 from mlpkit import trainer
@@ -20,10 +20,11 @@ def test_fit_a_csv_classifier_holds_out_rows_saves_and_plots(mlpkit_cli, data_di
     assert "held out" in result.out and "accuracy" in result.out and "F1 (macro)" in result.out
     assert "fit time" in result.out and "20 of max_iter=20" in result.out
     model = mlpkit.load(out)
-    assert isinstance(model, mlpkit.MLPClassifier) and model.hidden_layer_sizes == (8,)
+    net = network(model)
+    assert isinstance(net, mlpkit.MLPClassifier) and net.hidden_layer_sizes == (8,)
     assert list(model.classes_) == ["setosa", "versicolor", "virginica"]
     assert list(model.feature_names_in_) == ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    assert model.callbacks is None and model.progress is False  # nothing of the CLI's run is saved
+    assert net.callbacks is None and net.progress is False  # nothing of the CLI's run is saved
     for name in ("loss", "confusion_matrix"):
         assert_png(plots / f"{name}.png")
     assert not (plots / "learning_rate.png").exists()  # a constant rate: one number, said in the parameters
@@ -34,7 +35,7 @@ def test_fit_detects_a_regression_target_and_plots_predicted_against_true(mlpkit
                         "--plot", tmp_path, *QUICK)
     assert result.code == 0, result.err
     assert "task regress for progression" in result.err and "R2" in result.out and "RMSE" in result.out
-    assert isinstance(mlpkit.load(tmp_path / "m.npz"), mlpkit.MLPRegressor)
+    assert isinstance(network(mlpkit.load(tmp_path / "m.npz")), mlpkit.MLPRegressor)
     assert_png(tmp_path / "predicted_vs_true.png")
     assert not (tmp_path / "confusion_matrix.png").exists()
 
@@ -45,7 +46,7 @@ def test_set_passes_any_parameter_read_as_a_python_literal(mlpkit_cli, data_dir,
                         "--set", "activation=tanh", "--set", "alpha=1e-3", "--set", "early_stopping=True",
                         "--set", "n_iter_no_change=inf", "--set", "hidden_layer_sizes=(6, 5)", "--task", "classify")
     assert result.code == 0, result.err
-    model = mlpkit.load(out)
+    model = network(mlpkit.load(out))
     assert (model.activation, model.alpha, model.early_stopping) == ("tanh", 1e-3, True)
     assert model.n_iter_no_change == np.inf and model.hidden_layer_sizes == (6, 5)  # --set wins over --hidden
     assert len(model.validation_loss_curve_) == 20
@@ -67,8 +68,8 @@ def test_fit_reads_every_format(mlpkit_cli, data_dir, tmp_path, name, target, na
     result = mlpkit_cli(*argv)
     assert result.code == 0, result.err
     model = mlpkit.load(tmp_path / "m.npz")
-    assert isinstance(model, mlpkit.MLPClassifier) and model.n_features_in_ == 4 and len(model.classes_) == 3
-    assert hasattr(model, "feature_names_in_") == named_columns
+    assert isinstance(network(model), mlpkit.MLPClassifier) and model.n_features_in_ == 4 and len(model.classes_) == 3
+    assert hasattr(network(model), "feature_names_in_") == named_columns
 
 
 def test_fit_reads_parquet(mlpkit_cli, data_dir, tmp_path):
@@ -100,7 +101,7 @@ def test_ctrl_c_stops_training_saves_the_model_and_exits_130(mlpkit_cli, data_di
     assert "training was interrupted; the model so far is saved in" in result.err
     assert "interrupted (Ctrl-C)" in result.out and "Traceback" not in result.err
     model = mlpkit.load(out)
-    assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
+    assert network(model).n_iter_ == 3 and len(network(model).loss_curve_) == 3
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # fitted with column names, asked with a bare array
         assert model.predict(np.zeros((1, 4))).shape == (1,)
@@ -110,7 +111,7 @@ def test_fit_with_the_dashboard_prints_its_address_and_closes_it(mlpkit_cli, dat
     result = mlpkit_cli("fit", data_dir / "iris.csv", "--target", "species", "--out", tmp_path / "m.npz", *QUICK, "--dashboard")
     assert result.code == 0, result.err
     assert "mlpkit dashboard: http://127.0.0.1:" in result.err
-    assert mlpkit.load(tmp_path / "m.npz").callbacks is None
+    assert network(mlpkit.load(tmp_path / "m.npz")).callbacks is None
 
 
 def test_demo_trains_on_digits_and_writes_model_and_plots(mlpkit_cli, tmp_path):

@@ -4,12 +4,14 @@
 
     mlpkit fit DATA --target COL --out MODEL [--task classify|regress] [--hidden 64,32]
                [--set KEY=VALUE ...] [--seed N] [--test-size 0.2] [--plot DIR]
+               [--scale auto|standard|minmax|robust|none] [--scale-target auto|standard|none]
+               [--validation SHARE]
                [--progress/--no-progress] [--dashboard [--keep-dashboard]] [--track [DIR]]
     mlpkit predict MODEL DATA [--out FILE.csv|FILE.json] [--proba]
     mlpkit evaluate MODEL DATA --target COL [--plot DIR]
     mlpkit inspect MODEL
-    mlpkit lr-find DATA --target COL [--plot lr.png]
-    mlpkit advise DATA --target COL
+    mlpkit lr-find DATA --target COL [--plot lr.png] [--scale ...]
+    mlpkit advise DATA --target COL [--hidden 64,32] [--no-trials]
     mlpkit convert MODEL --to flucoma|onnx|native --out FILE
     mlpkit demo [--out DIR]
     mlpkit runs DIR [--port P] [--sweep NAME] [--open]

@@ -2,7 +2,9 @@
 
 - ``native``: mlpkit's own ``.npz`` (``mlpkit.save``): reads FluCoMa MLP files into it;
 - ``flucoma``: FluCoMa's MLP JSON (``mlpkit.save(..., format="flucoma")``), for
-  networks FluCoMa can express (identity, sigmoid, relu, tanh);
+  networks FluCoMa can express (identity, sigmoid, relu, tanh); a model's input scaler
+  (what ``mlpkit fit`` adds) goes beside it as FluCoMa scaler JSON, ``<stem>.scaler.json``, and a
+  target scaler is folded into the output layer;
 - ``onnx``: ONNX (``mlpkit.export_onnx``; needs ``pip install onnx``).
 
 Without ``--to`` the format follows the suffix of ``--out`` (``SUFFIXES``).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import _wrappers
 from ..io import save
 from ..onnx_export import export_onnx
 from . import options, report
@@ -25,7 +28,48 @@ def _native(model, path):
 
 
 def _flucoma(model, path):
-    save(model, path, format="flucoma")
+    """FluCoMa's MLP JSON at ``path``; a pipeline's scaler beside it as FluCoMa scaler JSON
+    (``<stem>.scaler.json``), since FluCoMa's MLP file holds the network only. A target scaler is folded
+    into the output layer (``_with_targets_unscaled``), so the file predicts in the targets' units."""
+    scalers = _wrappers.scalers_of(model)
+    if len(scalers) > 1:
+        raise ValueError(f"the model has {len(scalers)} scalers before its network; FluCoMa's files hold one")
+    scaler = None
+    if scalers:
+        from ..experiments.export import flucoma_scaler
+
+        if type(scalers[0]).__name__ == "RobustScaler":  # (FluCoMa's keeps the percentiles, scikit-learn's not)
+            raise ValueError(
+                "FluCoMa's RobustScale stores the training data's percentiles, which a RobustScaler does not keep;"
+                " train with --scale standard or --scale minmax to convert the model with its scaler"
+            )
+        scaler = flucoma_scaler(scalers[0], None)
+    from ..flucoma import regressor_to_dict, to_flucoma_dict, write_json
+
+    network = _wrappers.network_of(model)
+    target = _wrappers.target_scaler_of(model)
+    document = to_flucoma_dict(network) if target is None else regressor_to_dict(_with_targets_unscaled(network, target))
+    write_json(path, document)
+    if scaler is not None:
+        scaler_path = Path(path).with_suffix(".scaler.json")
+        scaler.write(scaler_path)
+        report.note(f"the inputs' scaler is in {scaler_path} (FluCoMa's {type(scaler).__name__}): apply it before the network")
+
+
+def _with_targets_unscaled(network, target):
+    """The network's FluCoMa layers with the target scaler's inverse, y = (y' - b) / a, in its last layer
+    (exact for a linear output: the regressor's identity)."""
+    from ..flucoma.mlp import core_layers
+
+    layers = core_layers(network)
+    last = layers[-1]
+    if last.activation != "identity":
+        raise ValueError(
+            f"the model scales its targets and its output activation is {last.activation}, so the scaling cannot go"
+            " into FluCoMa's output layer; train it with --scale-target none to convert it"
+        )
+    a, b = _wrappers.affine(target)
+    return [*layers[:-1], last._replace(weights=last.weights / a, biases=(last.biases - b) / a)]
 
 
 def _onnx(model, path):
@@ -37,6 +81,7 @@ CONVERTERS = {"native": _native, "flucoma": _flucoma, "onnx": _onnx}
 
 def _softmax_classifier(model) -> bool:
     return options.is_classifier(model) and getattr(options.network(model), "out_activation_", None) == "softmax"
+
 
 
 #: Format -> (test of the model, what to do) for models a converter refuses: the next step, in the CLI's words.

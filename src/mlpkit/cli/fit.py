@@ -2,10 +2,15 @@
 
 The task (classify or regress) is detected from the target unless ``--task``
 says; hidden layers come from ``--hidden``, any other estimator parameter from
-``--set KEY=VALUE``. ``--test-size 0.2`` holds out a fifth of the rows (split
-with ``--seed``) to report an honest score. The model is saved with
-``mlpkit.save``; with column names (CSV, Parquet) it remembers them, so
-``predict`` and ``evaluate`` pick the right columns from files with more.
+``--set KEY=VALUE``. By default the inputs are scaled as the data needs
+(``--scale``, ``scaling.py``; a regressor's targets too: ``--scale-target``) and a
+tenth of the training rows is held out to stop on, keeping the best epoch's
+weights (``--validation``, ``validation.py``); the summary says both.
+``--test-size 0.2`` holds out a fifth of the rows (split with ``--seed``) to report
+an honest score. ``--out`` and ``--plot`` are checked before training. The model,
+with its scalers, is saved with ``mlpkit.save``; with column names (CSV, Parquet)
+it remembers them, so ``predict`` and ``evaluate`` pick the right columns from
+files with more.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import argparse
 import sys
 
 from ..experiments.recorder import DEFAULT_RUNS
-from . import options, scale, training
+from . import options, scale, scaling, training, validation
 
 HELP = "train a network on a data file and save it"
 
@@ -52,23 +57,30 @@ def add_arguments(parser) -> None:
         "--track", metavar="DIR", nargs="?", const=DEFAULT_RUNS,
         help=f"record the fit as a run in a runs directory (default {DEFAULT_RUNS}); compare runs: mlpkit runs DIR",
     )
+    scaling.add_arguments(parser)
     scale.add_arguments(parser)
 
 
 def run(args) -> int:
     scale.check_flags(args)
+    training.check_destinations(args.out, args.plot)  # before anything is read or trained
     if args.stream:
         return scale.run_stream(args)
     data = options.read_training_data(args)
     task, why = (args.task, "as asked") if args.task else options.detect_task(data.y)
     target = ", ".join(data.target_names) or "the target"
     options.check_task(task, data.y, target)
-    model = options.build_estimator(task, args)  # checks every parameter before anything is printed
+    held_out = validation.overrides(args.validation, args.settings)
+    network = options.build_estimator(task, args, **held_out)  # checks every parameter before anything is printed
     split = training.split(data.X, data.y, args.test_size, args.seed, classify=task == "classify")
+    chosen = scaling.choose(args, split.X_train, split.y_train, task, data.feature_names)
     other = "regress" if task == "classify" else "classify"
     print(f"mlpkit: {data.n_samples} rows, {data.X.shape[1]} features from {data.source}; task {task} for {target}:"
           f" {why}; --task {other} to change", file=sys.stderr)
-    return training.run(model, split, training.Options(
+    for name, line in chosen.lines().items():
+        print(f"mlpkit: {name}: {line}", file=sys.stderr)
+    return training.run(scaling.wrap(network, chosen), split, training.Options(
+        scaling=chosen,
         out=args.out,
         progress=sys.stdout.isatty() if args.progress is None else args.progress,
         dashboard=args.dashboard or args.keep_dashboard,

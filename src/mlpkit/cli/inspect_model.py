@@ -1,6 +1,7 @@
 """``mlpkit inspect MODEL``: what a saved model is: its layers, parameters and training history.
 
 Prints the layers (units, activation, trained parameters per layer), the
+scalers before and after the network (a model ``mlpkit fit`` scaled), the network's
 parameters that differ from the defaults, the classes or outputs, the input
 columns, and a summary of the training history (epochs, losses, validation
 scores, the learning rate from start to end, how training ended).
@@ -10,9 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _wrappers
 from . import options, report
 
 HELP = "describe a saved model: layers, activations, parameter count, training history"
+
+#: The public module of each scikit-learn wrapper a model file can hold.
+WRAPPER_MODULES = {"Pipeline": "sklearn.pipeline", "TransformedTargetRegressor": "sklearn.compose"}
 
 #: Classes and feature names listed up to this many.
 MAX_LISTED = 12
@@ -28,11 +33,14 @@ def run(args) -> int:
     console = report.console()
     fitted = hasattr(net, "coefs_")
     package = type(model).__module__.rsplit(".", 1)[0]  # mlpkit, or mlpkit.flucoma
+    package = WRAPPER_MODULES.get(type(model).__name__, package)
     console.print(f"[bold]{package}.{type(model).__name__}[/bold]"
                   f" from {args.model}" + ("" if fitted else " (not fitted)"))
     if fitted:
         console.print(layers_table(net))
-    console.print(report.key_value_table("Parameters set", changed_params(model)))
+    if _wrappers.is_wrapper(model):
+        console.print(report.key_value_table("Steps", steps_summary(model)))
+    console.print(report.key_value_table("Parameters set", changed_params(_wrappers.network_of(model, fitted=fitted))))
     if fitted:
         console.print(report.key_value_table("Data", data_summary(model, net)))
         history = history_summary(net)
@@ -68,6 +76,21 @@ def _layer_extras(net, i) -> int:
     if batch_norm is not None:
         count += np.size(batch_norm["scale"][i]) + np.size(batch_norm["shift"][i])
     return count
+
+
+def steps_summary(model) -> dict:
+    """What a saved Pipeline or TransformedTargetRegressor does before and after its network."""
+    rows = {f"input scaler {i + 1}": _scaler_text(step) for i, step in enumerate(_wrappers.scalers_of(model))}
+    rows["network"] = type(_wrappers.network_of(model)).__name__
+    target = _wrappers.target_scaler_of(model)
+    if target is not None or _wrappers.is_target_regressor(model):
+        rows["target scaler"] = _scaler_text(target if target is not None else model.transformer)
+    return rows
+
+
+def _scaler_text(scaler) -> str:
+    params = {k: v for k, v in scaler.get_params().items() if repr(v) != repr(type(scaler)().get_params()[k])}
+    return type(scaler).__name__ + (f" ({', '.join(f'{k}={v!r}' for k, v in params.items())})" if params else "")
 
 
 def changed_params(model) -> dict:

@@ -2,15 +2,17 @@
 
 Trains a copy of the network for ``--steps`` mini-batches while the learning
 rate grows from ``--start`` to ``--end``, and suggests the rate where the loss
-falls fastest. The network is the one ``mlpkit fit`` would build from the same
-``--task``, ``--hidden``, ``--set`` and ``--seed``.
+falls fastest (or says that the curve gives no clear answer). The network and the
+data are those ``mlpkit fit`` would train with the same ``--task``, ``--hidden``,
+``--set``, ``--seed``, ``--scale`` and ``--scale-target``: the inputs (and a
+regressor's targets) scaled as fit scales them, so the rate suits that fit.
 """
 
 from __future__ import annotations
 
 from .. import plots
 from ..guide import lr_find
-from . import options, report
+from . import options, report, scaling
 from .errors import CLIError
 
 HELP = "suggest a learning rate with a range test (mlpkit.guide.lr_find)"
@@ -27,6 +29,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--end", type=float, default=10.0, help="last learning rate (default 10)")
     parser.add_argument("--steps", type=int, default=100, help="mini-batches in the sweep (default 100)")
     parser.add_argument("--plot", metavar="FILE", help="write the loss against the learning rate here (PNG)")
+    scaling.add_arguments(parser)
 
 
 def run(args) -> int:
@@ -34,12 +37,19 @@ def run(args) -> int:
     task = args.task or options.detect_task(data.y)[0]
     options.check_task(task, data.y, ", ".join(data.target_names) or "the target")
     model = options.build_estimator(task, args)
+    chosen = scaling.choose(args, data.X, data.y, task, data.feature_names)
+    for name, line in chosen.lines().items():
+        report.note(f"{name}: {line}")
+    X, y = scaling.prepared(chosen, data.X, data.y)
     try:
-        result = lr_find(model, data.X, data.y, start=args.start, end=args.end, steps=args.steps)
+        result = lr_find(model, X, y, start=args.start, end=args.end, steps=args.steps)
     except ValueError as error:
         raise CLIError(f"lr-find: {error}") from None
     print(result)
-    print(f"try: --set learning_rate_init={result.suggestion:.2g}")
+    if result.clear:
+        print(f"try: --set learning_rate_init={result.suggestion:.2g}")
+    else:
+        print(f"no rate to suggest from this sweep; the rate stays --set learning_rate_init={result.suggestion:.2g}")
     if args.plot:
         try:
             plots.lr_find_curve(result).savefig(args.plot)

@@ -193,7 +193,11 @@ def is_classifier(model) -> bool:
 
 
 def network(model):
-    """The core estimator that holds the weights (a FluCoMa-style model's ``network_``)."""
+    """The core estimator that holds the weights: a FluCoMa-style model's ``network_``, a Pipeline's or
+    TransformedTargetRegressor's network."""
+    from .._wrappers import network_of
+
+    model = network_of(model)
     return getattr(model, "network_", None) or model
 
 

@@ -3,7 +3,8 @@
 ``--stream`` trains through :func:`mlpkit.stream.fit_stream`, reading a Parquet or CSV file in
 record batches of ``--chunk-rows`` rows, never all of it: the task is detected from the first chunk,
 a classifier finds its labels in a first pass over the file, and ``--validation SHARE`` holds out
-every k-th chunk (k = 1 / SHARE) to score after each epoch and stop early on. Scores on the whole
+every k-th chunk (k = 1 / SHARE; in memory it holds out rows: ``validation.py``) to score after each
+epoch and stop early on. Scores on the whole
 file would load it, so the summary gives the streamed losses instead: each epoch's training loss
 (the mean over its chunks, as they were trained on) and the held-out chunks' loss and score.
 
@@ -22,7 +23,7 @@ from functools import partial
 
 from .. import stream
 from ..distributed import DistributedError, fit_data_parallel
-from . import options, report, training
+from . import options, report, scaling, training
 from .errors import CLIError
 
 #: fit_stream's defaults, shown in --help (the flags pass only what is given).
@@ -35,7 +36,6 @@ STREAM_ONLY = {
     "chunk_rows": "--chunk-rows",
     "epochs": "--epochs",
     "shuffle_buffer": "--shuffle-buffer",
-    "validation": "--validation",
     "patience": "--patience",
 }
 
@@ -63,8 +63,8 @@ def add_arguments(parser) -> None:
         ("--shuffle-buffer", "R", count("--shuffle-buffer", 0),
          f"--stream: rows held for shuffling (default {STREAM_DEFAULTS['shuffle_buffer']}; 0 keeps the file's order)"),
         ("--validation", "SHARE", held_out_share,
-         ("--stream: hold out this share of the chunks (0.1: every 10th), score them after each epoch, stop when"
-          " they stop improving and keep the best epoch's weights")),
+         ("hold out this share of the rows (default 0.1; with --stream, of the chunks: 0.1 is every 10th and the"
+          " default is none), stop when their loss stops improving and keep the best epoch's weights; 0: none")),
         ("--patience", "P", count("--patience", 1),
          f"--validation: epochs without improvement before stopping (default {STREAM_DEFAULTS['patience']})"),
         ("--processes", "N", count("--processes", 1),
@@ -91,18 +91,22 @@ def whole_number(flag: str, text: str, *, least: int) -> int:
     return value
 
 
-def held_out_share(text: str) -> int:
-    """``--validation SHARE`` -> k, for holding out every k-th chunk (``fit_stream(validation=k)``)."""
+def held_out_share(text: str) -> float:
+    """``--validation SHARE``: the share held out, 0 (none) to 0.5."""
     try:
         share = float(text)
     except ValueError:
         share = None
-    if share is None or not 0 < share <= 0.5:
+    if share is None or not 0 <= share <= 0.5:
         raise CLIError(
-            f"--validation {text!r}: give the share of chunks to hold out, above 0 and at most 0.5"
-            " (0.1 holds out every 10th chunk)"
+            f"--validation {text!r}: give the share to hold out, from 0 (none) to 0.5 (0.1 holds out a tenth)"
         )
-    return round(1 / share)
+    return share
+
+
+def every_kth_chunk(share: float | None) -> int | None:
+    """``fit_stream(validation=k)`` for ``--validation share``: every k-th chunk held out (None: none)."""
+    return None if not share else round(1 / share)
 
 
 def positive_seconds(text: str) -> float:
@@ -124,7 +128,7 @@ def check_flags(args) -> None:
                 raise CLIError(
                     f"{flag} goes with --stream (training a chunk at a time): add --stream{instead}"
                 )
-    elif args.patience is not None and args.validation is None:
+    elif args.patience is not None and not args.validation:
         raise CLIError(
             "--patience counts epochs without improvement on held-out chunks: add --validation SHARE"
         )
@@ -195,6 +199,7 @@ def run_stream(args) -> int:
     options.check_task(task, y, target)
     model = options.build_estimator(task, args)
     _check_streamable(model, args)
+    scaling.check_streamable(args)
     other = "regress" if task == "classify" else "classify"
     print(
         f"mlpkit: streaming {path} in chunks of {chunk_rows} rows, {X.shape[1]} features; task {task} for"
@@ -210,7 +215,8 @@ def run_stream(args) -> int:
 
     def fit(model, X, y):
         stream.fit_stream(
-            model, path, target=target, epochs=epochs, chunk_rows=chunk_rows, validation=args.validation,
+            model, path, target=target, epochs=epochs, chunk_rows=chunk_rows,
+            validation=every_kth_chunk(args.validation),
             random_state=args.seed, on_epoch=partial(_print_epoch, model, epochs), **settings,
         )  # fmt: skip
         if not hasattr(model, "coefs_"):  # Ctrl-C before the first chunk was trained on: nothing to save

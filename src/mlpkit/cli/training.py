@@ -1,9 +1,12 @@
 """Train, save, report and plot: what ``mlpkit fit`` and ``mlpkit demo`` share.
 
-``run`` fits the model (with the progress bar and the dashboard when asked),
-saves it with ``mlpkit.save``, prints the scores on the training rows (and the
-held-out rows, with ``--test-size``), the timing, notes for the warnings the
-fit raised, and writes the plots. Ctrl-C during training stops it between two
+``check_destinations`` checks ``--out`` and ``--plot`` before anything trains. ``run`` fits the
+model (with the progress bar and the dashboard when asked) a step at a time when it is a
+Pipeline or TransformedTargetRegressor (the scalers, then the network: ``_wrappers.fit_steps``),
+saves it with ``mlpkit.save``, prints the scores on the training rows (and the held-out rows,
+with ``--test-size``), how the inputs were scaled and what the validation share did, the timing,
+notes for the warnings the fit raised and for what ``mlpkit.guide.diagnose`` finds (in the
+command line's words), and writes the plots. Ctrl-C during training stops it between two
 chunks of epochs (L-BFGS: at its last iterate); the model keeps what it learned
 (the best epoch's weights with early stopping), is saved and reported, and
 ``run`` returns 130.
@@ -11,6 +14,7 @@ chunks of epochs (L-BFGS: at its last iterate); the model keeps what it learned
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -22,10 +26,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from .. import plots
+from .._wrappers import fit_steps, name_columns, network_of
 from ..guide.sizing import advising_on_data_size
 from ..io import save
 from ..lbfgs import keeping_progress_on_interrupt
-from . import report
+from . import report, validation
 from .errors import EXIT_INTERRUPTED, EXIT_OK, CLIError
 from .options import columns_checked_by_name
 
@@ -82,41 +87,66 @@ class Options:
     fit: Callable | None = None
     #: ``summary(model, seconds, out, interrupted)`` instead of the scores on the rows (``--stream``).
     summary: Callable | None = None
+    #: How the inputs and targets are scaled (``scaling.Scaling``), for the summary; None: not said.
+    scaling: object = None
+
+
+def check_destinations(out: str | None, plot_dir: str | None = None) -> None:
+    """Fail now, before training, when ``--out`` cannot be written (no such directory, a directory, not
+    writable) or ``--plot`` cannot be a directory of plots: nothing is created or changed here."""
+    if out is not None:
+        path = Path(out)
+        parent = path.parent if str(path.parent) else Path(".")
+        if path.is_dir():
+            raise CLIError(f"--out {out} is a directory; give the model's file name, e.g. {path / 'model.mlpkit'}")
+        if not parent.is_dir():
+            raise CLIError(f"--out {out}: the directory {str(parent)!r} does not exist; create it first")
+        if not os.access(parent, os.W_OK):
+            raise CLIError(f"--out {out}: the directory {str(parent)!r} is not writable")
+    if plot_dir is not None:
+        path = Path(plot_dir)
+        existing = next(p for p in (path, *path.parents) if p.exists() or p == Path(p.anchor or "."))
+        if existing == path and not path.is_dir():
+            raise CLIError(f"--plot {plot_dir} is a file; give a directory for the plots")
+        if existing != path and not existing.is_dir():
+            raise CLIError(f"--plot {plot_dir}: {str(existing)!r} is a file, so the directory cannot be made")
+        if not os.access(existing, os.W_OK):
+            raise CLIError(f"--plot {plot_dir}: {str(existing)!r} is not writable")
 
 
 def run(model, data: Split, options: Options) -> int:
     """Fit, save, report, plot; the exit code (0, or 130 after Ctrl-C)."""
-    dashboard = _attach_dashboard(model, options) if options.dashboard else None
+    network = network_of(model, fitted=False)  # (fit_steps trains this very object)
+    dashboard = _attach_dashboard(network, options) if options.dashboard else None
     recorder = _recorder(options.track)
-    model.set_params(progress=options.progress)
+    network.set_params(progress=options.progress)
+    fit_network = options.fit or (lambda net, X, y: net.fit(X, y, track=recorder))
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             # The guidance the scikit-learn replacements keep to themselves, and Ctrl-C during L-BFGS
             # keeping what was learned (scikit-learn's L-BFGS lets it propagate), as the stochastic solvers do.
-            with advising_on_data_size(), keeping_progress_on_interrupt():
-                if options.fit is None:
-                    model.fit(data.X_train, data.y_train, track=recorder)
-                else:
-                    options.fit(model, data.X_train, data.y_train)
+            with advising_on_data_size("cli"), keeping_progress_on_interrupt():
+                fit_steps(model, data.X_train, data.y_train, fit_network)
         except ValueError as error:
             raise CLIError(f"training failed: {error}") from None
         finally:
-            if dashboard is not None and not hasattr(model, "coefs_"):  # the fit failed: nothing to show
+            if dashboard is not None and not hasattr(network, "coefs_"):  # the fit failed: nothing to show
                 dashboard.close()
     seconds = time.perf_counter() - started
     interrupted = any(INTERRUPTED_MESSAGE in str(w.message) for w in caught)
-    _report_warnings(caught, model)
+    _report_warnings(caught, network)
 
-    model.set_params(callbacks=None, progress=False)  # not part of the saved model
-    if options.feature_names and not hasattr(model, "feature_names_in_"):
-        model.feature_names_in_ = np.asarray(options.feature_names, dtype=object)  # predict picks columns by name
+    network.set_params(callbacks=None, progress=False)  # not part of the saved model
+    if options.feature_names:
+        name_columns(model, options.feature_names)  # predict picks columns by name
     _save(model, options.out)
     if options.summary is not None:
-        options.summary(model, seconds, options.out, interrupted)
+        options.summary(network, seconds, options.out, interrupted)
     else:
-        _print_summary(model, data, seconds, options.out, _how_it_ended(model, interrupted, dashboard))
+        _print_summary(model, data, seconds, options, _how_it_ended(network, interrupted, dashboard))
+        _report_diagnosis(model, data)
     if options.plot_dir:
         _write_plots(model, data, options.plot_dir)
     if recorder is not None and recorder.run_id is not None:
@@ -128,6 +158,21 @@ def run(model, data: Split, options: Options) -> int:
         report.note(f"training was interrupted; the model so far is saved in {options.out}")
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _report_diagnosis(model, data: Split) -> None:
+    """What ``mlpkit.guide.diagnose`` finds on the training rows, warnings and errors only, in --set words."""
+    from ..guide import diagnose
+
+    try:
+        with columns_checked_by_name():
+            found = diagnose(model, data.X_train, data.y_train, interface="cli").findings
+    except ValueError:  # (rows the network cannot take: nothing to say about them)
+        return
+    for finding in found:
+        if finding.severity != "info":
+            advice = f" Try: {finding.suggestion}." if finding.suggestion else ""
+            report.note(f"diagnosis: {finding.name}: {finding.message}{advice}")
 
 
 def _recorder(track):
@@ -188,22 +233,20 @@ def _how_it_ended(model, interrupted: bool, dashboard) -> str:
     if model.solver == "lbfgs":
         return "converged" if n_iter < max_iter else "max_iter reached"
     if n_iter < max_iter:
-        watched = "validation score" if model.early_stopping else "training loss"
+        watched = f"validation {model.early_stopping_monitor}" if model.early_stopping else "training loss"
         return f"stopped early: no {watched} improvement for {model.n_iter_no_change} epochs"
     return "max_iter reached"
 
 
 def _save(model, out: str) -> None:
-    path = Path(out)
-    if path.parent and not path.parent.is_dir():
-        raise CLIError(f"--out {out}: the directory {str(path.parent)!r} does not exist; create it first")
     try:
-        save(model, path)
+        save(model, Path(out))
     except OSError as error:
         raise CLIError(f"--out {out}: cannot write the model: {error.strerror or error}") from None
 
 
-def _print_summary(model, data: Split, seconds: float, out: str, ended: str) -> None:
+def _print_summary(model, data: Split, seconds: float, options: Options, ended: str) -> None:
+    network = network_of(model)
     out_console = report.console()
     rows = {"train": {"rows": len(data.X_train), "scores": report.scores(model, data.X_train, data.y_train)}}
     if data.X_test is not None:
@@ -211,14 +254,16 @@ def _print_summary(model, data: Split, seconds: float, out: str, ended: str) -> 
     out_console.print(report.scores_table("Scores", rows))
     if data.X_test is None:
         report.note("scores on the training rows only; hold out rows for an honest score with --test-size 0.2")
-    unit = "iterations" if model.solver == "lbfgs" else "epochs"
+    unit = "iterations" if network.solver == "lbfgs" else "epochs"
     timing = {
         "fit time": f"{seconds:.2f} s",
-        unit: f"{getattr(model, 'n_iter_', 0)} of max_iter={model.max_iter}",
+        unit: f"{getattr(network, 'n_iter_', 0)} of max_iter={network.max_iter}",
         "ended": ended,
-        f"per {unit[:-1]}": f"{1000 * seconds / max(getattr(model, 'n_iter_', 1), 1):.2f} ms (includes compiling)",
-        "parameters": f"{model.n_parameters_:,}",
-        "saved to": out,
+        "validation": validation.summary(network),
+        **(options.scaling.lines() if options.scaling is not None else {}),
+        f"per {unit[:-1]}": f"{1000 * seconds / max(getattr(network, 'n_iter_', 1), 1):.2f} ms (includes compiling)",
+        "parameters": f"{network.n_parameters_:,}",
+        "saved to": options.out,
     }
     out_console.print(report.key_value_table("Training", timing))
 

@@ -47,7 +47,7 @@ from .. import estimators
 from ..history import CURVES
 from .._refits import Origin, ParamNamesOnce, PicklesWithoutCaches, _restore_on_error
 from ..estimators import _store_init_arguments
-from ..guide.sizing import DataSizeWarning, data_size_warning
+from ..guide.sizing import DataSizeWarning, data_size_note
 from ..optim import make_optimizer, optimizer_params, solver_spec
 from . import _small, training
 from . import model as flucoma_model
@@ -227,7 +227,8 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
     """What the FluCoMa-style regressor and classifier share; use those."""
 
     _output_activation = None  # the classifier fixes its own
-    _caches = ("_paired", "_flat")  # the pairing refers to the user's DataSets; the buffers to network_
+    # the pairing refers to the user's DataSets; the buffers to network_; the data-size note was said in this process
+    _caches = ("_paired", "_flat", "_data_size_said")
 
     def _pairs(self, source, target):
         """``_as_pairs(source, target)``, reused while neither DataSet changed: live re-fitting calls
@@ -329,12 +330,22 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         network = estimators.MLPRegressor(**self._network_params(layout.sizes[-1]))
         network._validate_params()
         network._adopt_network(coefs, intercepts)
-        advice = data_size_warning(n_rows, layout.n_params)
-        if advice is not None:
-            warnings.warn(advice, DataSizeWarning)
+        self._note_data_size(layout, n_rows)
         self.network_ = network
         network._state = network._state._replace(key=_fresh_key(random_state))
         return self._bind(network, layout)
+
+    def _note_data_size(self, layout, n_rows) -> None:
+        """FluCoMa's rule of thumb (rows per parameter) as a ``DataSizeWarning`` in FluCoMa's words, once per
+        network structure and number of points: a live loop that clears and refits hears it once."""
+        n_in, *hidden, n_out = layout.sizes.tolist()
+        said = (tuple(layout.sizes.tolist()), int(n_rows))
+        if self.__dict__.get("_data_size_said") == said:
+            return
+        self._data_size_said = said
+        note = data_size_note(n_rows, n_in, tuple(hidden), n_out, interface="flucoma")
+        if note is not None:
+            warnings.warn(note, DataSizeWarning, stacklevel=6)  # (the caller of fit)
 
     def _buffers(self) -> _Buffers:
         """The flat buffers ``network_`` is a view of, bound again if its arrays were replaced (a read or loaded

@@ -17,12 +17,14 @@ the guide (``DataSizeWarning``) without an import cycle.
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any, NamedTuple
 
 import jax
 import numpy as np
 import scipy.sparse
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -88,6 +90,11 @@ def prepare(model, X, y, sample_weight=None) -> Prepared:
     return Prepared(work, X, Y, weight, architecture, hyper, random_state)
 
 
+def not_fitted(model) -> NotFittedError:
+    """scikit-learn's error for an estimator that has not been fitted."""
+    return NotFittedError(f"This {type(model).__name__} instance is not fitted yet; call 'fit' before diagnosing it.")
+
+
 def fitted_inputs(model, X) -> np.ndarray:
     """``X`` checked against a fitted ``model`` (feature count and names), dense, in the model's dtype."""
     check_is_fitted(model, "coefs_")
@@ -104,6 +111,19 @@ def fitted_architecture(model) -> Architecture:
 def loss_name(model) -> str:
     """The model's training loss, a key of ``losses.LOSSES`` (aliases resolved)."""
     return model._loss_name()
+
+
+def chance_loss(model) -> float | None:
+    """Training loss of a classifier that guesses (None for a regressor): log K for softmax over K
+    classes, log 2 per logistic output, 0.125 (half of (0.5 - y)^2, averaged over outputs) for FluCoMa's
+    squared error. A first loss far above it means the first steps start from far off (unscaled inputs)."""
+    if not hasattr(model, "classes_"):
+        return None
+    if loss_name(model) == "squared_error":
+        return 0.125
+    if model.out_activation_ == "softmax":
+        return math.log(model.n_outputs_)
+    return model.n_outputs_ * math.log(2)
 
 
 def params_and_stats(model):

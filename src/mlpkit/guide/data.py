@@ -194,6 +194,18 @@ def has_heavy_outliers(s: ColumnStats) -> bool:
     return bool(np.any(s.far_out_share >= OUTLIER_SHARE))
 
 
+def zero_iqr_columns(s: ColumnStats) -> np.ndarray:
+    """Indices of the columns that vary but whose interquartile range is 0 (mostly one value: pixels that
+    are usually blank, counts that are usually 0). RobustScaler divides by the IQR and leaves such a
+    column as it is (scikit-learn's scale 1), so it would stay in the thousands if it was."""
+    return np.flatnonzero((s.span > 0) & (s.q3 - s.q1 == 0))
+
+
+def robust_scaling_fits(s: ColumnStats) -> bool:
+    """Heavy outliers (``has_heavy_outliers``) in data where every varying column has an IQR to divide by."""
+    return has_heavy_outliers(s) and zero_iqr_columns(s).size == 0
+
+
 def looks_bounded(s: ColumnStats) -> bool:
     """Every varying column's range is at most 4 standard deviations: values fill an interval, no tails."""
     varying = s.std > 0
@@ -214,7 +226,7 @@ def always(s: ColumnStats) -> bool:
 #: The first choice that applies is suggested.
 SCALERS = (
     ScalerChoice(
-        has_heavy_outliers,
+        robust_scaling_fits,
         "RobustScaler",
         "RobustScale",
         (

@@ -1,19 +1,14 @@
-"""How big a network the data can support, and how big a mini-batch to take.
+"""How the size of a network compares with the data, which widths to try, and how big a mini-batch to take.
 
-Three rules of thumb, each a small function with its rule in the docstring:
-
-- **about 10 rows of data per trained parameter** (FluCoMa's learning
-  resources, learn.flucoma.org: a network with more parameters than that
-  tends to memorise its data rather than learn from it);
-- **a funnel for the first hidden layer**: one layer whose width lies between
-  the input's and the output's (FluCoMa's "Neural Network Parameters" guide,
-  learn.flucoma.org/learn/mlp-parameters), here their geometric mean;
-- **a batch that gives about 10 updates per epoch**, capped at scikit-learn's 200.
-
-They are starting points, not laws: a network larger than the 10-rows rule
-allows can still generalise when it is regularised (``alpha``, ``dropout``) and
-watched on held-out data (``early_stopping=True``). The point is to start small
-and grow only when the network underfits.
+- **Rows per parameter, as context.** FluCoMa's learning resources (learn.flucoma.org) give
+  a rule of thumb of about 10 rows of data per trained parameter; its own parameter guide
+  calls it that, a rule of thumb, and says that in practice networks often learn from many
+  fewer points. So mlpkit shows the count and the ratio with that caveat
+  (``data_size_note``) and never caps a network by it: whether a size works is for a
+  held-out score to say (``advise`` measures it on small data, ``evidence.py``).
+- **Widths to try**: one hidden layer of ``CANDIDATE_WIDTHS`` units (16, 64, 256), never
+  narrower than the outputs; ``rule_width`` is the one used without evidence.
+- **A batch that gives about 10 updates per epoch**, capped at scikit-learn's 200.
 """
 
 from __future__ import annotations
@@ -23,14 +18,21 @@ import contextvars
 import math
 import warnings
 from numbers import Integral
+from typing import NamedTuple
 
 from ..network import count_parameters as _count_layer_units
+from .vocabulary import Change, vocabulary
 
-#: FluCoMa's rule of thumb: about this many rows of data per trained parameter.
+#: FluCoMa's rule of thumb: about this many rows of data per trained parameter (context, not a cap).
 ROWS_PER_PARAMETER = 10
 
-#: The narrowest hidden layer suggested: one unit can only pass one number on.
-MIN_HIDDEN_UNITS = 2
+#: The narrowest hidden layer ever suggested: fewer units pass too little on to be worth training.
+MIN_USEFUL_UNITS = 4
+
+#: Widths of one hidden layer that ``advise`` compares on small data (each a quarter of the next).
+CANDIDATE_WIDTHS = (16, 64, 256)
+#: The width used without evidence (large data): wide enough for most tabular data; early stopping guards it.
+RULE_WIDTH = 64
 
 #: Suggested mini-batch: about this many updates per epoch ...
 UPDATES_PER_EPOCH = 10
@@ -41,37 +43,49 @@ MAX_BATCH_SIZE = 200
 
 
 class DataSizeWarning(UserWarning):
-    """The network has more parameters than the data can support (about 10 rows per parameter).
+    """The network has fewer than about 10 rows of data per parameter (FluCoMa's rule of thumb), said with its caveat.
 
-    Emitted where mlpkit's guidance is asked for (``advising_on_data_size``: the command line, the
-    FluCoMa estimators), never by ``mlpkit.MLPClassifier`` / ``MLPRegressor``, which warn exactly
-    where scikit-learn's do. Silence it with ``warnings.simplefilter("ignore", mlpkit.DataSizeWarning)``.
+    Emitted where mlpkit's guidance is asked for (``advising_on_data_size``: the command line; the
+    FluCoMa estimators, once per network structure and data size), never by ``mlpkit.MLPClassifier`` /
+    ``MLPRegressor``, which warn exactly where scikit-learn's do. Silence it with
+    ``warnings.simplefilter("ignore", mlpkit.DataSizeWarning)``.
     """
 
 
-#: Whether fits in this context warn about data too small for their network (``advising_on_data_size``).
-_ADVISING = contextvars.ContextVar("mlpkit_advising_on_data_size", default=False)
+class _Advising(NamedTuple):
+    interface: str  # whose words the note uses (``vocabulary.VOCABULARIES``)
+    said: set  # (layer units, rows) already advised on in this block: once per structure
+
+
+#: Whether fits in this context note a small data size for their network (``advising_on_data_size``).
+_ADVISING = contextvars.ContextVar("mlpkit_advising_on_data_size", default=None)
 
 
 @contextlib.contextmanager
-def advising_on_data_size():
+def advising_on_data_size(interface: str = "python"):
     """Within this block, a fit that starts a new network warns (``DataSizeWarning``) when the data
-    has fewer than about 10 rows per parameter. The scikit-learn replacements never warn outside it."""
-    token = _ADVISING.set(True)
+    has fewer than about 10 rows per parameter, once per network structure and number of rows, in the
+    words of ``interface`` ('python', 'cli', 'flucoma'). The scikit-learn replacements never warn outside it."""
+    vocabulary(interface)  # (an unknown name fails here, with the choices)
+    token = _ADVISING.set(_Advising(interface, set()))
     try:
         yield
     finally:
         _ADVISING.reset(token)
 
 
-def warn_if_data_is_small(n_rows: int, n_parameters: int) -> None:
-    """A ``DataSizeWarning`` for a new network of ``n_parameters`` on ``n_rows`` rows, inside
-    ``advising_on_data_size`` only (``data_size_warning`` has the rule)."""
-    if not _ADVISING.get():
+def warn_if_data_is_small(n_rows: int, layer_units) -> None:
+    """A ``DataSizeWarning`` for a new network of ``layer_units`` (inputs, hidden..., outputs) on ``n_rows``
+    rows, inside ``advising_on_data_size`` only and once per structure there (``data_size_note`` has the rule)."""
+    advising = _ADVISING.get()
+    key = (tuple(int(n) for n in layer_units), int(n_rows))
+    if advising is None or key in advising.said:
         return
-    advice = data_size_warning(n_rows, n_parameters)
-    if advice is not None:
-        warnings.warn(advice, DataSizeWarning, stacklevel=3)
+    advising.said.add(key)
+    n_in, *hidden, n_out = key[0]
+    note = data_size_note(n_rows, n_in, tuple(hidden), n_out, interface=advising.interface)
+    if note is not None:
+        warnings.warn(note, DataSizeWarning, stacklevel=3)
 
 
 def as_hidden_tuple(hidden) -> tuple[int, ...]:
@@ -106,34 +120,46 @@ def rows_per_parameter(n_rows: int, n_parameters: int) -> float:
 
 
 def data_size_warning(n_rows: int, n_parameters: int) -> str | None:
-    """The warning text when ``n_rows`` is below ~10 rows per parameter, else None.
+    """The data-size note for ``n_parameters`` on ``n_rows`` rows (no width suggestion: ``data_size_note``
+    knows the layers), or None from 10 rows per parameter on."""
+    return _note(n_rows, n_parameters, fewer=None, words=vocabulary("python"))
 
-    Rule (FluCoMa's rule of thumb): ``n_rows < 10 * n_parameters`` warns. Fits inside
-    ``advising_on_data_size`` emit it as a ``DataSizeWarning``.
+
+def data_size_note(n_rows: int, n_in: int, hidden, n_out: int, *, interface: str = "python") -> str | None:
+    """FluCoMa's rule of thumb, as context: the count, the rows per parameter and the caveat, with what to
+    try if held-out scores say the network memorises (in ``interface``'s words), or None when the data has
+    10 rows per parameter or more.
+
+    A narrower network is suggested only if one of at least ``MIN_USEFUL_UNITS`` (and as many as the
+    outputs) meets the rule; never "at most 0 parameters".
     """
+    n_parameters = count_parameters(n_in, hidden, n_out)
     if n_rows >= ROWS_PER_PARAMETER * n_parameters:
         return None
+    layers = as_hidden_tuple(hidden)
+    width = largest_supported_width(n_rows, n_in, n_out) if len(layers) <= 1 else 0
+    useful = max(MIN_USEFUL_UNITS, n_out)
+    fewer = (width,) if width >= useful and (not layers or width < layers[0]) else None
+    return _note(n_rows, n_parameters, fewer, vocabulary(interface))
+
+
+def _note(n_rows: int, n_parameters: int, fewer, words) -> str | None:
+    if n_rows >= ROWS_PER_PARAMETER * n_parameters:
+        return None
+    check = words.join(Change("held_out", True))
+    regularise = words.join(Change("alpha", 0.01))
+    steps = [f"a smaller network ({words.join(Change('hidden_layer_sizes', fewer))} meets the rule)"
+             if fewer else "fewer hidden units"]  # fmt: skip
+    steps += [f"regularisation ({regularise})"] if regularise else []
+    steps.append("more data")
     return (
         f"{n_rows} rows of data for a network of {n_parameters} parameters"
-        f" ({rows_per_parameter(n_rows, n_parameters):.2g} rows per parameter); a rule of thumb asks for about"
-        f" {ROWS_PER_PARAMETER} per parameter ({ROWS_PER_PARAMETER * n_parameters} rows). With fewer, the network"
-        f" can memorise its data instead of learning from it. Use fewer hidden units (at most"
-        f" {n_rows // ROWS_PER_PARAMETER} parameters), collect more data, or regularise (alpha, dropout) and"
-        " watch held-out data (early_stopping=True); mlpkit.guide.advise(X, y) suggests a size."
+        f" ({rows_per_parameter(n_rows, n_parameters):.3g} rows per parameter). FluCoMa's rule of thumb asks for"
+        f" about {ROWS_PER_PARAMETER} per parameter ({ROWS_PER_PARAMETER * n_parameters} rows); it is a caution,"
+        " not a limit: networks often learn well from fewer rows. Judge by a held-out score"
+        f"{f' ({check})' if check else ''}: if it is much worse than the training score, try "
+        + ", ".join(steps[:-1]) + f" or {steps[-1]}."
     )
-
-
-def funnel_width(n_in: int, n_out: int) -> int:
-    """Width of one hidden layer between an input of ``n_in`` and an output of ``n_out`` columns.
-
-    Rule: the geometric mean ``sqrt(n_in * n_out)``, rounded, and at least 2 -
-    a "funnel" narrowing from the input towards the output (e.g. 64 pixels to
-    10 classes: 25 units; 2 controls to 10 synth parameters: 4). FluCoMa's guide
-    takes the middle (13 MFCCs to 3 parameters: 8); the geometric mean (6 there)
-    leans towards the narrow side, so a wide input does not dictate the size
-    (64 to 10: 25 rather than 37).
-    """
-    return max(MIN_HIDDEN_UNITS, round(math.sqrt(n_in * n_out)))
 
 
 def largest_supported_width(n_rows: int, n_in: int, n_out: int) -> int:
@@ -145,14 +171,17 @@ def largest_supported_width(n_rows: int, n_in: int, n_out: int) -> int:
     return max(0, math.floor(budget / (n_in + 1 + n_out)))
 
 
-def suggest_hidden_layer_sizes(n_rows: int, n_in: int, n_out: int) -> tuple[int, ...]:
-    """A first architecture: one funnel layer (``funnel_width``), narrowed until the data supports it.
+def candidate_widths(n_out: int) -> tuple[int, ...]:
+    """One-hidden-layer widths ``advise`` compares: ``CANDIDATE_WIDTHS``, those narrower than the
+    outputs (or ``MIN_USEFUL_UNITS``) left out, the widest always kept."""
+    useful = max(MIN_USEFUL_UNITS, n_out)
+    kept = tuple(w for w in CANDIDATE_WIDTHS if w >= useful)
+    return kept or (max(CANDIDATE_WIDTHS[-1], useful),)
 
-    Never narrower than 2 units: when even that breaks the 10-rows rule, the
-    data is too small for a network to beat a linear model; ``advise`` says so.
-    """
-    width = min(funnel_width(n_in, n_out), largest_supported_width(n_rows, n_in, n_out))
-    return (max(MIN_HIDDEN_UNITS, width),)
+
+def rule_width(n_out: int) -> int:
+    """The width advised without evidence: ``RULE_WIDTH``, or as many as the outputs if more."""
+    return max(RULE_WIDTH, n_out)
 
 
 def suggest_batch_size(n_rows: int) -> int:

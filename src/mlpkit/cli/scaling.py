@@ -1,0 +1,122 @@
+"""``--scale`` and ``--scale-target`` of ``mlpkit fit``: inputs (and a regressor's targets) on the scale a
+network learns from, the scalers stored with the model so ``predict`` and ``evaluate`` apply them.
+
+(Not to be confused with ``scale.py``: data larger than memory and several processes.)
+
+- ``--scale auto`` (the default) takes the scaler ``mlpkit.guide`` picks from what the columns look
+  like (``guide.data.scaling_advice``: StandardScaler, MinMaxScaler for bounded columns,
+  RobustScaler for heavy outliers), or none when the columns are already of moderate size
+  around 0; ``standard``, ``minmax``, ``robust`` and ``none`` say which.
+- ``--scale-target auto`` (the default; regression only) standardises the targets when they
+  are large or off-centre (``guide.data.target_scaling_note``): large targets give large
+  gradients, and the stopping rule's ``tol`` is absolute; ``standard`` and ``none`` say which.
+
+The model is then saved as a scikit-learn ``Pipeline`` (the scaler, then the network), in a
+``TransformedTargetRegressor`` when the targets are scaled; ``mlpkit.load`` returns it as such.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..guide import data as guide_data
+from .errors import CLIError
+
+#: --scale choice -> scaler in sklearn.preprocessing (None: no scaling).
+SCALERS = {"standard": "StandardScaler", "minmax": "MinMaxScaler", "robust": "RobustScaler", "none": None}
+#: --scale-target choice -> scaler of the targets.
+TARGET_SCALERS = {"standard": "StandardScaler", "none": None}
+AUTO = "auto"
+
+
+class Scaling(NamedTuple):
+    """What scales the inputs and the targets (None: nothing), and why, for the summary."""
+
+    inputs: str | None
+    inputs_why: str
+    targets: str | None = None
+    targets_why: str = ""
+
+    def lines(self) -> dict:
+        rows = {"input scaling": f"{self.inputs or 'none'} ({self.inputs_why})"}
+        if self.targets_why:
+            rows["target scaling"] = f"{self.targets or 'none'} ({self.targets_why})"
+        return rows
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "--scale", choices=[AUTO, *SCALERS], default=AUTO,
+        help="scale the input columns: auto (default) picks the scaler from what the columns look like, or none"
+        " when they need none; the scaler is saved with the model and applied by predict and evaluate",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scale-target", choices=[AUTO, *TARGET_SCALERS], default=AUTO,
+        help="regression: standardise the targets; auto (default) does when they are large or off-centre",
+    )  # fmt: skip
+
+
+def choose(args, X, y, task: str, feature_names=None) -> Scaling:
+    """The scalers for ``--scale`` and ``--scale-target`` on this data, with the reason for each."""
+    if args.scale == AUTO:
+        advice = guide_data.scaling_advice(X, feature_names or None)
+        inputs = advice.scaler if advice.needed else None
+        why = f"chosen from the data: {advice.reasons[0]}" if advice.needed else "chosen from the data: the columns are of moderate size around 0"
+        why += "; --scale standard|minmax|robust|none to choose"
+    else:
+        inputs, why = SCALERS[args.scale], "as asked with --scale"
+    if task != "regress":
+        if args.scale_target not in (AUTO, "none"):
+            raise CLIError(f"--scale-target {args.scale_target}: targets are scaled for regression only; this fit classifies")
+        return Scaling(inputs, why)
+    if args.scale_target == AUTO:
+        note = guide_data.target_scaling_note(y)
+        targets = "StandardScaler" if note else None
+        target_why = ("chosen from the data: the targets are large or off-centre" if note
+                      else "chosen from the data: the targets are of moderate size around 0") + "; --scale-target standard|none to choose"  # fmt: skip
+    else:
+        targets, target_why = TARGET_SCALERS[args.scale_target], "as asked with --scale-target"
+    return Scaling(inputs, why, targets, target_why)
+
+
+def wrap(network, scaling: Scaling):
+    """``network`` after the input scaler in a Pipeline, in a TransformedTargetRegressor with the targets'
+    scaler: the model ``mlpkit fit`` trains and saves (the network itself when nothing is scaled)."""
+    from sklearn import preprocessing
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.pipeline import Pipeline
+
+    model = network
+    if scaling.inputs is not None:
+        model = Pipeline([("scale", getattr(preprocessing, scaling.inputs)()), ("mlp", network)])
+    if scaling.targets is not None:
+        model = TransformedTargetRegressor(regressor=model, transformer=getattr(preprocessing, scaling.targets)())
+    return model
+
+
+def prepared(scaling: Scaling, X, y):
+    """``X`` and ``y`` as the network sees them once ``wrap(network, scaling)`` has scaled them (each scaler
+    fitted on these rows), for ``mlpkit lr-find``."""
+    from .._wrappers import fit_steps
+
+    seen = {}
+    fit_steps(wrap(_Placeholder(), scaling), X, y, lambda network, X_scaled, y_scaled: seen.update(X=X_scaled, y=y_scaled))
+    return seen["X"], seen["y"]
+
+
+class _Placeholder:
+    """Stands where the network goes while ``prepared`` runs the scalers (nothing is trained)."""
+
+    def get_params(self, deep=True):
+        return {}
+
+
+def check_streamable(args) -> None:
+    """--stream reads a chunk at a time, so no scaler can be fitted on the whole file: only none (or auto,
+    which then means none) goes with it."""
+    for flag, value in (("--scale", args.scale), ("--scale-target", args.scale_target)):
+        if value not in (AUTO, "none"):
+            raise CLIError(
+                f"{flag} {value} and --stream do not go together: a scaler needs the whole file; scale the file"
+                f" beforehand (mlpkit.flucoma or scikit-learn scalers), or drop {flag}"
+            )
