@@ -479,7 +479,6 @@ def _objective(trial, context: _Context, store: RunStore) -> float:
 def _run_population(context: _Context, study, store: RunStore, batch: list[_Trial]):
     """The trials of ``batch`` fold by fold, each fold's fits as one population; a trial pruned (its member
     frozen by its watcher) or failed in a fold skips the folds after. Ctrl-C marks them all interrupted."""
-    optuna = _optuna()
     scores, ended = {id(t): [] for t in batch}, {}
     try:
         for fold, (train, test) in enumerate(context.splits):
