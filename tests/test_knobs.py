@@ -391,3 +391,16 @@ def test_same_seed_is_bit_identical_with_every_source_of_randomness():
     np.testing.assert_array_equal(a.predict_proba(X_CLS), b.predict_proba(X_CLS))
     assert a.loss_curve_ == b.loss_curve_
     assert a.loss_curve_ != c.loss_curve_
+
+
+def test_summed_squared_error_is_flucomas_loss_not_the_half_mean():
+    """FluCoMa's loss sums (pred - y)^2 over outputs; scikit-learn's squared_error reports half its mean:
+    on the same starting weights the first epoch's losses differ by 2 x outputs, and it trains otherwise."""
+    rng = np.random.RandomState(0)
+    X, Y = rng.rand(40, 3), rng.rand(40, 2)
+    common = dict(hidden_layer_sizes=(4,), solver="sgd", momentum=0.0, batch_size=40, shuffle=False,
+                  max_iter=2, tol=0.0, random_state=0, dtype="float64", learning_rate_init=0.1, alpha=0.0)
+    half = mlpkit.MLPRegressor(loss="squared_error", **common).fit(X, Y)
+    summed = mlpkit.MLPRegressor(loss="summed_squared_error", **common).fit(X, Y)
+    assert summed.loss_curve_[0] == pytest.approx(2 * 2 * half.loss_curve_[0], rel=1e-12)
+    assert not np.allclose(summed.coefs_[0], half.coefs_[0])  # twice the gradient (times outputs), other steps
