@@ -1,8 +1,5 @@
 """The compiled engine: one program per structure and data bucket, two predict paths that agree."""
 
-import os
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -155,26 +152,6 @@ def test_training_continues_across_chunks(monkeypatch):
     assert chunked.n_iter_ == whole.n_iter_ == 12
     np.testing.assert_array_equal(chunked.coefs_[0], whole.coefs_[0])
     np.testing.assert_array_equal(chunked.loss_curve_, whole.loss_curve_)
-
-
-def _run(code, **env):
-    return subprocess.run(
-        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-FIT_AND_REPORT_CACHE = """
-import jax, mlpkit, numpy as np
-mlpkit.MLPRegressor(hidden_layer_sizes=(3,), max_iter=2).fit(np.eye(5), np.arange(5.0))
-print(jax.config.jax_compilation_cache_dir)
-"""
-
-
-def test_persistent_compilation_cache_is_on_by_default_and_can_be_turned_off(tmp_path):
-    cache = tmp_path / "cache"
-    assert _run(FIT_AND_REPORT_CACHE, MLPKIT_COMPILATION_CACHE=str(cache)) == str(cache)
-    assert any(cache.iterdir()), "the fit wrote nothing to the compilation cache"
-    assert _run(FIT_AND_REPORT_CACHE, MLPKIT_COMPILATION_CACHE="off") == "None"
 
 
 def test_keyboard_interrupt_keeps_the_last_finished_epochs(monkeypatch):
