@@ -85,8 +85,8 @@ Callbacks and failures
     a callback that raises) is left as a failed fit leaves an estimator, unfitted;
     one that diverges with ``on_divergence='raise'`` keeps its last finite weights
     and its error, as ``fit`` leaves it; an error of a population's compiled call
-    (out of memory, say) is the failure of that population's members only, its
-    lane's neighbours train on; the others go on either way. At the end
+    (out of memory, say) fails that population's members only, and the other
+    lanes train on; the others go on either way. At the end
     ``errors='raise'`` raises ``FitManyError`` (all the estimators and errors
     attached), ``errors='warn'`` warns (``FitFailedWarning``) and returns them all.
 """
