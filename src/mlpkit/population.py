@@ -36,8 +36,8 @@ Where it pays
     (``pays_to_vmap``, ``CPU_STEP_FLOPS``): there a fit's fixed costs per step
     (dispatch, the loop, small kernels) dominate and a population shares them,
     while XLA's CPU backend runs a vmapped batch of larger matrix products no faster
-    than it runs them one after another. Other groups train member after member,
-    the separate fits themselves. ``population=True`` vmaps every group,
+    than it runs them one after another. Other groups train member by member,
+    the separate fits themselves (spread over the lanes, below). ``population=True`` vmaps every group,
     ``False`` none; the results are the same either way.
 
 Population sizes
