@@ -7,7 +7,8 @@ Three parts, each a markdown table:
     learning rates 1e-3 .. 4e-3 in turn: traced values, one population) against one ``fit`` and
     against a loop of separate fits (``clone(estimator).set_params(**c).fit(X, y)``), with
     ``population='auto'`` (vmapped where ``pays_to_vmap``) and, where that trains one by one, also
-    ``population=True`` (vmapped anyway), on
+    ``population=True`` (vmapped anyway), each with ``n_jobs`` left at its default (-1: a lane per
+    core) and ``'auto'`` also with ``n_jobs=1`` (one lane: the ratio says what the lanes gain), on
 
     - flucoma: 200 x 2 -> (8,) -> 3 (uniform random data), MLPRegressor, batch 50, 200 epochs;
     - digits:  1797 x 64 -> (64,) -> 10, MLPClassifier, batch 200 ("auto"), 50 epochs;
@@ -103,28 +104,33 @@ def bench_fit_many(args):
         compiles = [f"one fit {first:.2f} s"]
         for k in args.sizes:
             grid = candidates(k)
-            modes = ["auto"] if vmaps or k == 1 else ["auto", True]  # (True: vmapped where 'auto' would not)
-            for mode in modes:
+            # (population, n_jobs): True vmaps where 'auto' would not; n_jobs=1 is one lane
+            modes = [("auto", -1), ("auto", 1)] + ([] if vmaps or k == 1 else [(True, -1)])
+            for mode, _ in modes[::2]:  # (n_jobs=1 compiles no other program)
                 compile_seconds, _ = timed(lambda: mlpkit.fit_many(estimator, X, y, grid, population=mode))
                 compiles.append(f"K={k}{'' if mode == 'auto' else ' vmapped'} {compile_seconds:.2f} s")
             measured = {mode: [] for mode in modes}
             loop = []
             for _ in range(args.repeats):
-                for mode in modes:
-                    measured[mode].append(timed(lambda: mlpkit.fit_many(estimator, X, y, grid, population=mode))[0])
+                for mode, n_jobs in modes:
+                    measured[mode, n_jobs].append(timed(lambda: mlpkit.fit_many(estimator, X, y, grid, population=mode,
+                                                                                n_jobs=n_jobs))[0])  # fmt: skip
                 loop.append(timed(lambda: [clone(estimator).set_params(**c).fit(X, y) for c in grid])[0])
-            t, s = statistics.median(measured["auto"]), statistics.median(loop)
-            forced = statistics.median(measured[True]) if True in measured else None
+            t, s = statistics.median(measured["auto", -1]), statistics.median(loop)
+            serial = statistics.median(measured["auto", 1])
+            forced = statistics.median(measured[True, -1]) if (True, -1) in measured else None
             rows.append((description, k, "vmapped" if vmaps and k > 1 else "one by one" if k > 1 else "one fit",
-                         t, one, t / one, s, s / t, forced))
+                         t, one, t / one, s, s / t, serial, serial / t, forced))
         notes.append(f"{name}: first call (compiling) " + ", ".join(compiles))
     print("\n### fit_many\n")
+    print(f"fit_many's default n_jobs=-1: {mlpkit.population.n_lanes(-1)} lanes here\n")
     print("| workload | candidates | 'auto' trains | fit_many (s) | one fit (s) | fit_many / one fit | loop of fits (s)"
-          " | loop / fit_many | vmapped anyway (population=True): s, loop / it |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for description, k, how, t, one, ratio, s, speedup, forced in rows:
+          " | loop / fit_many | n_jobs=1 (s) | n_jobs=1 / default | vmapped anyway (population=True): s, loop / it |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for description, k, how, t, one, ratio, s, speedup, serial, lanes, forced in rows:
         anyway = "" if forced is None else f"{forced:.3f}, {s / forced:.2f}x"
-        print(f"| {description} | {k} | {how} | {t:.3f} | {one:.3f} | {ratio:.1f}x | {s:.3f} | {speedup:.2f}x | {anyway} |")
+        print(f"| {description} | {k} | {how} | {t:.3f} | {one:.3f} | {ratio:.1f}x | {s:.3f} | {speedup:.2f}x"
+              f" | {serial:.3f} | {lanes:.2f}x | {anyway} |")
     print()
     for note in notes:
         print(f"- {note}")

@@ -9,6 +9,8 @@ leave the others as they would be alone.
 
 from __future__ import annotations
 
+import threading
+import time
 import warnings
 
 import numpy as np
@@ -82,7 +84,8 @@ def population_sizes(monkeypatch):
     """The number of members of each population trained (``trainer.run_population`` calls), in order."""
     sizes = []
     original = trainer.run_population
-    monkeypatch.setattr(trainer, "run_population", lambda program, members: sizes.append(len(members)) or original(program, members))
+    monkeypatch.setattr(trainer, "run_population",
+                        lambda program, members, *lanes: sizes.append(len(members)) or original(program, members, *lanes))
     return sizes
 
 
@@ -103,8 +106,10 @@ def test_each_member_is_its_separate_fit(classifiers):
 def test_members_of_one_structure_train_as_one_population(population_sizes):
     sizes = population_sizes
     together(CLASSIFIER, CANDIDATES, X, y)
-    # the ten (6,) members (dropout, l1 and clipping widened in), padded to 10; the two (4,) members; L-BFGS alone
-    assert sorted(sizes) == [2, population.population_size(10)]
+    # the ten (6,) members (dropout, l1 and clipping widened in), split for the lanes as the machine's cores
+    # say; the two (4,) members; L-BFGS alone
+    per_part, size = population.split(10)
+    assert sorted(sizes) == sorted([2] + [size] * -(-10 // per_part))
 
 
 def test_sgd_regressors_with_momentum_and_sample_weights():
@@ -265,3 +270,127 @@ def test_bad_options_are_refused():
 
 def test_population_sizes_are_buckets():
     assert [population.population_size(n) for n in (1, 2, 3, 4, 5, 9, 17, 33)] == [1, 2, 3, 4, 5, 10, 20, 40]
+
+
+# ---------------------------------------------------------------------------------------- lanes
+#: seeds and rates, early stopping (its split per seed) and shuffling on, float64
+LANE_CANDIDATES = [{"random_state": s, "learning_rate_init": rate} for s in range(4) for rate in (0.003, 0.03)]
+
+
+def assert_identical(members, references):
+    """Bit for bit, in order: weights, curves, epochs."""
+    assert [m.get_params() for m in members] == [r.get_params() for r in references]
+    for member, reference in zip(members, references):
+        assert all(np.array_equal(a, b) for a, b in zip(member.coefs_ + member.intercepts_,
+                                                        reference.coefs_ + reference.intercepts_))  # fmt: skip
+        assert member.n_iter_ == reference.n_iter_
+        for name in ("loss_curve_", "validation_scores_"):
+            assert np.array_equal(getattr(member, name), getattr(reference, name)), name
+
+
+@pytest.fixture
+def two_cores(monkeypatch):
+    """Vmapped groups split as on a machine of two cores, whatever this one has."""
+    monkeypatch.setattr(population, "cores_to_split_for", lambda: 2)
+
+
+@pytest.mark.parametrize("vmapped", [True, False])
+def test_lanes_change_no_number_and_keep_the_order(two_cores, population_sizes, vmapped):
+    estimator = clone(CLASSIFIER).set_params(max_iter=12, dtype="float64")
+    threads = set()
+    record = [lambda model, info: threads.add(threading.current_thread().name)]
+    serial = together(estimator, LANE_CANDIDATES, X, y, population=vmapped, n_jobs=1)
+    lanes = together(estimator, LANE_CANDIDATES, X, y, population=vmapped, n_jobs=2, callbacks=record)
+    assert_identical(lanes, serial)
+    assert len({m.n_iter_ for m in lanes}) > 1  # (early stopping stopped them at different epochs)
+    assert len(threads) == 2  # the lanes did train at once, in two threads
+    assert population_sizes == ([4, 4, 4, 4] if vmapped else [])  # two sub-populations each time
+
+
+def test_callbacks_never_run_two_at_once(monkeypatch):
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk: many calls
+    inside, overlaps, threads = [], [], set()
+
+    class Slow:
+        def __call__(self, model, info):
+            self.enter_and_leave()
+
+        def on_fit_start(self, model, max_iter):
+            self.enter_and_leave()
+
+        def on_fit_end(self, model):
+            self.enter_and_leave()
+
+        def enter_and_leave(self):
+            inside.append(1)  # (list appends and pops are atomic: no lock of the test's own)
+            if len(inside) > 1:
+                overlaps.append(threading.current_thread().name)
+            threads.add(threading.current_thread().name)
+            time.sleep(0.002)
+            inside.pop()
+
+    estimator = clone(REGRESSOR).set_params(max_iter=6)
+    together(estimator, [{"random_state": s} for s in range(4)], XR, yR, population=False, n_jobs=2, callbacks=[Slow()])
+    assert len(threads) == 2 and overlaps == []
+
+
+def test_a_failure_in_one_lane_leaves_the_others_fitted():
+    def fails(model, info):
+        raise RuntimeError("a callback failed")
+
+    estimator = clone(REGRESSOR).set_params(max_iter=4)
+    candidates = [{"random_state": 0}, {"random_state": 1, "callbacks": [fails]}, {"random_state": 2}, {"random_state": 3}]
+    with pytest.warns(FitFailedWarning, match=r"candidates\[1\].*a callback failed"):
+        models = mlpkit.fit_many(estimator, XR, yR, candidates, population=False, n_jobs=2, errors="warn")
+    assert not hasattr(models[1], "coefs_")
+    for model, reference in zip(models[::2] + models[3:], separate(estimator, candidates[::2] + candidates[3:], XR, yR)):
+        assert_same_fit(model, reference)
+
+
+@pytest.mark.parametrize("n_jobs", [0, "x", 1.5, True])
+def test_bad_n_jobs_is_refused(n_jobs):
+    with pytest.raises(ValueError, match="n_jobs must be a whole number other than 0"):
+        mlpkit.fit_many(REGRESSOR, XR, yR, [{}], n_jobs=n_jobs)
+
+
+def assert_kept_epochs_so_far(members, estimator, max_iter):
+    """Every member stopped before the end, with the epochs it had done as a fit of that many epochs."""
+    assert all(m.n_iter_ < max_iter for m in members)
+    for member in members:
+        assert len(member.loss_curve_) == member.n_iter_
+        if member.n_iter_:
+            reference = separate(clone(estimator).set_params(max_iter=member.n_iter_), [{"random_state": member.random_state}], XR, yR)[0]
+            assert np.array_equal(member.coefs_[0], reference.coefs_[0])
+
+
+def test_ctrl_c_in_one_lane_stops_every_lane(monkeypatch):
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)  # one epoch per chunk: stops come quickly
+
+    def ctrl_c_at_3(model, info):
+        if info.epoch == 3:
+            raise KeyboardInterrupt
+
+    estimator = clone(REGRESSOR).set_params(max_iter=400)
+    candidates = [{"random_state": 0, "callbacks": [ctrl_c_at_3]}] + [{"random_state": s} for s in range(1, 4)]
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        members = mlpkit.fit_many(estimator, XR, yR, candidates, population=False, n_jobs=2)
+    assert members[0].n_iter_ == 3
+    assert_kept_epochs_so_far(members, estimator, 400)
+
+
+def test_ctrl_c_while_the_lanes_train_stops_them_all(monkeypatch):
+    monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)
+    real_wait, calls = population.wait, []
+
+    def ctrl_c_after_a_while(futures):
+        calls.append(1)
+        if len(calls) == 1:
+            real_wait(futures, timeout=0.3)
+            raise KeyboardInterrupt  # as Ctrl-C reaches the main thread, waiting for the lanes
+        return real_wait(futures)
+
+    monkeypatch.setattr(population, "wait", ctrl_c_after_a_while)
+    estimator = clone(REGRESSOR).set_params(max_iter=2000)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        members = mlpkit.fit_many(estimator, XR, yR, [{"random_state": s} for s in range(4)], population=False, n_jobs=2)
+    assert_kept_epochs_so_far(members, estimator, 2000)

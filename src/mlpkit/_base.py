@@ -357,13 +357,14 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
             state = fit_start_state(self, prepared.program, incremental, random_state, dtype)
         return TrainingJob(prepared, incremental, state, hyper, self._reporters(), keep)
 
-    def _train(self, job: TrainingJob) -> trainer.Outcome:
-        """Train in the compiled loop from where the network is."""
+    def _train(self, job: TrainingJob, lanes: trainer.Lanes | None = None) -> trainer.Outcome:
+        """Train in the compiled loop from where the network is (``lanes``: beside other fits in threads,
+        ``mlpkit.fit_many``'s; x64 is switched on in the thread that trains, where it takes effect)."""
         program = job.prepared.program
         with _x64(job.prepared.checked[0].dtype):
             return trainer.run(
                 program, job.state, job.prepared.data, job.hyper, max_iter=job.prepared.max_iter, model=self,
-                callbacks=job.callbacks, on_change=partial(self._change_during_fit, program.solver),
+                callbacks=job.callbacks, on_change=partial(self._change_during_fit, program.solver), lanes=lanes,
             )  # fmt: skip
 
     def _reporters(self):

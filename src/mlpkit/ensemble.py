@@ -52,6 +52,9 @@ _PARAMETERS_DOC = """
         Parameter name -> list of values; member ``i`` takes ``values[i % len(values)]``.
     random_state : int, RandomState instance or None, default=None
         Draws the members' seeds; None: the estimator's ``random_state`` does.
+    n_jobs : int or None, default=-1
+        Lanes ``mlpkit.fit_many`` trains the members in (threads; -1 every core, 1 one): the time only,
+        never a number.
 
     Attributes
     ----------
@@ -71,13 +74,15 @@ class _Ensemble(BaseEstimator):
         "n_members": [Interval(Integral, 1, None, closed="left")],
         "vary": [None, dict],
         "random_state": ["random_state"],
+        "n_jobs": [None, Integral],
     }
 
-    def __init__(self, estimator=None, n_members=8, vary=None, random_state=None):
+    def __init__(self, estimator=None, n_members=8, vary=None, random_state=None, n_jobs=-1):
         self.estimator = estimator
         self.n_members = n_members
         self.vary = vary
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _template(self):
         """The estimator the members are clones of (``estimator``, or a default one)."""
@@ -130,7 +135,7 @@ class _Ensemble(BaseEstimator):
         template = self._template()
         settings = self._member_settings(template)
         X, y = self._validate_training_data(X, y)
-        self.estimators_ = fit_many(template, X, y, settings, sample_weight=sample_weight)
+        self.estimators_ = fit_many(template, X, y, settings, sample_weight=sample_weight, n_jobs=self.n_jobs)
         return self
 
     def _validate_training_data(self, X, y):

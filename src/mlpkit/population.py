@@ -36,8 +36,8 @@ Where it pays
     (``pays_to_vmap``, ``CPU_STEP_FLOPS``): there a fit's fixed costs per step
     (dispatch, the loop, small kernels) dominate and a population shares them,
     while XLA's CPU backend runs a vmapped batch of larger matrix products no faster
-    than it runs them one after another. Other groups train member after member,
-    the separate fits themselves. ``population=True`` vmaps every group,
+    than it runs them one after another. Other groups train member by member,
+    the separate fits themselves (spread over the lanes, below). ``population=True`` vmaps every group,
     ``False`` none; the results are the same either way.
 
 Population sizes
@@ -45,6 +45,25 @@ Population sizes
     padded to a size in ``population_size`` (at most a quarter more members, idle
     copies of the first) so that sweeps, whose groups change size from batch to
     batch, reuse a few compiled programs instead of compiling one per size.
+
+Lanes (``n_jobs``)
+    On the CPU one compiled program runs on one core, and JAX lets go of the GIL
+    while it runs, so ``fit_many`` trains in up to ``n_jobs`` threads at once
+    (joblib's ``effective_n_jobs``: -1 every core, the default; 1 one thread;
+    one on an accelerator, which one program fills). Members that train one by
+    one are spread over the lanes member by member; a vmapped group is split into
+    sub-populations of at least ``MIN_SUB_POPULATION`` members, as many as the
+    machine has cores (``cores_to_split_for``), each compiled for one size
+    (``split``). That split depends on the machine, never on ``n_jobs``: a member's
+    last bits depend on the size its population is compiled for, so ``n_jobs``
+    changes when members train, never a number. Members are started and ended on
+    the calling thread, in order; only their training runs in the lanes. Their
+    callbacks (every member's, ``callbacks=``, the progress bar, the sweep's
+    pruner) are called one at a time, under one lock per call of ``fit_many``,
+    never two at once. Ctrl-C stops every lane between chunks of epochs, each
+    member keeping the epochs it has done, as a fit keeps them (members not yet
+    trained keep none; ``trainer.Lanes``), with one warning, "Training interrupted
+    by user."
 
 Memory
     Members are started in order while their estimated memory
@@ -65,7 +84,9 @@ Callbacks and failures
     ``callbacks.PopulationProgressBar``. A member whose fit fails (bad parameters,
     a callback that raises) is left as a failed fit leaves an estimator, unfitted;
     one that diverges with ``on_divergence='raise'`` keeps its last finite weights
-    and its error, as ``fit`` leaves it; the others go on either way. At the end
+    and its error, as ``fit`` leaves it; an error of a population's compiled call
+    (out of memory, say) fails that population's members only, and the other
+    lanes train on; the others go on either way. At the end
     ``errors='raise'`` raises ``FitManyError`` (all the estimators and errors
     attached), ``errors='warn'`` warns (``FitFailedWarning``) and returns them all.
 """
@@ -76,9 +97,12 @@ import math
 import os
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
+from numbers import Integral
 from typing import Any, NamedTuple
 
 import jax
+import joblib
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
@@ -88,8 +112,9 @@ from ._base import BaseMultilayerPerceptron, TrainingJob, _x64
 from ._refits import Snapshot
 from .callbacks import PopulationProgressBar, ProgressBar
 
-__all__ = ["CPU_STEP_FLOPS", "FitManyError", "MEMORY_FRACTION", "STATE_COPIES", "SWITCHES", "available_memory",
-           "fit_estimators", "fit_many", "member_bytes", "pays_to_vmap", "population_size"]
+__all__ = ["CPU_STEP_FLOPS", "FitManyError", "MEMORY_FRACTION", "MIN_SUB_POPULATION", "STATE_COPIES", "SWITCHES",
+           "available_memory", "cores_to_split_for", "fit_estimators", "fit_many", "member_bytes", "n_lanes",
+           "pays_to_vmap", "population_size", "split"]
 
 #: Share of the memory available at the start of ``fit_many`` that its populations may use (default budget).
 MEMORY_FRACTION = 0.5
@@ -130,6 +155,11 @@ ERROR_MODES = ("raise", "warn")
 #: kflop a step, ~1.9x faster together; digits 64 -> 64 -> 10, 5.8 Mflop, ~0.9x; crossing near 1-2 Mflop).
 CPU_STEP_FLOPS = 1.5e6
 
+#: Fewest members of a sub-population a vmapped group is split into for the lanes (``split``): smaller
+#: ones share too little of a fit's fixed costs per step (on 2 cores 8 populations of 4 tiny networks took
+#: ~1.3x the time of one of 32, one after another).
+MIN_SUB_POPULATION = 4
+
 
 class FitManyError(ValueError):
     """Some candidates of ``fit_many`` could not be fitted. ``estimators`` holds every candidate's
@@ -143,7 +173,7 @@ class FitManyError(ValueError):
 
 
 def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None, errors="raise",
-             memory_budget=None, population="auto") -> list:
+             memory_budget=None, population="auto", n_jobs=-1) -> list:
     """Fit a clone of ``estimator`` for each candidate setting, many at once; see the module docstring.
 
     Parameters
@@ -154,7 +184,8 @@ def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None,
     sample_weight : array-like of shape (n_samples,), default=None
     callbacks : list of callables, default=None
         Called as ``callback(member, info)`` for every member's epochs, besides the members' own
-        callbacks; one object for all members (not copied), so it sees the whole population.
+        callbacks; one object for all members (not copied), so it sees the whole population. Callbacks
+        may be called from the lanes' threads, but never two at once (one lock per call of ``fit_many``).
     errors : {'raise', 'warn'}, default='raise'
         When some candidates cannot be fitted: raise ``FitManyError`` once all the others have trained
         (its ``estimators`` and ``errors`` say which; when every candidate failed with one error, that
@@ -164,6 +195,11 @@ def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None,
     population : {'auto', True, False}, default='auto'
         Whether members of one program train as one vmapped population (True), one after another
         (False: the separate fits themselves), or as ``pays_to_vmap`` says (see the module docstring).
+    n_jobs : int or None, default=-1
+        Lanes: populations and fits that train at once, in threads (scikit-learn's meaning, through
+        joblib's ``effective_n_jobs``: -1 every core, 1 one after another, None 1 unless in a
+        ``joblib.parallel_config``); at most one per piece of work, one on an accelerator. It changes
+        the time only, never a number. Ctrl-C stops every lane, each member keeping its epochs so far.
 
     Returns
     -------
@@ -171,7 +207,8 @@ def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None,
     ``clone(estimator).set_params(**candidate).fit(X, y, sample_weight=sample_weight)`` gives.
     """
     estimators, failures = fit_population(estimator, X, y, candidates, sample_weight, callbacks=callbacks,
-                                          memory_budget=memory_budget, errors=errors, population=population)  # fmt: skip
+                                          memory_budget=memory_budget, errors=errors, population=population,
+                                          n_jobs=n_jobs)  # fmt: skip
     failed = [(i, error) for i, error in enumerate(failures) if error is not None]
     if not failed:
         return estimators
@@ -193,7 +230,7 @@ def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None,
 
 
 def fit_population(estimator, X, y, candidates, sample_weight=None, *, callbacks=None, memory_budget=None,
-                   errors="raise", population="auto") -> tuple[list, list]:
+                   errors="raise", population="auto", n_jobs=-1) -> tuple[list, list]:
     """``fit_many``'s work: the estimators, and each one's error or None (the sweep and the ensembles
     deal with failures themselves)."""
     if errors not in ERROR_MODES:
@@ -205,17 +242,18 @@ def fit_population(estimator, X, y, candidates, sample_weight=None, *, callbacks
         except ValueError as error:  # (an unknown parameter: a mistake in the candidates, not a failed fit)
             raise ValueError(f"candidates[{i}] = {candidate!r}: {error}") from error
     return estimators, fit_estimators(estimators, X, y, sample_weight, callbacks=callbacks,
-                                      memory_budget=memory_budget, population=population)  # fmt: skip
+                                      memory_budget=memory_budget, population=population, n_jobs=n_jobs)  # fmt: skip
 
 
 def fit_estimators(estimators, X, y, sample_weight=None, *, callbacks=None, memory_budget=None,
-                   population="auto") -> list:
+                   population="auto", n_jobs=-1) -> list:
     """Fit each of ``estimators`` (unfitted, ready to fit) on ``X, y``, in populations where they share a
-    program; returns each one's error or None."""
+    program, in up to ``n_jobs`` lanes; returns each one's error or None."""
     if not (isinstance(population, bool) or population == "auto"):
         raise ValueError(f"population must be 'auto', True or False, got {population!r}")
     callbacks = _checked_callbacks(callbacks)
     budget = _budget(memory_budget)
+    lanes = _Lanes(n_lanes(n_jobs), trainer.new_lanes())
     failures = [None] * len(estimators)
     progress = PopulationProgressBar()
     wave, used = [], 0
@@ -230,9 +268,11 @@ def fit_estimators(estimators, X, y, sample_weight=None, *, callbacks=None, memo
             wave.append(started)
             used += member_bytes(started.job, shared=any(s.job.prepared.data is started.job.prepared.data for s in wave[:-1]))
             if used > budget:
-                _train_wave(wave, failures, population)
+                _train_wave(wave, failures, population, lanes)
                 wave, used = [], 0
-        _train_wave(wave, failures, population)
+        _train_wave(wave, failures, population, lanes)
+    if lanes.shared.stop.is_set():  # (here, on the calling thread: where a fit says it, and the sweep listens)
+        warnings.warn("Training interrupted by user.")
     return failures
 
 
@@ -312,35 +352,78 @@ def _report_divergence(i, member, failures):
             failures[i] = error
 
 
-def _train_wave(wave: list[_Started], failures, population):
-    """Train the started members, one population per program and layout (where it pays), and end their fits."""
+class _Lanes(NamedTuple):
+    """How a call of ``fit_estimators`` trains: in up to ``count`` threads, sharing ``shared``."""
+
+    count: int
+    shared: trainer.Lanes  # the callbacks' lock, and the stop that Ctrl-C sets
+
+
+class _Task(NamedTuple):
+    """One lane's piece of work: members trained as one vmapped population compiled for ``size``, or
+    (``size`` None) one member as a plain fit."""
+
+    members: list[_Started]
+    size: int | None
+
+
+def _train_wave(wave: list[_Started], failures, population, lanes: _Lanes):
+    """Train the started members, each group of one program and layout vmapped (where it pays) or one by
+    one, in the lanes; then end their fits, in order."""
     groups = {}
     for started in wave:
         groups.setdefault(_population_key(started.job), []).append(started)
+    tasks = []
     for group in groups.values():
         if len(group) > 1 and (population is True or (population == "auto" and pays_to_vmap(group[0].job))):
-            outcomes = _train_population(group)
-        else:  # plain fits, one after another
-            outcomes = [_isolated_training(started) for started in group]
-        for started, outcome in zip(group, outcomes):
-            _end(started, outcome, failures)
+            per_part, size = split(len(group))
+            tasks += [_Task(group[i:i + per_part], size) for i in range(0, len(group), per_part)]
+        else:  # plain fits, spread over the lanes
+            tasks += [_Task([started], None) for started in group]
+    outcomes = {}
+    for task, trained in zip(tasks, _in_lanes(tasks, lanes)):
+        outcomes.update(zip((s.index for s in task.members), trained))
+    for started in wave:
+        _end(started, outcomes[started.index], failures)
 
 
-def _isolated_training(started: _Started) -> trainer.Outcome:
-    """One member's training as ``fit`` runs it; a callback's error is its failure (as in a population)."""
+def _in_lanes(tasks: list[_Task], lanes: _Lanes) -> list[list[trainer.Outcome]]:
+    """Each task's outcomes, in order: on this thread where one lane does them all, else in threads.
+    Ctrl-C reaches this thread only: it stops the lanes between chunks, and they are waited for."""
+    n_threads = min(lanes.count, len(tasks))
+    if n_threads <= 1:
+        return [_train_task(task, lanes.shared) for task in tasks]
+    with ThreadPoolExecutor(n_threads, thread_name_prefix="mlpkit-lane") as pool:
+        futures = [pool.submit(_train_task, task, lanes.shared) for task in tasks]
+        while True:
+            try:
+                wait(futures)
+                break
+            except KeyboardInterrupt:
+                lanes.shared.stop.set()  # (each lane keeps the epochs it has done, as a fit does)
+    return [future.result() for future in futures]
+
+
+def _train_task(task: _Task, lanes: trainer.Lanes) -> list[trainer.Outcome]:
+    """A task's training; an error (a callback's, in a plain fit; the compiled call's) is the failure of
+    its members only: the other lanes go on."""
     try:
-        return started.member._train(started.job)
+        if task.size is None:
+            started = task.members[0]
+            return [started.member._train(started.job, lanes)]  # as ``fit`` trains
+        return _train_population(task.members, task.size, lanes)
     except Exception as error:
-        return trainer.Outcome(None, {}, 0, False, False, False, error)
+        return [trainer.Outcome(None, {}, 0, False, False, False, error)] * len(task.members)
 
 
-def _train_population(group: list[_Started]) -> list[trainer.Outcome]:
+def _train_population(group: list[_Started], size: int, lanes: trainer.Lanes) -> list[trainer.Outcome]:
+    """``group`` as one vmapped population, padded to ``size`` members by idle copies of the first."""
     program = _widened([s.job.prepared.program for s in group])
     members = [_trainer_member(s) for s in group]
     padding = [members[0]._replace(max_iter=0, model=None, callbacks=(), on_change=None)]
-    members += padding * (population_size(len(members)) - len(members))
-    with _x64(group[0].job.prepared.checked[0].dtype):
-        return trainer.run_population(program, members)[: len(group)]
+    members += padding * (size - len(members))
+    with _x64(group[0].job.prepared.checked[0].dtype):  # (in the lane's thread: JAX's config contexts are per thread)
+        return trainer.run_population(program, members, lanes)[: len(group)]
 
 
 def _trainer_member(started: _Started) -> trainer.Member:
@@ -405,6 +488,35 @@ def population_size(n: int) -> int:
         return n
     k = n.bit_length() - 1
     return next(int(2**k * s) for s in (1.0, 1.25, 1.5, 1.75, 2.0) if 2**k * s >= n)
+
+
+# ---------------------------------------------------------------------------------------- lanes
+def n_lanes(n_jobs) -> int:
+    """The threads ``fit_many`` trains in for ``n_jobs`` (scikit-learn's meaning, joblib's
+    ``effective_n_jobs``): one on an accelerator, where one program fills the device."""
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0):
+        raise ValueError(
+            f"n_jobs must be a whole number other than 0 (-1: every core, 1: one lane) or None, got {n_jobs!r}"
+        )
+    if jax.default_backend() != "cpu":
+        return 1
+    return joblib.effective_n_jobs(int(n_jobs) if n_jobs is not None else None)
+
+
+def cores_to_split_for() -> int:
+    """Lanes a vmapped group is split for: the machine's cores on the CPU (whatever ``n_jobs`` is, so
+    that it changes no number), one on an accelerator."""
+    return joblib.cpu_count() if jax.default_backend() == "cpu" else 1
+
+
+def split(n: int) -> tuple[int, int]:
+    """How a vmapped group of ``n`` trains: ``(members per sub-population, the size each is compiled
+    for)``. As many sub-populations as ``cores_to_split_for``, of at least ``MIN_SUB_POPULATION`` members
+    and as even as can be; all compiled for the size of the largest (one program; idle copies fill the
+    rest), a size of ``population_size``."""
+    parts = max(1, min(cores_to_split_for(), n // MIN_SUB_POPULATION))
+    per_part = -(-n // parts)
+    return per_part, population_size(per_part)
 
 
 # --------------------------------------------------------------------------------------- memory

@@ -14,11 +14,17 @@
   of each epoch while training goes on; what they answer steers the fit
   (``callbacks.py``).
 
+Fits that train at once in threads (``mlpkit.fit_many``'s lanes) share a ``Lanes``:
+their callbacks run one at a time, and Ctrl-C in any of them stops them all
+between chunks.
+
 The trainer knows nothing of estimators beyond handing them to callbacks.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 import warnings
 from functools import partial
@@ -36,6 +42,21 @@ from .state import TrainState
 
 #: Target wall time of one compiled chunk of epochs: short enough for Ctrl-C and progress.
 SECONDS_PER_CHUNK = 0.25
+
+
+class Lanes(NamedTuple):
+    """What fits training at once in threads share (``mlpkit.fit_many``'s lanes). Each holds ``lock`` while
+    its callbacks run, so that no two run at once; each stops between chunks once ``stop`` is set, keeping
+    its epochs as a fit does on Ctrl-C (a fit not yet begun trains none). Ctrl-C reaches the main thread
+    only: whoever waits there sets ``stop``, and a KeyboardInterrupt during a fit (the main thread's, or a
+    callback's) sets it for all. The caller warns, once."""
+
+    lock: threading.Lock
+    stop: threading.Event
+
+
+def new_lanes() -> Lanes:
+    return Lanes(threading.Lock(), threading.Event())
 
 
 class Outcome(NamedTuple):
@@ -102,16 +123,18 @@ def run(
     model: Any = None,
     callbacks: list = (),
     on_change: Callable[[dict], None] | None = None,
+    lanes: Lanes | None = None,
 ) -> Outcome:
     """Train from ``state`` for up to ``max_iter`` epochs in the compiled loop.
 
     Callbacks are called as ``callback(model, EpochInfo)`` per epoch after each
     chunk; True stops training, a dict of the solver's hyper-parameters changes
     them for the rest of the fit (``on_change(dict)`` is told first, and may
-    refuse by raising). The packed state stays on the device between chunks.
+    refuse by raising). The packed state stays on the device between chunks. ``lanes``: this fit trains
+    beside others in threads (see ``Lanes``).
     """
     member = Member(state, data, hyper, max_iter, model, callbacks, on_change)
-    return _train(program, [member], _ONE)[0]
+    return _train(program, [member], _ONE, lanes)[0]
 
 
 class Member(NamedTuple):
@@ -126,7 +149,7 @@ class Member(NamedTuple):
     on_change: Callable[[dict], None] | None = None
 
 
-def run_population(program: engine.Program, members: list[Member]) -> list[Outcome]:
+def run_population(program: engine.Program, members: list[Member], lanes: Lanes | None = None) -> list[Outcome]:
     """Train several networks of one program at once: the loop of ``run`` with the members' states and
     traced values stacked along a first axis and ``jax.vmap`` ped (``engine.run_population_compiled``).
 
@@ -134,11 +157,12 @@ def run_population(program: engine.Program, members: list[Member]) -> list[Outco
     that stops stays as it stopped while the others go on), its callbacks hear of its epochs and steer
     it alone, and its ``Outcome`` is the one ``run`` would give it. The members' states must have one
     layout (one structure, one dtype); their data are shared where all are one object, else stacked.
+    ``lanes``: the population trains beside others in threads (see ``Lanes``).
     """
     if program.mesh is not None:
         raise ValueError("a population trains in one process; data-parallel programs train one network at a time")
     shared = all(m.data is members[0].data for m in members)
-    return _train(program, members, _population(shared))
+    return _train(program, members, _population(shared), lanes)
 
 
 class _Batching(NamedTuple):
@@ -186,10 +210,11 @@ def _population(shared_data: bool) -> _Batching:
     )
 
 
-def _train(program: engine.Program, members: list[Member], batching: _Batching) -> list[Outcome]:
+def _train(program: engine.Program, members: list[Member], batching: _Batching, lanes: Lanes | None) -> list[Outcome]:
     """The loop of ``run`` and ``run_population``: chunks of epochs in the compiled loop, each member's
     callbacks told of its epochs after each chunk; a member ends when it stops, runs out of epochs or a
     callback says so (in a population it then stays as it is: its epoch limit is where it ended)."""
+    hooks = contextlib.nullcontext() if lanes is None else lanes.lock
     loop = batching.stack([engine.initial_loop_state(m.state) for m in members])
     layout = packing.layout_of(loop)
     n_packed = len(layout.groups)
@@ -206,7 +231,8 @@ def _train(program: engine.Program, members: list[Member], batching: _Batching) 
     def isolated(i, hook, *args):
         """``hook(*args)`` for member ``i``; in a population an error ends that member alone (kept in errors)."""
         try:
-            return hook(*args)
+            with hooks:  # (beside other lanes: one callback at a time)
+                return hook(*args)
         except Exception as error:
             if not batching.isolates:
                 raise
@@ -217,7 +243,7 @@ def _train(program: engine.Program, members: list[Member], batching: _Batching) 
         isolated(i, call_hook, m.callbacks, "on_fit_start", m.model, m.max_iter)
     fit_started = time.perf_counter()
     try:
-        while any(running):
+        while any(running) and not (lanes is not None and lanes.stop.is_set()):
             started = time.perf_counter()
             limits = [min(m.max_iter, d + chunk) if go else d for m, d, go in zip(members, done, running)]
             limit = cross.inputs(batching.stack([np.int32(n) for n in limits]))
@@ -254,7 +280,10 @@ def _train(program: engine.Program, members: list[Member], batching: _Batching) 
             if most and max(done) > chunk:  # the first chunk includes compiling: don't time it
                 chunk = _chunk_epochs((time.perf_counter() - started) / most, max_iter)
     except KeyboardInterrupt:
-        warnings.warn("Training interrupted by user.")
+        if lanes is None:
+            warnings.warn("Training interrupted by user.")
+        else:  # the other lanes stop at their next chunk; the caller warns once, on the main thread
+            lanes.stop.set()
     finally:
         for i, m in enumerate(members):
             isolated(i, call_hook, m.callbacks, "on_fit_end", m.model)

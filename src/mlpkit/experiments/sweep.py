@@ -44,7 +44,8 @@ Speed
     ``population=K`` asks Optuna for K trials at a time (its batched ask and tell,
     TPE with ``constant_liar``) and trains each fold of them as populations
     (``mlpkit.fit_many``'s machinery: trials of one structure in one compiled
-    program, the others in groups, L-BFGS and Pipelines one by one); every trial's
+    program, the others in groups, L-BFGS and Pipelines one by one; in a lane per
+    core with ``n_jobs=1``, one lane in each worker process otherwise); every trial's
     fits, scores and runs are those it would have alone. Its first fold's watcher
     reports to the pruner as above, and a pruned trial's member is frozen while the
     others train on. Only trials finished in earlier batches count for the pruner's
@@ -192,6 +193,7 @@ class _Context:
     timeout: float | None
     setup: str  # the fixed parameters, cv, scoring and prune as text (``_setup``)
     population: int = 1  # trials asked for and trained at once
+    lanes: int = -1  # fit_estimators' n_jobs: every core, or 1 where worker processes share the cores
 
 
 def sweep(estimator, X, y, space, *, n_trials=20, cv=None, scoring=None, runs=None, name=None, n_jobs=1,
@@ -234,7 +236,7 @@ def sweep(estimator, X, y, space, *, n_trials=20, cv=None, scoring=None, runs=No
     name = name or _default_name(estimator, space, fingerprint, cv, scoring, prune)
     context = _Context(estimator, X, y, space, splits, scoring, str(store.directory), name, fingerprint, prune,
                        n_trials, 0 if random_state is None else int(random_state), timeout,
-                       _setup(estimator, cv, scoring, prune), population)
+                       _setup(estimator, cv, scoring, prune), population, -1 if n_jobs == 1 else 1)
 
     with _quiet_optuna(optuna):
         storage = _storage(context)
@@ -572,7 +574,8 @@ def _fit_fold_population(context: _Context, estimators, train, watchers):
     and each one's error or None."""
     models = [_with_watcher(estimator, watcher) for estimator, watcher in zip(estimators, watchers)]
     with _fitting():
-        errors = fit_estimators(models, _safe_indexing(context.X, train), _safe_indexing(context.y, train))
+        errors = fit_estimators(models, _safe_indexing(context.X, train), _safe_indexing(context.y, train),
+                                n_jobs=context.lanes)
     return models, errors
 
 
