@@ -13,6 +13,7 @@ import threading
 import time
 import warnings
 
+import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -351,6 +352,15 @@ def test_a_failure_in_one_lane_leaves_the_others_fitted():
 def test_bad_n_jobs_is_refused(n_jobs):
     with pytest.raises(ValueError, match="n_jobs must be a whole number other than 0"):
         mlpkit.fit_many(REGRESSOR, XR, yR, [{}], n_jobs=n_jobs)
+
+
+def test_inside_a_joblib_worker_a_share_of_the_cores_is_one_lane():
+    """GridSearchCV(n_jobs=2)'s workers hold the cores already: -1 there is one lane (a number, kept)."""
+    from mlpkit.population import n_lanes
+
+    outside = n_lanes(-1)
+    inside = joblib.Parallel(n_jobs=2, backend="threading")(joblib.delayed(n_lanes)(n) for n in (-1, None, 2))
+    assert outside == joblib.cpu_count() and inside == [1, 1, 2]
 
 
 def assert_kept_epochs_so_far(members, estimator, max_iter):

@@ -198,7 +198,8 @@ def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None,
     n_jobs : int or None, default=-1
         Lanes: populations and fits that train at once, in threads (scikit-learn's meaning, through
         joblib's ``effective_n_jobs``: -1 every core, 1 one after another, None 1 unless in a
-        ``joblib.parallel_config``); at most one per piece of work, one on an accelerator. It changes
+        ``joblib.parallel_config``); at most one per piece of work, one on an accelerator, and one for
+        -1 or None inside a joblib worker (a ``GridSearchCV(n_jobs=2)``'s: its processes hold the cores). It changes
         the time only, never a number. Ctrl-C stops every lane, each member keeping its epochs so far.
 
     Returns
@@ -493,12 +494,16 @@ def population_size(n: int) -> int:
 # ---------------------------------------------------------------------------------------- lanes
 def n_lanes(n_jobs) -> int:
     """The threads ``fit_many`` trains in for ``n_jobs`` (scikit-learn's meaning, joblib's
-    ``effective_n_jobs``): one on an accelerator, where one program fills the device."""
+    ``effective_n_jobs``): one on an accelerator, where one program fills the device, and one for a
+    share of the cores (-1, None) inside a joblib worker (``GridSearchCV(n_jobs=2)``'s, say), whose
+    parallelism holds the cores already (as joblib limits BLAS threads there)."""
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0):
         raise ValueError(
             f"n_jobs must be a whole number other than 0 (-1: every core, 1: one lane) or None, got {n_jobs!r}"
         )
     if jax.default_backend() != "cpu":
+        return 1
+    if (n_jobs is None or n_jobs < 0) and joblib.parallel.get_active_backend()[0].nesting_level > 0:
         return 1
     return joblib.effective_n_jobs(int(n_jobs) if n_jobs is not None else None)
 
