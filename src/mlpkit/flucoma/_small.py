@@ -320,7 +320,7 @@ def train(params, velocity, sizes, codes, X, Y, X_val, Y_val, key, first_epoch, 
     (``_batch_loops``); the rest is the same.
 
     ``carry`` is the stopping rule's ``[previous validation loss, epochs left]``, updated
-    for the next chunk of epochs. ``loss_curve[e]`` gets epoch e's mean batch loss
+    for the next chunk of epochs (epochs left 0: it stopped, even on the chunk's last epoch). ``loss_curve[e]`` gets epoch e's mean batch loss
     (each batch's loss before its update, weighted by its rows), ``val_curve[e]`` its
     validation loss (with validation rows). An epoch whose loss is not finite ends
     training there.
@@ -359,10 +359,10 @@ def train(params, velocity, sizes, codes, X, Y, X_val, Y_val, key, first_epoch, 
                 waiting = patience
             else:
                 waiting -= 1
+            previous = val_loss
+            carry[0], carry[1] = previous, waiting  # (before stopping: 0 left tells the caller it stopped)
             if waiting <= 0:
                 return epoch + 1
-            previous = val_loss
-            carry[0], carry[1] = previous, waiting
     return epochs
 
 

@@ -288,7 +288,7 @@ def _numba_fit(params, velocity, layout, X, Y, X_val, Y_val, settings, stream, m
             )  # fmt: skip
             first, done = done, done + ran
             answers = _report(model, callbacks, loss_curve, val_curve, settings, first, done, started)
-            if ran < epochs or True in answers:
+            if ran < epochs or carry[1] <= 0 or True in answers:  # (a stop on a chunk's last epoch runs them all)
                 break
             changes = changes_asked(answers)
             if changes:
