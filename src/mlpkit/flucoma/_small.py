@@ -180,20 +180,21 @@ def _forward_loops(params, sizes, codes, w_at, b_at, H, rows):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST)
-def _batch_loops(params, grad, sizes, codes, w_at, b_at, X, Y, order, start, rows, H, D):
-    """One batch's gradients into ``grad`` (sums over its rows), by hand-written loops on unit-major blocks
-    (``H[l]``, ``D[.]``: units x rows); returns the batch's summed loss ``sum_i sum_k (pred - y)^2``."""
-    n_layers = sizes.shape[0] - 1
+def _batch_loops(params, grad, sizes, codes, w_at, b_at, X, Y, batch, H, D):
+    """The gradients of the batch of rows ``batch`` (of ``X``, ``Y``) into ``grad`` (sums over its rows), by
+    hand-written loops on unit-major blocks (``H[l]``, ``D[.]``: units x rows); returns the batch's summed loss
+    ``sum_i sum_k (pred - y)^2``."""
+    n_layers, rows = sizes.shape[0] - 1, batch.shape[0]
     n_in, n_out = sizes[0], sizes[n_layers]
     for i in range(rows):
         for k in range(n_in):
-            H[0, k, i] = X[order[start + i], k]
+            H[0, k, i] = X[batch[i], k]
     _forward_loops(params, sizes, codes, w_at, b_at, H, rows)
     out_code = codes[n_layers - 1]
     loss_sum = 0.0
     for j in range(n_out):
         for i in range(rows):
-            r = H[n_layers, j, i] - Y[order[start + i], j]
+            r = H[n_layers, j, i] - Y[batch[i], j]
             loss_sum += r * r
             D[0, j, i] = 2.0 * r * _slope(out_code, H[n_layers, j, i])
     here = 0  # D[here] holds this layer's output gradient, D[1 - here] gets the one below
@@ -228,7 +229,7 @@ def _batch_loops(params, grad, sizes, codes, w_at, b_at, X, Y, order, start, row
 
 
 # ------------------------------------------------------------------ a batch in BLAS products, row-major
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _block(scratch, slot, rows, units):
     """Slot ``slot`` of a scratch buffer (``(slots, width, columns)``) as a C-contiguous ``rows x units``
     block: its first ``rows * units`` numbers, so any batch's rows stay contiguous for BLAS."""
@@ -236,7 +237,7 @@ def _block(scratch, slot, rows, units):
     return flat[slot, : rows * units].reshape(rows, units)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _matrix(flat, at, n_in, n_out):
     """The row-major ``n_in x n_out`` matrix at ``flat[at:]`` (a layer's weights, or their gradient), a view."""
     return flat[at : at + n_in * n_out].reshape(n_in, n_out)
@@ -260,21 +261,22 @@ def _forward_products(params, sizes, codes, w_at, b_at, inputs, H, rows):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST)
-def _batch_products(params, grad, sizes, codes, w_at, b_at, X, Y, order, start, rows, H, D):
+def _batch_products(params, grad, sizes, codes, w_at, b_at, X, Y, batch, H, D):
     """``_batch_loops``' batch with BLAS products on row-major blocks (rows x units):
     ``grad W_l = H_l^T D_l``, ``D_{l-1} = (D_l W_l^T) act'(H_l)``, written into views of ``grad``."""
-    n_layers = sizes.shape[0] - 1
+    n_layers, rows = sizes.shape[0] - 1, batch.shape[0]
     n_in, n_out = sizes[0], sizes[n_layers]
     inputs = _block(H, 0, rows, n_in)
     for i in range(rows):
-        inputs[i] = X[order[start + i]]
+        for k in range(n_in):
+            inputs[i, k] = X[batch[i], k]
     outputs = _forward_products(params, sizes, codes, w_at, b_at, inputs, H, rows)
     out_code = codes[n_layers - 1]
     here = _block(D, 0, rows, n_out)
     loss_sum = 0.0
     for i in range(rows):
         for j in range(n_out):
-            r = outputs[i, j] - Y[order[start + i], j]
+            r = outputs[i, j] - Y[batch[i], j]
             loss_sum += r * r
             here[i, j] = 2.0 * r * _slope(out_code, outputs[i, j])
     slot = 0  # D's slot holding this layer's output gradient; the other gets the one below
@@ -340,10 +342,11 @@ def train(params, velocity, sizes, codes, X, Y, X_val, Y_val, key, first_epoch, 
         start = 0
         while start < n:
             rows = batch + remainder if start == 0 else batch  # the remainder rides on the first batch
+            rows_of = order[start : start + rows]  # (a view: the batch kernels see one type of argument)
             if products:
-                loss_sum += _batch_products(params, grad, sizes, codes, w_at, b_at, X, Y, order, start, rows, H, D)
+                loss_sum += _batch_products(params, grad, sizes, codes, w_at, b_at, X, Y, rows_of, H, D)
             else:
-                loss_sum += _batch_loops(params, grad, sizes, codes, w_at, b_at, X, Y, order, start, rows, H, D)
+                loss_sum += _batch_loops(params, grad, sizes, codes, w_at, b_at, X, Y, rows_of, H, D)
             scale = 1.0 / rows
             for p in range(params.shape[0]):
                 velocity[p] = momentum * velocity[p] + step * (grad[p] * scale)
