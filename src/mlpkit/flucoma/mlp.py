@@ -28,7 +28,7 @@ The weights and training history live in ``network_``, an ``mlpkit.MLPRegressor`
 saving, plots, ONNX export and the command line work on it as on any mlpkit model);
 its training state (``network_._state``) holds the weights and ``flucoma_sgd``'s
 velocities as views of the two flat buffers that ``training.fit`` trains in place (in
-numba kernels for small networks, ``_small.py``; in the one trainer for larger ones), with
+numba kernels, ``_small.py``: hand loops for small networks, BLAS products for larger ones), with
 the random key and the epochs trained so far. Each epoch's shuffle comes from (key,
 epoch), so ten fits of 6 epochs train as one of 60, also across a save, load or pickle.
 """
