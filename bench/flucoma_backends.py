@@ -1,5 +1,5 @@
 """Which FluCoMa backend trains each network fastest, against flucoma-core: the measurements behind
-``mlpkit.flucoma.training.backend_for`` (``SMALL_NETWORK_MAX_WEIGHTS``, ``BLAS_MAX_WEIGHTS``).
+``mlpkit.flucoma.training.backend_for`` (``SMALL_NETWORK_MAX_WEIGHTS``; the trainer never picked).
 
 Times ``training.fit`` on each backend (``numba``: hand-written loops; ``blas``: the same kernel with BLAS
 products; ``trainer``: mlpkit's main loop under FluCoMa's rules) and ``flucoma_replica.Replica`` (flucoma-core's
@@ -9,7 +9,7 @@ round, best of ``ROUNDS`` rounds (so that a busy spell of the machine weighs on 
 case: the weights (multiply-adds per row), ms per epoch of each, the backend ``backend_for`` picks and its
 time over the replica's (below 1: mlpkit is faster).
 
-    python bench/flucoma_backends.py            # ~2-3 minutes on 2 cores
+    python bench/flucoma_backends.py            # ~1 minute on 2 cores (the first run compiles)
 """
 
 from __future__ import annotations

@@ -61,9 +61,9 @@ FLUCOMA_PATIENCE = 10
 
 #: Networks with at most this many weights (multiply-adds per row: ``sum fan_in * fan_out``) train in numba's
 #: hand-written loops (``"numba"``), larger ones in the same kernel with BLAS products (``"blas"``). Measured
-#: with ``bench/flucoma_backends.py``'s contestants on 200 and 2000 rows, batch 50 (``bench/README.md``): the
-#: loops 1.3-1.7x faster at 40-104 weights, 1.0-1.1x at 128-160, level at 256, the products 1.1-1.2x faster at
-#: 360-384 and 1.5x at 720-960; a BLAS call's fixed cost is what the loops save on the tiniest networks.
+#: by a sweep of the two kernels on 200 and 2000 rows, batch 50, taking turns (``bench/README.md``): the
+#: loops 1.2-2x faster at 40-128 weights, 1.0-1.4x at 160-256, the products 1.0-1.25x faster at 360-448 and
+#: 1.2-1.5x at 720-960; a BLAS call's fixed cost is what the loops save on the tiniest networks.
 SMALL_NETWORK_MAX_WEIGHTS = 256
 
 
@@ -172,8 +172,8 @@ def backend_for(layout: Layout) -> str:
     """``"numba"`` up to ``SMALL_NETWORK_MAX_WEIGHTS`` weights, ``"blas"`` above.
 
     Never ``"trainer"`` (the main loop, which ``fit(..., backend="trainer")`` still runs): on this 2-core CPU
-    the ``blas`` kernel is 1.3-2x faster than it from 360 to 35328 weights and level with it (0.9-1.1x) at
-    70k-265k, where both are the matrix products' time (``bench/README.md``)."""
+    the ``blas`` kernel is 1.3-3.7x faster than it from 360 to 35328 weights and level with it (0.9-1.2x) at
+    70k-265k weights, where both are the matrix products' time (``bench/README.md``)."""
     return "numba" if layout.n_weights <= SMALL_NETWORK_MAX_WEIGHTS else "blas"
 
 
