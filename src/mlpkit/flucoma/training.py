@@ -38,6 +38,7 @@ to rounding (``tests/flucoma/test_flucoma_training.py``).
 
 from __future__ import annotations
 
+import importlib
 import time
 import warnings
 from functools import cache, partial
@@ -375,7 +376,10 @@ class Backend(NamedTuple):
 
 @cache
 def _blas_threads() -> ThreadpoolController:
-    return ThreadpoolController()  # (made once: it looks for the process's BLAS libraries, ~ms)
+    """The process's BLAS libraries (looked for once, ~ms), scipy's among them: numba's ``np.dot`` calls its,
+    so it is loaded first, for the controller to find."""
+    importlib.import_module("scipy.linalg.cython_blas")
+    return ThreadpoolController()
 
 
 def _on_one_blas_thread(function: Callable) -> Callable:
