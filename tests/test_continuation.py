@@ -235,11 +235,18 @@ def _mlpkit_round_trip(model, tmp_path):
     [lambda model, _: pickle.loads(pickle.dumps(model)), _mlpkit_round_trip],
     ids=["pickle", "mlpkit.save-load"],
 )
-@pytest.mark.parametrize("hidden", [[6], [30, 30]], ids=["numba", "jax"])
-def test_a_flucoma_loop_saved_and_loaded_midway_continues_exactly(reload, hidden, tmp_path):
+@pytest.mark.parametrize("hidden, backend", [([6], "numba"), ([30, 30], "blas"), ([30, 30], "trainer")],
+                         ids=["numba", "blas", "trainer"])  # fmt: skip
+def test_a_flucoma_loop_saved_and_loaded_midway_continues_exactly(reload, hidden, backend, tmp_path, monkeypatch):
     """Velocities, the random key and the epoch count travel with the model: five fits, a reload, five more
-    train as one fit of all the epochs, on either backend."""
+    train as one fit of all the epochs, on every backend (the trainer's forced: backend_for never picks it)."""
     from mlpkit import flucoma as fl
+    from mlpkit.flucoma import training
+
+    layout = training.Layout.of([2, *hidden, 4], [2] * len(hidden) + [0])
+    if backend == "trainer":
+        monkeypatch.setattr(training, "backend_for", lambda layout: "trainer")
+    assert training.backend_for(layout) == backend
 
     source, target = _flucoma_sets()
     params = dict(hidden_layers=hidden, validation=0, random_state=0, learn_rate=0.05, batch_size=16, momentum=0.9)

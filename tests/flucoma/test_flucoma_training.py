@@ -1,6 +1,6 @@
 """FluCoMa's training rules (flucoma-core's SGD.hpp, MLP.hpp, NNLayer.hpp, DataSampler.hpp), checked against
-a small numpy implementation of them written here, and the numba kernels against mlpkit's main training loop
-(``trainer.run`` under ``engine.RULES["flucoma"]``)."""
+a small numpy implementation of them written here, and the numba kernels (hand loops, ``"numba"``; BLAS
+products, ``"blas"``) against mlpkit's main training loop (``trainer.run`` under ``engine.RULES["flucoma"]``)."""
 
 import numpy as np
 import pytest
@@ -64,7 +64,14 @@ LAYOUTS = {  # sizes, codes (hidden ones, then the output)
     "relu->identity": ([3, 6, 2], [2, 0]),
     "tanh,tanh->sigmoid": ([3, 5, 4, 2], [3, 3, 1]),
     "sigmoid->tanh": ([3, 4, 2], [1, 3]),
+    "identity x3->relu": ([3, 5, 4, 3, 2], [0, 0, 0, 2]),  # (FluCoMa: one activation for every hidden layer)
 }
+KERNELS = ("numba", "blas")  # the numba backends: one epoch loop, each batch in hand loops or BLAS products
+
+
+def on_backend(monkeypatch, backend):
+    """Make ``training.backend_for`` pick ``backend`` for every network (the estimators' fits included)."""
+    monkeypatch.setattr(training, "backend_for", lambda layout: backend)
 
 
 def start(name, seed=0):
@@ -165,15 +172,16 @@ def test_glorot_uniform_bounds_and_zero_biases():
     assert np.abs(W).max() <= np.sqrt(6 / 43) and np.abs(model.network_.intercepts_[0]).max() < 1e-290  # (1e-300 steps)
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("validation", [0.0, 0.25])
-def test_the_numba_kernels_train_as_the_main_loop(validation):
+def test_the_numba_kernels_train_as_the_main_loop(validation, kernel):
     layout, params = start("tanh,tanh->sigmoid", seed=2)
     settings = training.Settings(max_iter=60, batch_size=7, learn_rate=0.3, momentum=0.9, validation=validation)
     results = {}
-    for backend in ("numba", "trainer"):
+    for backend in (kernel, "trainer"):
         p, v = params.copy(), np.zeros_like(params)
         results[backend] = training.fit(p, v, layout, X, Y, settings, training.RandomStream(11, 0), backend), p, v
-    (small, p_small, v_small), (large, p_large, v_large) = results["numba"], results["trainer"]
+    (small, p_small, v_small), (large, p_large, v_large) = results[kernel], results["trainer"]
     assert small.epochs == large.epochs
     np.testing.assert_allclose(p_small, p_large, rtol=0, atol=1e-11)
     np.testing.assert_allclose(v_small, v_large, rtol=0, atol=1e-11)
@@ -183,12 +191,13 @@ def test_the_numba_kernels_train_as_the_main_loop(validation):
         np.testing.assert_allclose(small.val_curve, large.val_curve, rtol=1e-11)
 
 
-def test_estimators_fit_alike_on_either_backend(monkeypatch):
-    """The estimator's fits (weights, momentum and random stream carried on) on the numba path and, with the
-    size threshold at 0, in the main training loop."""
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_estimators_fit_alike_on_either_backend(monkeypatch, kernel):
+    """The estimator's fits (weights, momentum and random stream carried on) on a numba kernel and in the main
+    training loop."""
     runs = []
-    for threshold in (training.SMALL_NETWORK_MAX_WEIGHTS, 0):
-        monkeypatch.setattr(training, "SMALL_NETWORK_MAX_WEIGHTS", threshold)
+    for backend in (kernel, "trainer"):
+        on_backend(monkeypatch, backend)
         model = fl.MLPRegressor(hidden_layers=[5, 4], activation=3, max_iter=15, batch_size=6, random_state=4)
         errors = [model.fit(X, Y) for _ in range(3)]
         runs.append((errors, [W.copy() for W in model.network_.coefs_], model.network_.loss_curve_))
@@ -197,6 +206,73 @@ def test_estimators_fit_alike_on_either_backend(monkeypatch):
     np.testing.assert_allclose(curve_small, curve_large, rtol=1e-10)
     for a, b in zip(W_small, W_large):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_chunks_of_epochs_carry_the_stopping_rule(monkeypatch, kernel):
+    """With callbacks a numba fit runs in chunks of epochs: the stopping rule's state carries from chunk to chunk,
+    so the fit stops where one chunk would, with the same weights and curves, whether the stop falls inside a
+    chunk or on its last epoch."""
+    layout, start_params = start("tanh,tanh->sigmoid", seed=3)
+    noisy = Y + 0.3 * np.random.RandomState(1).randn(*Y.shape)
+    settings = training.Settings(max_iter=300, batch_size=8, learn_rate=0.2, momentum=0.9, validation=0.2, patience=3)
+
+    def run(callbacks=()):
+        params = start_params.copy()
+        result = training.fit(params, np.zeros_like(params), layout, X, noisy, settings, training.RandomStream(7, 0),
+                              kernel, callbacks=callbacks)  # fmt: skip
+        return result, params
+
+    whole, p_whole = run()
+    assert 8 < whole.epochs < 300  # (it stopped early, after several chunks of 4 or 5)
+    for chunk in (4, 5, whole.epochs):
+        monkeypatch.setattr(training, "LISTENED_CHUNK_EPOCHS", chunk)
+        heard = []
+        chunked, p_chunked = run([lambda model, info: heard.append(info.epoch)])
+        assert chunked.epochs == whole.epochs and heard == list(range(1, whole.epochs + 1)), chunk
+        np.testing.assert_array_equal(p_chunked, p_whole)
+        np.testing.assert_array_equal(chunked.val_curve, whole.val_curve)
+
+
+@pytest.mark.parametrize("backend", list(training.BACKENDS))
+def test_a_non_finite_loss_ends_the_fit(backend):
+    """An epoch whose loss overflows ends training there; its loss is the curve's last, the error not finite."""
+    layout = training.Layout.of([3, 6, 6, 2], [0, 0, 0])
+    params = training.glorot_uniform(layout, np.random.RandomState(0))
+    settings = training.Settings(max_iter=200, batch_size=5, learn_rate=0.24, momentum=0.0, validation=0.0)
+    with np.errstate(all="ignore"):  # (0.22 trains; 0.24's first epoch ends at a loss of ~1e25, its second at NaN)
+        result = training.fit(params, np.zeros_like(params), layout, X, Y, settings, training.RandomStream(1, 0), backend)
+    assert 1 < result.epochs < 200 and len(result.loss_curve) == result.epochs
+    assert np.isfinite(result.loss_curve[:-1]).all() and not np.isfinite(result.loss_curve[-1])
+    assert not np.isfinite(result.error)
+
+
+def test_the_blas_kernel_runs_on_one_blas_thread():
+    """As Eigen's products in flucoma-core (OpenBLAS's threads cost 5-10x on a batch's small products): every
+    BLAS library on one thread while the fit runs (a callback looks), as they were after it."""
+    from threadpoolctl import threadpool_info
+
+    layout, params = start("relu->identity")
+    settings = training.Settings(max_iter=2, batch_size=8, learn_rate=0.1, momentum=0.9, validation=0.0)
+    before, during = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"], []
+    training.fit(params, np.zeros_like(params), layout, X, Y, settings, training.RandomStream(0, 0), "blas",
+                 callbacks=[lambda model, info: during.append(
+                     [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"])])  # fmt: skip
+    assert during and all(threads == [1] * len(before) for threads in during)
+    assert [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"] == before
+
+
+def test_the_switch_takes_the_loops_up_to_the_threshold_and_products_above():
+    """``backend_for`` at the boundary: ``SMALL_NETWORK_MAX_WEIGHTS`` weights train in the hand loops, one more
+    in BLAS products, and so do the largest networks (the main loop is never picked)."""
+    limit = training.SMALL_NETWORK_MAX_WEIGHTS
+    assert limit == 256
+    at, above = training.Layout.of([limit, 1], [0]), training.Layout.of([limit + 1, 1], [0])
+    assert (at.n_weights, above.n_weights) == (limit, limit + 1)
+    assert training.backend_for(at) == "numba" and training.backend_for(above) == "blas"
+    assert training.backend_for(training.Layout.of([13, 16, 8, 3], [2, 2, 0])) == "blas"  # 360 weights
+    assert training.backend_for(training.Layout.of([2, 8, 3], [2, 0])) == "numba"  # FluCoMa's everyday network
+    assert training.backend_for(training.Layout.of([512, 1024, 512, 16], [2, 2, 0])) == "blas"
 
 
 def test_no_rows_to_train_on_is_an_error():
@@ -258,10 +334,10 @@ def test_the_main_loops_flucoma_order_is_the_numba_kernels(n_rows, n_pad):
             np.testing.assert_array_equal(np.asarray(order), [*want, *range(n_rows, n_pad)])
 
 
-@pytest.mark.parametrize("threshold", [training.SMALL_NETWORK_MAX_WEIGHTS, 0], ids=["numba", "trainer"])
-def test_three_fits_of_7_epochs_are_one_of_21_with_shuffled_mini_batches(monkeypatch, threshold):
+@pytest.mark.parametrize("backend", list(training.BACKENDS))
+def test_three_fits_of_7_epochs_are_one_of_21_with_shuffled_mini_batches(monkeypatch, backend):
     """Weights, momentum, key and global epoch carry on: batches of 6 (the first 7) from 37 shuffled rows."""
-    monkeypatch.setattr(training, "SMALL_NETWORK_MAX_WEIGHTS", threshold)
+    on_backend(monkeypatch, backend)
     params = dict(hidden_layers=[5, 4], activation=3, batch_size=6, learn_rate=0.2, validation=0, random_state=3)
     long = fl.MLPRegressor(max_iter=21, **params)
     error = long.fit(X, Y)
@@ -277,7 +353,7 @@ def test_the_main_loop_compiles_once_for_a_loop_of_fits(monkeypatch):
     """FluCoMa's live loop on the trainer: new learning rates, epochs and momentum are traced values."""
     from mlpkit import engine
 
-    monkeypatch.setattr(training, "SMALL_NETWORK_MAX_WEIGHTS", 0)
+    on_backend(monkeypatch, "trainer")
     model = fl.MLPRegressor(hidden_layers=[5], max_iter=10, validation=0.2, random_state=0)
     model.fit(X, Y)
     compiled = engine.compiled_programs()

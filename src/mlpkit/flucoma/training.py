@@ -25,24 +25,28 @@ Read from flucoma-core's ``SGD.hpp``, ``MLP.hpp``, ``NNLayer.hpp``, ``NNFuncs.hp
 A new network is Glorot-uniform: weights ``U(-sqrt(6 / (fan_in + fan_out)), +...)``,
 biases zero (``NNLayer::init``).
 
-Two backends run this, chosen by ``backend_for``: mlpkit's one training loop
-(``trainer.run``, with ``engine.RULES["flucoma"]``: FluCoMa's batches, orders, stopping
-and divergence rules as entries of its tables), and for small networks, where a
-compiled call's fixed cost is more than the training, numba kernels (``_small.py``)
-that run the same rules row by row. Both take every epoch's order from the network's key
-and the epoch it has reached (counter-based: epoch ``e``'s order depends on the key and
-``e`` alone, so a loop of short fits draws what one long fit does), and train alike to
-rounding (``tests/flucoma/test_flucoma_training.py``).
+Three backends run this, chosen by ``backend_for`` (``BACKENDS``): numba kernels (``_small.py``) that
+compute each batch in hand-written loops (``"numba"``, for the smallest networks, where a BLAS call's fixed
+cost is more than the products) or in BLAS matrix products (``"blas"``, the rest), sharing every rule
+but the arithmetic of a batch; and mlpkit's one training loop (``"trainer"``: ``trainer.run`` with
+``engine.RULES["flucoma"]``, FluCoMa's batches, orders, stopping and divergence rules as entries of its
+tables), which the kernels outrun or equal on a CPU at every size measured, still selectable. All take every
+epoch's order from the network's key and the epoch it has reached (counter-based: epoch ``e``'s order
+depends on the key and ``e`` alone, so a loop of short fits draws what one long fit does), and train alike
+to rounding (``tests/flucoma/test_flucoma_training.py``).
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 import warnings
+from functools import cache, partial
 from typing import Callable, NamedTuple
 
 import jax
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from .. import config, estimators, trainer, training_data
 from ..activations import ACTIVATIONS
@@ -56,11 +60,12 @@ from .model import FLUCOMA_ACTIVATIONS
 #: (``SGD.hpp``: ``mInitialPatience``).
 FLUCOMA_PATIENCE = 10
 
-#: Networks with at most this many weights (multiply-adds per row: ``sum fan_in * fan_out``) train in numba
-#: (``_small``), larger ones in the main loop (``trainer.run``). Measured with ``bench/flucoma_backends.py`` on
-#: this 2-core machine under load (see ``bench/README.md``): numba 3-9x faster at 40-360 weights, level at
-#: ~1000-1500, the main loop 1.3-2x faster from ~5000 on.
-SMALL_NETWORK_MAX_WEIGHTS = 1000
+#: Networks with at most this many weights (multiply-adds per row: ``sum fan_in * fan_out``) train in numba's
+#: hand-written loops (``"numba"``), larger ones in the same kernel with BLAS products (``"blas"``). Measured
+#: by a sweep of the two kernels on 200 and 2000 rows, batch 50, taking turns (``bench/README.md``): the
+#: loops 1.2-2x faster at 40-128 weights, 1.0-1.4x at 160-256, the products 1.0-1.25x faster at 360-448 and
+#: 1.2-1.5x at 720-960; a BLAS call's fixed cost is what the loops save on the tiniest networks.
+SMALL_NETWORK_MAX_WEIGHTS = 256
 
 
 class Layout(NamedTuple):
@@ -165,8 +170,12 @@ def mlpkit_parameters(hidden_layers, activation: str, out_activation: str, setti
 
 
 def backend_for(layout: Layout) -> str:
-    """``"numba"`` or ``"trainer"`` (the main loop): see ``SMALL_NETWORK_MAX_WEIGHTS``."""
-    return "numba" if layout.n_weights <= SMALL_NETWORK_MAX_WEIGHTS else "trainer"
+    """``"numba"`` up to ``SMALL_NETWORK_MAX_WEIGHTS`` weights, ``"blas"`` above.
+
+    Never ``"trainer"`` (the main loop, which ``fit(..., backend="trainer")`` still runs): on this 2-core CPU
+    the ``blas`` kernel is 1.3-3.7x faster than it from 360 to 35328 weights and level with it (0.9-1.2x) at
+    70k-265k weights, where both are the matrix products' time (``bench/README.md``)."""
+    return "numba" if layout.n_weights <= SMALL_NETWORK_MAX_WEIGHTS else "blas"
 
 
 #: The validation split's counters have this bit set (the epochs' orders use ``epoch << 32 | row``).
@@ -260,9 +269,10 @@ def _kernel_array(a):
     return a if a.flags.writeable else a.copy()
 
 
-# ------------------------------------------------------------------ numba, for small networks
-def _numba_fit(params, velocity, layout, X, Y, X_val, Y_val, settings, stream, model, callbacks):
-    """The fit in ``_small.train``'s kernels, in chunks of epochs between which the callbacks hear of them."""
+# ------------------------------------------------------------------ numba: loops for small networks, BLAS for the rest
+def _numba_fit(params, velocity, layout, X, Y, X_val, Y_val, settings, stream, model, callbacks, products):
+    """The fit in ``_small.train``'s kernels (``products``: each batch in BLAS products, else in loops), in
+    chunks of epochs between which the callbacks hear of them."""
     max_iter = settings.max_iter
     chunk = min(max_iter, LISTENED_CHUNK_EPOCHS) if callbacks else max_iter
     carry = np.array([_small.LARGEST, settings.patience], np.float64)  # the stopping rule's state
@@ -275,11 +285,11 @@ def _numba_fit(params, velocity, layout, X, Y, X_val, Y_val, settings, stream, m
             ran = _small.train(
                 params, velocity, layout.sizes, layout.codes, X, Y, X_val, Y_val, np.uint64(stream.key),
                 stream.epoch + done, epochs, settings.batch_size, settings.learn_rate, settings.momentum,
-                settings.patience, carry, loss_curve[done : done + epochs], val_curve[done : done + epochs],
+                settings.patience, carry, loss_curve[done : done + epochs], val_curve[done : done + epochs], products,
             )  # fmt: skip
             first, done = done, done + ran
             answers = _report(model, callbacks, loss_curve, val_curve, settings, first, done, started)
-            if ran < epochs or True in answers:
+            if ran < epochs or carry[1] <= 0 or True in answers:  # (a stop on a chunk's last epoch runs them all)
                 break
             changes = changes_asked(answers)
             if changes:
@@ -304,8 +314,8 @@ def _report(model, callbacks, loss_curve, val_curve, settings, first, done, star
     return report_epochs(model, callbacks, history, first, time.perf_counter() - started)
 
 
-def _numba_loss(params, layout, X, Y):
-    return _small.loss(params, layout.sizes, layout.codes, X, Y)
+def _numba_loss(params, layout, X, Y, products):
+    return _small.loss(params, layout.sizes, layout.codes, X, Y, products)
 
 
 # ------------------------------------------------------------------ the main loop, for the rest
@@ -364,4 +374,30 @@ class Backend(NamedTuple):
     loss: Callable
 
 
-BACKENDS = {"numba": Backend(_numba_fit, _numba_loss), "trainer": Backend(_trainer_fit, _numpy_loss)}
+@cache
+def _blas_threads() -> ThreadpoolController:
+    """The process's BLAS libraries (looked for once, ~ms), scipy's among them: numba's ``np.dot`` calls its,
+    so it is loaded first, for the controller to find."""
+    importlib.import_module("scipy.linalg.cython_blas")
+    return ThreadpoolController()
+
+
+def _on_one_blas_thread(function: Callable) -> Callable:
+    """``function`` with the BLAS libraries held to one thread while it runs: flucoma-core's Eigen products
+    are single-threaded, and a batch's products (50 rows) are too small to share: OpenBLAS's two threads
+    made the ``blas`` backend 5-10x slower on networks of 70k weights or more on this 2-core machine
+    (``bench/README.md``). ~20 µs a call."""
+
+    def on_one_thread(*args, **kwargs):
+        with _blas_threads().limit(limits=1, user_api="blas"):
+            return function(*args, **kwargs)
+
+    return on_one_thread
+
+
+def _numba_backend(products: bool) -> Backend:
+    fit, loss = partial(_numba_fit, products=products), partial(_numba_loss, products=products)
+    return Backend(_on_one_blas_thread(fit), _on_one_blas_thread(loss)) if products else Backend(fit, loss)
+
+
+BACKENDS = {"numba": _numba_backend(False), "blas": _numba_backend(True), "trainer": Backend(_trainer_fit, _numpy_loss)}
