@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -236,6 +237,7 @@ def test_the_compilation_cache_is_set_up_at_the_first_fit_and_a_users_own_wins(t
     assert seen == {"jax_compilation_cache_dir": str(ours), "jax_persistent_cache_min_compile_time_secs": 0.0}
     assert any(p.name.startswith("jit_run_epochs_compiled") for p in ours.iterdir())  # used though JAX ran first
     theirs = tmp_path / "users-cache"
+    shutil.copytree(ours, theirs)  # (the same programs: read from theirs, not compiled again; ~3 s)
     setup = f"jax.config.update('jax_compilation_cache_dir', {str(theirs)!r})"
     seen = _run(FIT_THEN_LOOK.format(setup=setup), MLPKIT_COMPILATION_CACHE=str(ours))
     assert seen == {"jax_compilation_cache_dir": str(theirs), "jax_persistent_cache_min_compile_time_secs": 1.0}
