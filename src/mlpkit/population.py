@@ -185,7 +185,8 @@ def fit_many(estimator, X, y, candidates, sample_weight=None, *, callbacks=None,
     callbacks : list of callables, default=None
         Called as ``callback(member, info)`` for every member's epochs, besides the members' own
         callbacks; one object for all members (not copied), so it sees the whole population. Callbacks
-        may be called from the lanes' threads, but never two at once (one lock per call of ``fit_many``).
+        may be called from the lanes' threads, but never two at once (one lock per call of ``fit_many``);
+        one that must run on the main thread (a GUI's) needs ``n_jobs=1``.
     errors : {'raise', 'warn'}, default='raise'
         When some candidates cannot be fitted: raise ``FitManyError`` once all the others have trained
         (its ``estimators`` and ``errors`` say which; when every candidate failed with one error, that
