@@ -2,19 +2,18 @@
 precision, as scikit-learn's) and with float32 forced.
 
 The default estimators pass every check. Forcing float32 on the float64 data of the checks fails
-one check by the nature of float32, and only that one, which is listed as expected to fail.
+one check by the nature of float32, and only that one, which is listed as expected to fail. The
+float32 runs (~20 s) are slow-marked (``pytest -m slow``); the defaults run in every suite.
 """
+
+import pytest
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlpkit import MLPClassifier, MLPRegressor
 
-ESTIMATORS = [
-    MLPClassifier(random_state=0),
-    MLPRegressor(random_state=0),
-    MLPClassifier(random_state=0, dtype="float32"),
-    MLPRegressor(random_state=0, dtype="float32"),
-]
+DEFAULTS = [MLPClassifier(random_state=0), MLPRegressor(random_state=0)]
+FLOAT32 = [MLPClassifier(random_state=0, dtype="float32"), MLPRegressor(random_state=0, dtype="float32")]
 
 FLOAT32_REASON = (
     "compares a weighted fit with a fit on repeated rows to rtol=1e-7, finer than float32 "
@@ -31,6 +30,12 @@ def expected_failed_checks(estimator):
     }
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+@parametrize_with_checks(DEFAULTS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(FLOAT32, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_estimator_in_float32(estimator, check):
     check(estimator)

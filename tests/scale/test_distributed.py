@@ -19,6 +19,7 @@ from sklearn.datasets import make_classification, make_regression
 
 from mlpkit import MLPClassifier, MLPRegressor
 from mlpkit.distributed import DistributedError, fit_data_parallel, prepare_job, read_result, supervise
+from mlpkit.distributed import main as distributed_main
 
 EXACT = dict(
     hidden_layer_sizes=(16,),
@@ -33,11 +34,13 @@ EXACT = dict(
 
 
 def test_two_processes_take_the_steps_of_one():
-    # 1050 rows: the last global batch (50 rows) lies wholly in process 0, process 1's is empty
-    X, y = make_classification(1050, 8, n_informative=6, n_redundant=0, n_classes=3, random_state=0)
+    # batch_size=75 gives the processes unequal shares of every batch (38 and 37 rows), and 1010 rows a
+    # last global batch of 35 that lies wholly in process 0: process 1's share of it is empty
+    X, y = make_classification(1010, 8, n_informative=6, n_redundant=0, n_classes=3, random_state=0)
     X = X.astype(np.float32)
-    one = MLPClassifier(**EXACT).fit(X, y)
-    two = fit_data_parallel(MLPClassifier(**EXACT), X, y, n_processes=2, timeout=240)
+    settings = {**EXACT, "batch_size": 75}
+    one = MLPClassifier(**settings).fit(X, y)
+    two = fit_data_parallel(MLPClassifier(**settings), X, y, n_processes=2, timeout=240)
     np.testing.assert_allclose(two.loss_curve_, one.loss_curve_, rtol=1e-5)
     for a, b in zip(two.coefs_ + two.intercepts_, one.coefs_ + one.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
@@ -46,6 +49,7 @@ def test_two_processes_take_the_steps_of_one():
     assert len(two.epoch_seconds_) == 4 and min(two.epoch_seconds_) > 0
 
 
+@pytest.mark.slow  # (~8 s; the every-setting test below checks float64 two-process fits to 1e-6 too)
 def test_two_processes_take_the_steps_of_one_in_float64_to_1e6():
     # the issue's tolerance: same global batch and seed, float64, weights to 1e-6. batch_size=75 gives the
     # processes unequal shares of every batch (38 and 37 rows), and 1030 rows a short last batch (55 rows)
@@ -157,12 +161,13 @@ def test_a_job_prepared_again_does_not_offer_the_old_result(tmp_path):
         read_result(MLPRegressor(), str(tmp_path))
 
 
-def test_the_worker_command_says_what_is_missing(tmp_path):
-    run = [sys.executable, "-m", "mlpkit.distributed", str(tmp_path)]
-    missing_job = subprocess.run(run, capture_output=True, text=True, check=False)
-    assert missing_job.returncode == 2 and "holds no job.pkl" in missing_job.stderr
-    half = subprocess.run(run + ["--coordinator", "10.0.0.1:1234"], capture_output=True, text=True, check=False)
-    assert half.returncode == 2 and "--num-processes and --process-id together" in half.stderr
+def test_the_worker_command_says_what_is_missing(tmp_path, capsys):
+    # (``main`` is what ``python -m mlpkit.distributed`` runs; the SLURM test above starts it as a command)
+    for argv, said in (([str(tmp_path)], "holds no job.pkl"),
+                       ([str(tmp_path), "--coordinator", "10.0.0.1:1234"], "--num-processes and --process-id together")):
+        with pytest.raises(SystemExit) as exit_:
+            distributed_main(argv)
+        assert exit_.value.code == 2 and said in capsys.readouterr().err
     with pytest.raises(DistributedError, match="has not finished"):
         read_result(MLPRegressor(), str(tmp_path))
 
