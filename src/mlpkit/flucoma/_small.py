@@ -404,6 +404,7 @@ def loss(params, sizes, codes, X, Y, products):
     H, _ = _scratch(sizes, min(X.shape[0], 256))
     return _loss(params, sizes, codes, w_at, b_at, X, Y, H, products)
 
+
 def pack(layout_sizes, layout_codes, n_params) -> np.ndarray:
     """A buffer for ``predict_point``: a header ``[n_layers, sizes..., codes...]`` then room for the parameters
     (the network's flat parameter buffer is a view of that room), so one prediction passes two arguments."""

@@ -149,9 +149,6 @@ class _Buffers:
         self.state = network._state = state._replace(
             params=params, best_params=params, opt_state=self._opt_state(params), key=np.asarray(key, np.uint32)
         )  # (best_params: FluCoMa keeps the last weights)
-        # predict_point in numba for the networks numba trains (every one, now): 2.4 against 25 µs a point at
-        # 13 -> [16, 16] -> 8, 24 against 27 µs at 128 -> [256] -> 8
-        self.is_small = training.backend_for(layout) in ("numba", "blas")
         self.point_shape, self.n_outputs = (int(layout.sizes[0]),), int(layout.sizes[-1])
         self.settings = None  # the fit's training.Settings, and the parameter values they came from
         self.values = None
@@ -363,18 +360,17 @@ class _FluCoMaMLP(PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
         return self._flat
 
     def _point_outputs(self, vector):
-        """The network's outputs for one point, compiled (about a microsecond), or None where that path does not
-        apply (no network, one numba does not train, a point of another shape or not finite: the caller's checks
-        say what is wrong)."""
+        """The network's outputs for one point in numba (``_small.predict_point``: 2.4 against 25 µs a point at
+        13 -> [16, 16] -> 8, 24 against 27 µs at 128 -> [256] -> 8), or None where that path does not apply (no
+        network, a point of another shape or not finite: the caller's checks say what is wrong)."""
         if self.__dict__.get("network_") is None:
             return None
         buffers = self._buffers()  # (bound again if the network's weights were replaced)
-        if buffers.is_small:
-            x = np.asarray(vector, dtype=float)
-            if x.shape == buffers.point_shape:
-                out = np.empty(buffers.n_outputs)
-                if _small.predict_point(buffers.packed, x, out):
-                    return out
+        x = np.asarray(vector, dtype=float)
+        if x.shape == buffers.point_shape:
+            out = np.empty(buffers.n_outputs)
+            if _small.predict_point(buffers.packed, x, out):
+                return out
         return None
 
     def clear(self):
