@@ -3,28 +3,47 @@
 ``MLPClassifier`` and ``MLPRegressor`` are drop-in replacements for
 scikit-learn's, with the whole of ``fit`` compiled by XLA.
 
-Importing mlpkit starts no JAX backend and changes no JAX setting: the
-persistent compilation cache is set up at the first fit (``_compilation_cache``).
+``import mlpkit`` imports nothing heavy: each public name is imported from its
+module when first used (PEP 562), so ``mlpkit --help`` or a script that only needs
+``mlpkit.load`` does not pay for JAX, and importing mlpkit starts no JAX backend and
+changes no JAX setting (the persistent compilation cache is set up at the first fit,
+``_compilation_cache``).
 """
 
-from .ensemble import EnsembleClassifier, EnsembleRegressor
-from .estimators import MLPClassifier, MLPRegressor
-from .guide import DataSizeWarning, advise, data_size_warning, diagnose, lr_find
-from .io import load, save
-from .network import count_parameters
-from .onnx_export import export_onnx
-from .population import FitManyError, fit_many
+from importlib import import_module
+
 from ._version import __version__
 
-__all__ = ["MLPClassifier", "MLPRegressor", "EnsembleClassifier", "EnsembleRegressor", "count_parameters", "export_onnx", "load", "save", "advise", "lr_find", "diagnose",
-           "data_size_warning", "DataSizeWarning", "sweep", "fit_many", "FitManyError", "__version__"]
+#: Public name -> the module (relative to this package) that defines it.
+_PUBLIC = {
+    "MLPClassifier": ".estimators",
+    "MLPRegressor": ".estimators",
+    "EnsembleClassifier": ".ensemble",
+    "EnsembleRegressor": ".ensemble",
+    "count_parameters": ".network",
+    "export_onnx": ".onnx_export",
+    "load": ".io",
+    "save": ".io",
+    "advise": ".guide",
+    "lr_find": ".guide",
+    "diagnose": ".guide",
+    "data_size_warning": ".guide",
+    "DataSizeWarning": ".guide",
+    "sweep": ".experiments.sweep",
+    "fit_many": ".population",
+    "FitManyError": ".population",
+}
+
+__all__ = [*_PUBLIC, "__version__"]
 
 
 def __getattr__(name):
-    # mlpkit.sweep is imported when first used: the experiments package loads sqlite3 and Optuna's helpers
-    if name == "sweep":
-        from .experiments.sweep import sweep
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'mlpkit' has no attribute {name!r}")
+    value = getattr(import_module(_PUBLIC[name], __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
-        return sweep
-    raise AttributeError(f"module 'mlpkit' has no attribute {name!r}")
 
+def __dir__():
+    return sorted({*globals(), *_PUBLIC})

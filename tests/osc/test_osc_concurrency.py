@@ -20,12 +20,12 @@ def start_a_long_fit(server, client):
     fit(client, "pad")  # makes the network (and compiles)
     before = client.ask("/mlp/predict", "pad", 0.3, -0.3)
     client.ask("/mlp/set", "pad", "maxIter", 1_000_000)
+    client.ask("/mlp/set", "pad", "progress", 1000)
     client.send("/mlp/fit", "pad")  # a fit that can be stopped: it trains an existing network
-    deadline = time.monotonic() + 30
-    while not server.models["pad"].fitting:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(0.3)  # well into training
+    # Training, not just started: its first progress report has come (whatever the load on the machine,
+    # any compiling is over and the fit is between chunks of epochs that a stop can end).
+    assert client.receive("/mlp/epoch", timeout=60)[0] == "/mlp/epoch"
+    assert server.models["pad"].fitting
     return before
 
 
