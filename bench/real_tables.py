@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 SEED = 0
+TIMEOUT_S = 900  # per mlpkit command
 # the `mlpkit` command as a user has it: the one beside this Python (its virtual environment), else -m
 _SCRIPT = Path(sys.executable).with_name("mlpkit")
 MLPKIT = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "mlpkit"]
@@ -193,7 +194,11 @@ def run_mlpkit(table: Table, split: Split) -> Result:
     started = time.perf_counter()
     for step, arguments in (("fit", ["train.csv", "--target", table.target, "--out", model.name]),
                             ("predict", [model.name, "test.csv", "--out", predictions.name])):
-        done = subprocess.run([*MLPKIT, step, *arguments], capture_output=True, text=True, cwd=folder)
+        try:
+            done = subprocess.run([*MLPKIT, step, *arguments], capture_output=True, text=True, cwd=folder,
+                                  timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return Result(seconds=time.perf_counter() - started, error=f"{step}: timed out after {TIMEOUT_S} s")
         if done.returncode != 0:
             return Result(seconds=time.perf_counter() - started,
                           error=f"{step}: {_last_line(done.stderr or done.stdout)}")
@@ -290,9 +295,9 @@ def describe(table: Table, frame: pd.DataFrame) -> str:
     if frame[table.target].isna().any():
         parts.append(f"{int(frame[table.target].isna().sum())} targets missing")
     if table.drop:
-        parts.append("id " + ",".join(table.drop))
+        parts.append("id: " + ",".join(table.drop))
     if table.dates:
-        parts.append("date " + ",".join(table.dates))
+        parts.append("date: " + ",".join(table.dates))
     return "; ".join(parts)
 
 
