@@ -207,7 +207,8 @@ def run_mlpkit(table: Table, split: Split) -> Result:
             return Result(seconds=time.perf_counter() - started,
                           error=f"{step}: {_last_line(done.stderr or done.stdout)}")
     seconds = time.perf_counter() - started
-    predicted = pd.read_csv(predictions).iloc[:, 0]
+    written = pd.read_csv(predictions)
+    predicted = written["prediction"] if "prediction" in written else written.iloc[:, 0]
     return Result(score(table, split.truth, predicted), seconds)
 
 
