@@ -120,10 +120,11 @@ def _refuse(found, where: str, expected: str):
 
 
 def _json_type(found) -> str:
-    for kind, name in ((bool, "boolean"), (str, "string"), (list, "list"), (dict, "object")):
+    """What a JSON value is, with its article: 'an object', 'null'."""
+    for kind, name in ((bool, "a boolean"), (str, "a string"), (list, "a list"), (dict, "an object")):
         if isinstance(found, kind):
             return name
-    return "null" if found is None else "number" if isinstance(found, (int, float)) else type(found).__name__
+    return "null" if found is None else "a number" if isinstance(found, (int, float)) else f"a {type(found).__name__}"
 
 
 def _text(found, spec: Spec, where: str) -> str:
@@ -152,7 +153,7 @@ def _flag(found, spec: Spec, where: str) -> bool:
 
 def _list(found, spec: Spec, where: str) -> list:
     if not isinstance(found, list):  # (the whole list is not repeated in the message: it may be long)
-        raise Invalid(f"{where} is a {_json_type(found)}, expected a list")
+        raise Invalid(f"{where} is {_json_type(found)}, expected a list")
     return [check(item, spec.item, f"{where}[{i}]") for i, item in enumerate(found)]
 
 
@@ -164,7 +165,7 @@ def _items(found, spec: Spec, where: str) -> list:
 
 def _object(found, where: str) -> dict:
     if not isinstance(found, dict):
-        raise Invalid(f"{where} is a {_json_type(found)}, expected an object")
+        raise Invalid(f"{where} is {_json_type(found)}, expected an object")
     return found
 
 
