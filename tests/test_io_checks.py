@@ -10,14 +10,30 @@ from sklearn.pipeline import make_pipeline
 
 import mlpkit
 from mlpkit.io import ModelFileError, registry
-from mlpkit.io.checks import check, count, either, flag, items, list_of, mapping, nullable, number, record, text
+from mlpkit.io.checks import (
+    check,
+    count,
+    either,
+    flag,
+    items,
+    list_of,
+    mapping,
+    nullable,
+    number,
+    record,
+    text,
+)
 from mlpkit.io.errors import Invalid
 from mlpkit.io.parts import Codec, Table
 from mlpkit.io.values import params_from_json, params_to_json, value
 
 # A data preparation's fitted state as plain data: per column a kind, a fill value, kept levels.
 COLUMN = record(
-    {"name": text(), "kind": text(choices=("numeric", "categorical")), "fill": nullable(either(text(), number()))},
+    {
+        "name": text(),
+        "kind": text(choices=("numeric", "categorical")),
+        "fill": nullable(either(text(), number())),
+    },
     optional={"levels": list_of(either(text(), number()))},
 )
 PREPARATION = record({"columns": list_of(COLUMN), "drop": list_of(text()), "scale": flag()})
@@ -49,12 +65,24 @@ def test_a_preparation_like_section_is_checked_and_returned():
 @pytest.mark.parametrize(
     "found, spec, fragments",
     [
-        ({"columns": [], "drop": []}, PREPARATION, ["model['steps'][0][1] lacks ['scale']", "expected the keys"]),
+        (
+            {"columns": [], "drop": []},
+            PREPARATION,
+            ["model['steps'][0][1] lacks ['scale']", "expected the keys"],
+        ),
         ({"columns": [], "drop": [], "scale": True, "x": 1}, PREPARATION, ["has unknown ['x']"]),
-        ({"name": "a", "kind": "date", "fill": None}, COLUMN, ["['kind'] is 'date'", "one of ['numeric', 'categorical']"]),
+        (
+            {"name": "a", "kind": "date", "fill": None},
+            COLUMN,
+            ["['kind'] is 'date'", "one of ['numeric', 'categorical']"],
+        ),
         ({"name": "a", "kind": "numeric", "fill": [1]}, COLUMN, ["['fill'] is [1]", "a string or a number"]),
         ({"name": "a", "kind": "numeric", "fill": 1, "levels": [True]}, COLUMN, ["['levels'][0] is True"]),
-        ({"name": "a", "kind": "numeric", "fill": 1, "lvls": []}, COLUMN, ["has unknown ['lvls']", "may have ['levels']"]),
+        (
+            {"name": "a", "kind": "numeric", "fill": 1, "lvls": []},
+            COLUMN,
+            ["has unknown ['lvls']", "may have ['levels']"],
+        ),
         (["a"], COLUMN, ["is a list, expected an object"]),
         ({"a": 1}, list_of(text()), ["is an object, expected a list"]),
         (-1, count(), ["is -1, expected a whole number >= 0"]),
@@ -96,7 +124,9 @@ class Shift(TransformerMixin, BaseEstimator):
         return np.asarray(X) + self.offset_
 
 
-SHIFT = record({"kind": text(choices=["tests.Shift"]), "params": mapping(value()), "fitted": nullable(count(1))})
+SHIFT = record(
+    {"kind": text(choices=["tests.Shift"]), "params": mapping(value()), "fitted": nullable(count(1))}
+)
 
 
 def write_shift(step, saving):
@@ -125,7 +155,11 @@ def test_a_new_step_is_one_codec_and_one_table_row(monkeypatch, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
     monkeypatch.undo()  # without its row, the file names the step this mlpkit does not know
-    with pytest.raises(ModelFileError, match=r"\['steps'\]\[0\]\[1\]\['kind'\] is 'tests.Shift', expected one of"):
+    with pytest.raises(
+        ModelFileError, match=r"\['steps'\]\[0\]\[1\]\['kind'\] is 'tests.Shift', expected one of"
+    ):
         mlpkit.load(tmp_path / "m.npz")
-    with pytest.raises(ValueError, match="cannot save step 'shift'.*StandardScaler, MinMaxScaler, RobustScaler"):
+    with pytest.raises(
+        ValueError, match="cannot save step 'shift'.*StandardScaler, MinMaxScaler, RobustScaler"
+    ):
         mlpkit.save(model, tmp_path / "m.npz")

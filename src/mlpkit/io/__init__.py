@@ -38,11 +38,12 @@ and has ``write(model, saving) -> section`` (its arrays through ``saving.add(nam
 nested parts through ``saving.part``) and ``read(section, loading, cls) -> model`` (``check`` the
 section at ``loading.where``, arrays through ``loading.array``, nested parts through
 ``loading.part``; raise ``errors.Invalid`` saying where, what was expected and what was found).
-Then add its row to ``registry.TABLE``: its header name, ``"module:Class"``, the two functions and
-where it may stand (``{"step"}`` for a Pipeline step: a step's section names its codec in
-``"kind"``). Old files stay readable: a new key is ``optional`` in the old sections, and
-``FORMAT_VERSION`` goes up only when old mlpkits must refuse the new files (they refuse an unknown
-"estimator" or step "kind" already, with a message naming it).
+Then add its row to ``registry.TABLE``: its header name, ``"module:Class"``, the module's
+``CODEC = (write, read)`` and where it may stand (``{"step"}`` for a Pipeline step: a step's
+section names its codec in ``"kind"``; tests/test_io_checks.py adds one this way). Old files
+stay readable: a new key is ``optional`` in the old sections, and ``FORMAT_VERSION`` goes up only
+when old mlpkits must refuse the new files (they refuse an unknown "estimator" or step "kind"
+already, with a message naming it).
 
 File format, version 1
 ----------------------
@@ -145,10 +146,26 @@ import os
 from pathlib import Path
 
 from .._files import write_atomically
-from .archive import FORMAT_NAME, FORMAT_VERSION, HEADER_KEY, Arrays, archive_bytes, parse_header, read_archive
+from .archive import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    HEADER_KEY,
+    Arrays,
+    archive_bytes,
+    parse_header,
+    read_archive,
+)
 from .errors import Invalid, ModelFileError
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "HEADER_KEY", "ModelFileError", "load", "save", "write_atomically"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "HEADER_KEY",
+    "ModelFileError",
+    "load",
+    "save",
+    "write_atomically",
+]
 
 
 def save(model, path, *, optimizer_state=True, format="mlpkit"):
@@ -183,7 +200,9 @@ def save(model, path, *, optimizer_state=True, format="mlpkit"):
         write_model(model, path)
         return
     if format != "mlpkit":
-        raise ValueError(f"format must be 'mlpkit' (mlpkit's .npz) or 'flucoma' (FluCoMa's JSON); got {format!r}")
+        raise ValueError(
+            f"format must be 'mlpkit' (mlpkit's .npz) or 'flucoma' (FluCoMa's JSON); got {format!r}"
+        )
     from .._version import __version__
     from .parts import Saving
     from .registry import TABLE  # (the codecs import the estimators: only when a model is saved)

@@ -92,10 +92,15 @@ def parse_header(text: str) -> dict:
     if not isinstance(header, dict):
         check(header, HEADER, "the header")  # (says what it is instead of an object)
     if header.get("format") != FORMAT_NAME:
-        raise Invalid(f"the header's format is {header.get('format')!r}, not {FORMAT_NAME!r}: not an mlpkit model file")
+        raise Invalid(
+            f"the header's format is {header.get('format')!r}, not {FORMAT_NAME!r}: not an mlpkit model file"
+        )
     version = check(header.get("format_version"), count(1), "the header's format_version")
     if version > FORMAT_VERSION:  # (before the keys: a newer format may have others)
-        raise Invalid(f"written by a newer mlpkit (format {version}); this one reads up to {FORMAT_VERSION}: upgrade mlpkit")
+        raise Invalid(
+            f"written by a newer mlpkit (format {version}); this one reads up to {FORMAT_VERSION}:"
+            " upgrade mlpkit"
+        )
     return check(header, HEADER, "the header")
 
 
@@ -123,7 +128,9 @@ def _read_arrays(data: bytes) -> Arrays:
             for name in npz.files:
                 arrays[name] = npz[name]
     except Exception as error:
-        raise Invalid(f"an array could not be read ({type(error).__name__}: {error}); the file is damaged") from None
+        raise Invalid(
+            f"an array could not be read ({type(error).__name__}: {error}); the file is damaged"
+        ) from None
     return Arrays(arrays)
 
 
@@ -146,8 +153,8 @@ def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     size = math.prod(shape) * dtype.itemsize
     if header_size + size != info.file_size:
         raise Invalid(
-            f"{where} declares shape {shape} of {dtype} ({size} bytes) but holds {info.file_size - header_size}"
-            " bytes of data; the file is damaged"
+            f"{where} declares shape {shape} of {dtype} ({size} bytes) but holds"
+            f" {info.file_size - header_size} bytes of data; the file is damaged"
         )
 
 
@@ -157,7 +164,9 @@ _NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.form
 
 def _header_text(array: np.ndarray) -> str:
     if array.dtype != np.uint8 or array.ndim != 1:
-        raise Invalid(f"the header is a {array.dtype} array of shape {array.shape}, expected 1-D uint8 (UTF-8 JSON)")
+        raise Invalid(
+            f"the header is a {array.dtype} array of shape {array.shape}, expected 1-D uint8 (UTF-8 JSON)"
+        )
     try:
         return array.tobytes().decode("utf-8")
     except UnicodeDecodeError as error:

@@ -95,7 +95,8 @@ def nullable(spec: Spec) -> Spec:
 
 def converted(convert, then: Spec | None = None) -> Spec:
     """``convert(found, where)``'s result (it raises :class:`Invalid` for what it cannot convert), which
-    must then fit ``then`` if given: ``values.value(count())`` is a tagged value decoding to a whole number."""
+    must then fit ``then`` if given: ``values.value(count())`` is a tagged value decoding to a whole
+    number."""
     return Spec("converted", item=then, convert=convert)
 
 
@@ -109,7 +110,8 @@ def any_json() -> Spec:
 
 def check(found, spec: Spec, where: str):
     """``found`` checked against ``spec``; raises :class:`Invalid` naming ``where``, what was expected
-    and what was found. Returns the value, with numbers as float, counts as int and converted values converted."""
+    and what was found. Returns the value, with numbers as float, counts as int and converted values
+    converted."""
     if found is None and spec.nullable:
         return None
     return _CHECKERS[spec.kind](found, spec, where)
@@ -124,7 +126,13 @@ def _json_type(found) -> str:
     for kind, name in ((bool, "a boolean"), (str, "a string"), (list, "a list"), (dict, "an object")):
         if isinstance(found, kind):
             return name
-    return "null" if found is None else "a number" if isinstance(found, (int, float)) else f"a {type(found).__name__}"
+    return (
+        "null"
+        if found is None
+        else "a number"
+        if isinstance(found, (int, float))
+        else f"a {type(found).__name__}"
+    )
 
 
 def _text(found, spec: Spec, where: str) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 from . import network
 from .checks import any_json, check, count, list_of, nullable, record
 from .errors import Invalid
-from .values import params_from_json, params_to_json, to_json, value
+from .values import params_from_json, params_to_json, to_json, validated, value
 
 ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 SECTION = record({
@@ -36,8 +36,12 @@ def write(est, saving) -> dict:
         "attributes": {},
     }
     if "estimators_" in vars(est):
-        section["members"] = [network.write(member, saving.at(f"members.{i}.")) for i, member in enumerate(est.estimators_)]
-        section["attributes"] = {name: to_json(vars(est)[name], name) for name in ATTRIBUTES if name in vars(est)}
+        section["members"] = [
+            network.write(member, saving.at(f"members.{i}.")) for i, member in enumerate(est.estimators_)
+        ]
+        section["attributes"] = {
+            name: to_json(vars(est)[name], name) for name in ATTRIBUTES if name in vars(est)
+        }
     return section
 
 
@@ -51,19 +55,22 @@ def read(section, loading, cls):
         settings = replace(loading.at("estimator.", "estimator"), optimizer_state=False)
         template = network.read(section["estimator"], settings, member_class)
         if "_state" in vars(template):
-            raise Invalid(f"{where}['estimator'] is fitted; an ensemble's estimator holds the members' settings only")
+            raise Invalid(
+                f"{where}['estimator'] is fitted; an ensemble's estimator holds the members' settings only"
+            )
     if isinstance(section["params"], dict) and "estimator" in section["params"]:
-        raise Invalid(f"{where}['params'] holds 'estimator', which an ensemble's file keeps in {where}['estimator']")
+        raise Invalid(
+            f"{where}['params'] holds 'estimator', which an ensemble's file keeps in {where}['estimator']"
+        )
     est = params_from_json(cls, section["params"], f"{where}['params']")
     est.estimator = template
-    try:
-        est._validate_params()
-    except ValueError as error:
-        raise Invalid(f"{where}['params']: {error}") from None
+    validated(est, cls._validate_params, f"{where}['params']")
     attributes = section["attributes"]
     if section["members"] is None:
         if attributes:
-            raise Invalid(f"{where}['attributes'] describes a fitted ensemble, but {where}['members'] is null")
+            raise Invalid(
+                f"{where}['attributes'] describes a fitted ensemble, but {where}['members'] is null"
+            )
         return est
     members = section["members"]
     if len(members) != est.n_members:
@@ -71,17 +78,30 @@ def read(section, loading, cls):
     est.estimators_ = [network.read(member, loading.at(f"members.{i}.", "members", i), member_class)
                        for i, member in enumerate(members)]  # fmt: skip
     if not all("_state" in vars(member) for member in est.estimators_):
-        raise Invalid(f"{where}['members'] holds an unfitted network; a fitted ensemble's members are all fitted")
+        raise Invalid(
+            f"{where}['members'] holds an unfitted network; a fitted ensemble's members are all fitted"
+        )
     if "n_features_in_" not in attributes:
-        raise Invalid(f"{where}['attributes'] must hold n_features_in_ (and may hold feature_names_in_); it has {sorted(attributes)}")
+        raise Invalid(
+            f"{where}['attributes'] must hold n_features_in_ (and may hold feature_names_in_);"
+            f" it has {sorted(attributes)}"
+        )
     widths = {member.n_features_in_ for member in est.estimators_}
     if widths != {attributes["n_features_in_"]}:
-        raise Invalid(f"the members take {sorted(widths)} features, the ensemble {attributes['n_features_in_']!r}")
+        raise Invalid(
+            f"the members take {sorted(widths)} features, the ensemble {attributes['n_features_in_']!r}"
+        )
     est.n_features_in_ = attributes["n_features_in_"]
     if "feature_names_in_" in attributes:
         names = attributes["feature_names_in_"]
-        if not (isinstance(names, np.ndarray) and names.shape == (est.n_features_in_,) and all(isinstance(n, str) for n in names)):
-            raise Invalid(f"{where}['attributes']['feature_names_in_'] is not an array of {est.n_features_in_} names")
+        if not (
+            isinstance(names, np.ndarray)
+            and names.shape == (est.n_features_in_,)
+            and all(isinstance(n, str) for n in names)
+        ):
+            raise Invalid(
+                f"{where}['attributes']['feature_names_in_'] is not an array of {est.n_features_in_} names"
+            )
         est.feature_names_in_ = names
     if member_class.__name__ == "MLPClassifier":
         classes = est.estimators_[0].classes_
@@ -89,3 +109,7 @@ def read(section, loading, cls):
             raise Invalid("the members of the classifier were fitted on different classes")
         est.classes_ = classes
     return est
+
+
+#: This module's codec, for the table (registry.TABLE).
+CODEC = (write, read)

@@ -1,4 +1,4 @@
-"""The two errors of model files: the public one, and the internal one that carries a problem up to ``load``."""
+"""The two errors of model files: the public one, and the internal one that carries a problem to ``load``."""
 
 from __future__ import annotations
 

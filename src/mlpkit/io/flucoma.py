@@ -12,7 +12,7 @@ from ..estimators import MLPRegressor
 from . import network
 from .checks import any_json, check, list_of, nullable, record, text
 from .errors import Invalid
-from .values import params_from_json, params_to_json, to_json
+from .values import params_from_json, params_to_json, to_json, validated
 
 SECTION = record({"params": any_json(), "attributes": any_json(), "network": nullable(any_json())})
 CLASSIFIER_ATTRIBUTES = record({}, optional={"labels_": list_of(text())})
@@ -32,22 +32,22 @@ def read(section, loading, cls):
     """A FluCoMa-style estimator: its parameters, labels and core network."""
     where = loading.where
     section = check(section, SECTION, where)
-    est = params_from_json(cls, section["params"], f"{where}['params']")
-    try:
-        est._check_parameters()
-        est._network_params(1)  # checks the activations
-    except (ValueError, TypeError) as error:
-        raise Invalid(f"{where}['params']: {error}") from None
+    params_where = f"{where}['params']"
+    est = validated(params_from_json(cls, section["params"], params_where), _check_params, params_where)
     classifier = cls.__name__ == "MLPClassifier"
     attributes = check(section["attributes"], CLASSIFIER_ATTRIBUTES if classifier else REGRESSOR_ATTRIBUTES,
                        f"{where}['attributes']")  # fmt: skip
     if section["network"] is not None:
         network_ = network.read(section["network"], loading.at("network.", "network"), MLPRegressor)
         if "_state" not in vars(network_):
-            raise Invalid(f"{where}['network'] is not fitted; a FluCoMa-style model holds a fitted network or none")
+            raise Invalid(
+                f"{where}['network'] is not fitted; a FluCoMa-style model holds a fitted network or none"
+            )
         est.network_ = network_
     if classifier and "network_" in vars(est) and "labels_" not in attributes:
-        raise Invalid(f"{where}['attributes'] lacks 'labels_', which a FluCoMa-style classifier with a network has")
+        raise Invalid(
+            f"{where}['attributes'] lacks 'labels_', which a FluCoMa-style classifier with a network has"
+        )
     if "labels_" in attributes:
         labels = attributes["labels_"]
         if len(set(labels)) != len(labels):
@@ -57,6 +57,11 @@ def read(section, loading, cls):
             raise Invalid(f"{len(labels)} labels do not fit a network of {network_.n_outputs_} outputs")
         est.labels_ = labels
     return est
+
+
+def _check_params(est) -> None:
+    est._check_parameters()
+    est._network_params(1)  # checks the activations
 
 
 # ---------------------------------------------------------------------------- FluCoMa's JSON
@@ -75,7 +80,10 @@ def read_json_model(data: bytes, source: str):
         text_ = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise Invalid(f"not UTF-8 JSON ({error.reason} at byte {error.start})") from None
-    readers = {frozenset({"layers"}): flucoma.MLPRegressor, frozenset({"labels", "mlp"}): flucoma.MLPClassifier}
+    readers = {
+        frozenset({"layers"}): flucoma.MLPRegressor,
+        frozenset({"labels", "mlp"}): flucoma.MLPClassifier,
+    }
     try:
         obj = jsonio.loads(text_, source=source)
         if frozenset(obj) in readers:
@@ -89,3 +97,7 @@ def read_json_model(data: bytes, source: str):
         f"JSON with the keys {sorted(obj)}, not a FluCoMa MLP model ('layers' for a regressor, 'labels' and"
         " 'mlp' for a classifier); read other FluCoMa objects with mlpkit.flucoma"
     )
+
+
+#: This module's codec, for the table (registry.TABLE).
+CODEC = (write, read)

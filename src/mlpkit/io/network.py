@@ -1,4 +1,4 @@
-"""The codec of mlpkit's core ``MLPClassifier`` and ``MLPRegressor``: parameters, fitted network, training state.
+"""The codec of mlpkit's core ``MLPClassifier`` and ``MLPRegressor``: parameters, network, training state.
 
 Its section is ``{"params", "fitted"}``; "fitted" is null for an unfitted estimator. The network's
 arrays are named for their place (``coefs.I``, ``intercepts.I``, ``prelu_slopes.I``,
@@ -21,7 +21,7 @@ from ..network import Architecture
 from ..optim import STOCHASTIC_SOLVERS, SolverSpec, make_optimizer
 from .checks import any_json, check, count, flag, items, list_of, nullable, number, record, text
 from .errors import Invalid
-from .values import params_from_json, params_to_json, to_json, value
+from .values import params_from_json, params_to_json, to_json, validated, value
 
 LABEL_TYPES = ("binary", "multiclass", "multilabel-indicator")
 
@@ -75,7 +75,9 @@ FITTED = {
     "optimizer": nullable(any_json()),  # checked only where it is restored (optimizer_state=False ignores it)
 }
 FITTED_REGRESSOR = record(FITTED)
-FITTED_CLASSIFIER = record({**FITTED, "labels": record({"type": text(choices=LABEL_TYPES), "sparse_input": flag()})})
+FITTED_CLASSIFIER = record(
+    {**FITTED, "labels": record({"type": text(choices=LABEL_TYPES), "sparse_input": flag()})}
+)
 OPTIMIZER = record({
     "solver": text(choices=STOCHASTIC_SOLVERS),
     "static": list_of(items(text(), value(), label="[argument, value]")),
@@ -114,7 +116,12 @@ def write(est, saving) -> dict:
         for i, leaf in enumerate(jax.tree.leaves((est._state.best_params, est._state.best_stats))):
             saving.add(f"best.{i}", np.asarray(leaf))
     state, origin = est._state, vars(est).get("_origin")
-    if saving.optimizer_state and state.opt_state is not None and origin is not None and origin.solver.transformation is None:
+    if (
+        saving.optimizer_state
+        and state.opt_state is not None
+        and origin is not None
+        and origin.solver.transformation is None
+    ):
         spec = origin.solver
         fitted["optimizer"] = {
             "solver": spec.name,
@@ -133,7 +140,11 @@ def _check_structure_matches_params(est) -> None:
     """The parameters must still describe the fitted network, so that load can rebuild it from them."""
     units, fitted, loss, dtype = est._structure
     try:
-        now = (est._architecture(units[-1], len(units) - 2), est._loss_name(), est.dtype or dtype)  # None: any
+        now = (
+            est._architecture(units[-1], len(units) - 2),
+            est._loss_name(),
+            est.dtype or dtype,
+        )  # None: any
     except ValueError as error:
         raise ValueError(
             f"cannot save this {type(est).__name__}: its parameters were changed after fit and no longer fit"
@@ -141,11 +152,11 @@ def _check_structure_matches_params(est) -> None:
         ) from None
     if now != (fitted, loss, dtype):
         fields = (*Architecture._fields, "loss", "dtype")
-        changes = [f"{field}: fitted {a!r}, now {b!r}"
-                   for field, a, b in zip(fields, (*fitted, loss, dtype), (*now[0], now[1], now[2])) if a != b]  # fmt: skip
+        pairs = zip(fields, (*fitted, loss, dtype), (*now[0], now[1], now[2]))
+        changes = [f"{field}: fitted {a!r}, now {b!r}" for field, a, b in pairs if a != b]
         raise ValueError(
-            f"cannot save this {type(est).__name__}: its parameters were changed after fit and no longer describe"
-            f" its network ({'; '.join(changes)}). Set them back, or fit again, before saving."
+            f"cannot save this {type(est).__name__}: its parameters were changed after fit and no longer"
+            f" describe its network ({'; '.join(changes)}). Set them back, or fit again, before saving."
         )
 
 
@@ -169,7 +180,7 @@ def _network_arrays(est) -> dict:
 
 
 def _best_is_current(est) -> bool:
-    """Whether early stopping's best (params, stats) are the current weights (then they are not stored twice)."""
+    """Whether early stopping's best (params, stats) are the current weights (then not stored twice)."""
     then = jax.tree.leaves((est._state.best_params, est._state.best_stats))
     now = jax.tree.leaves((est._params(), est._stats()))
     return len(then) == len(now) and all(
@@ -185,18 +196,19 @@ def read(section, loading, cls):
     """The core estimator of class ``cls`` that ``section`` and its arrays describe."""
     where = loading.where
     section = check(section, SECTION, where)
-    est = params_from_json(cls, section["params"], f"{where}['params']")
-    try:
-        est._validate_params()
-    except ValueError as error:
-        raise Invalid(f"{where}['params']: {error}") from None
+    params_where = f"{where}['params']"
+    est = validated(
+        params_from_json(cls, section["params"], params_where), cls._validate_params, params_where
+    )
     if section["fitted"] is None:
         return est
     where = f"{where}['fitted']"
     fitted = check(section["fitted"], FITTED_CLASSIFIER if cls is MLPClassifier else FITTED_REGRESSOR, where)
     units = fitted["layer_units"]
     if len(units) < 2:
-        raise Invalid(f"{where}['layer_units'] is {units}: a network has at least an input and an output layer")
+        raise Invalid(
+            f"{where}['layer_units'] is {units}: a network has at least an input and an output layer"
+        )
     architecture = Architecture(**fitted["architecture"])
     attributes = fitted["attributes"]
     if cls is MLPClassifier:
@@ -239,7 +251,10 @@ def _layer_arrays(loading, units: list, architecture: Architecture, dtype) -> di
         for key, part in (("bn_scale", "scale"), ("bn_shift", "shift"), ("mean", "mean"), ("var", "var")):
             wanted[key] = (f"batch_norm.{part}", [(n,) for n in hidden])
     layers = {
-        key: [loading.array(f"{name}.{i}", shape, dtype, f"layer {i}'s {name}") for i, shape in enumerate(shapes)]
+        key: [
+            loading.array(f"{name}.{i}", shape, dtype, f"layer {i}'s {name}")
+            for i, shape in enumerate(shapes)
+        ]
         for key, (name, shapes) in wanted.items()
     }
     if any((v < 0).any() for v in layers.get("var", [])):
@@ -264,7 +279,9 @@ def _restore_labels(est, labels: dict, attributes: dict, units: list, where: str
     except (ValueError, TypeError) as error:
         raise Invalid(f"{where}: the classes {classes!r} cannot be fitted: {error}") from None
     if binarizer.y_type_ != kind or not np.array_equal(binarizer.classes_, classes):
-        raise Invalid(f"{where}: the classes {classes.tolist()!r} are not sorted, distinct labels of a {kind} target")
+        raise Invalid(
+            f"{where}: the classes {classes.tolist()!r} are not sorted, distinct labels of a {kind} target"
+        )
     binarizer.classes_ = classes
     binarizer.sparse_input_ = labels["sparse_input"]
     est._label_binarizer = binarizer
@@ -275,12 +292,18 @@ def _restore_attributes(est, attributes: dict, where: str) -> None:
     """Check the structural attributes against the network, set the history, drop history the file lacks."""
     for name in STRUCTURAL:
         if attributes[name] != getattr(est, name) or type(attributes[name]) is not type(getattr(est, name)):
-            raise Invalid(f"{where}[{name!r}] is {attributes[name]!r} but the network has {getattr(est, name)!r}")
+            raise Invalid(
+                f"{where}[{name!r}] is {attributes[name]!r} but the network has {getattr(est, name)!r}"
+            )
     est.t_, est.n_iter_ = attributes["t_"], attributes["n_iter_"]
     if "feature_names_in_" in attributes:
         names = attributes["feature_names_in_"]
-        if not (isinstance(names, np.ndarray) and names.shape == (est.n_features_in_,) and names.dtype == object):
-            raise Invalid(f"{where}['feature_names_in_'] is not an object array of {est.n_features_in_} names")
+        if not (
+            isinstance(names, np.ndarray) and names.shape == (est.n_features_in_,) and names.dtype == object
+        ):
+            raise Invalid(
+                f"{where}['feature_names_in_'] is not an object array of {est.n_features_in_} names"
+            )
         if not all(isinstance(n, str) for n in names):
             raise Invalid(f"{where}['feature_names_in_'] holds other things than strings")
         est.feature_names_in_ = names
@@ -303,7 +326,9 @@ def _restore_best(est, kind: str, loading) -> None:
     """Early stopping's record of the best (params, stats): the current weights, or stored arrays."""
     current = (est._params(), est._stats())
     if kind == "current":
-        est._state = est._state._replace(best_params=_copy_tree(current[0]), best_stats=_copy_tree(current[1]))
+        est._state = est._state._replace(
+            best_params=_copy_tree(current[0]), best_stats=_copy_tree(current[1])
+        )
         return
     leaves, treedef = jax.tree.flatten(current)
     best = [loading.array(f"best.{i}", leaf.shape, leaf.dtype, "early stopping's best weights")
@@ -313,7 +338,7 @@ def _restore_best(est, kind: str, loading) -> None:
 
 
 def _restore_optimizer(est, section, loading, where: str) -> None:
-    """The optimiser state, its structure built by this mlpkit's optimiser and filled with the stored arrays."""
+    """The optimiser state: its structure built by this mlpkit's optimiser, filled with the stored arrays."""
     if section is None:
         return
     section = check(section, OPTIMIZER, where)
@@ -321,9 +346,13 @@ def _restore_optimizer(est, section, loading, where: str) -> None:
     solver = STOCHASTIC_SOLVERS[name]
     pairs = [tuple(pair) for pair in section["static"]]
     if sorted(argument for argument, _ in pairs) != sorted(solver.static):
-        raise Invalid(f"{where}['static'] names {[a for a, _ in pairs]}; {name} takes {sorted(solver.static)}")
+        raise Invalid(
+            f"{where}['static'] names {[a for a, _ in pairs]}; {name} takes {sorted(solver.static)}"
+        )
     hyper_where = f"{where}['hyperparams']"
-    hyper = check(section["hyperparams"], record({k: value() for k in solver.hyperparams.values()}), hyper_where)
+    hyper = check(
+        section["hyperparams"], record({k: value() for k in solver.hyperparams.values()}), hyper_where
+    )
     for k, v in hyper.items():  # numbers, kept as written (an int stays an int when saved again)
         check(v, number(), f"{hyper_where}[{k!r}]")
     spec = SolverSpec(name, tuple(sorted(pairs)))
@@ -333,7 +362,11 @@ def _restore_optimizer(est, section, loading, where: str) -> None:
         template = jax.eval_shape(optimizer.init, est._params())
     leaves, treedef = jax.tree.flatten(template)
     # (files written before mlpkit kept the random key have none)
-    key = loading.array("optimizer.random_key", (2,), np.uint32, "the random key") if loading.has("optimizer.random_key") else None
+    key = (
+        loading.array("optimizer.random_key", (2,), np.uint32, "the random key")
+        if loading.has("optimizer.random_key")
+        else None
+    )
     stored = [n for n in loading.names_under("optimizer.") if n != loading.prefix + "optimizer.random_key"]
     if len(stored) != len(leaves):
         raise Invalid(
@@ -342,5 +375,11 @@ def _restore_optimizer(est, section, loading, where: str) -> None:
         )
     state = [np.array(loading.array(f"optimizer.{i}", leaf.shape, leaf.dtype, f"{name}'s state"))
              for i, leaf in enumerate(leaves)]  # fmt: skip
-    est._state = est._state._replace(opt_state=jax.tree.unflatten(treedef, state), key=None if key is None else np.array(key))
+    est._state = est._state._replace(
+        opt_state=jax.tree.unflatten(treedef, state), key=None if key is None else np.array(key)
+    )
     est._origin = Origin(spec, hyper, est.random_state)
+
+
+#: This module's codec, for the table (registry.TABLE).
+CODEC = (write, read)

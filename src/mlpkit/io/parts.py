@@ -11,8 +11,8 @@ messages), so that a codec names its arrays and places as if it were alone in th
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -59,7 +59,11 @@ class Table:
     def for_model(self, model, place: str, what: str) -> Codec:
         """The codec of ``model``'s exact type at ``place``; ValueError naming what the format holds there."""
         for codec in self.codecs.values():  # (a class is imported only when the type's name matches)
-            if place in codec.places and codec.path.endswith(f":{type(model).__name__}") and codec.cls is type(model):
+            if (
+                place in codec.places
+                and codec.path.endswith(f":{type(model).__name__}")
+                and codec.cls is type(model)
+            ):
                 return codec
         kind = f"{type(model).__module__}.{type(model).__qualname__}"
         holds = ", ".join(self.names(place))
@@ -120,7 +124,7 @@ class Loading:
         self.arrays.skip(self.prefix + start)
 
     def part(self, name, section, place: str, name_where: str):
-        """The part ``section`` describes, read by the codec of ``name``, which must be one allowed at ``place``."""
+        """The part ``section`` describes, read by the codec of ``name`` (one allowed at ``place``)."""
         codec = self.table.codecs[check(name, text(choices=self.table.names(place)), name_where)]
         return codec.read(section, self, codec.cls)
 

@@ -11,19 +11,22 @@ from __future__ import annotations
 from . import ensemble, flucoma, network, scalers, wrappers
 from .parts import Codec, Table
 
-_EVERYWHERE = frozenset({"file", "network", "regressor"})  # a core network stands alone or wrapped
+#: Where a part may stand (the places of parts.PLACES).
+FILE = frozenset({"file"})
+NETWORK = frozenset({"file", "network"})  # alone, or a Pipeline's last step
+REGRESSOR = NETWORK | {"regressor"}  # ... or a TransformedTargetRegressor's regressor
+WRAPPED = FILE | {"regressor"}  # a Pipeline: alone, or inside a TransformedTargetRegressor
+STEP = frozenset({"step", "target"})  # a Pipeline's step before the network, or a target's transformer
 
 TABLE = Table([
-    Codec("mlpkit.MLPClassifier", "mlpkit.estimators:MLPClassifier", network.write, network.read, _EVERYWHERE - {"regressor"}),
-    Codec("mlpkit.MLPRegressor", "mlpkit.estimators:MLPRegressor", network.write, network.read, _EVERYWHERE),
-    Codec("mlpkit.flucoma.MLPRegressor", "mlpkit.flucoma:MLPRegressor", flucoma.write, flucoma.read, frozenset({"file"})),
-    Codec("mlpkit.flucoma.MLPClassifier", "mlpkit.flucoma:MLPClassifier", flucoma.write, flucoma.read, frozenset({"file"})),
-    Codec("mlpkit.EnsembleClassifier", "mlpkit.ensemble:EnsembleClassifier", ensemble.write, ensemble.read, frozenset({"file"})),
-    Codec("mlpkit.EnsembleRegressor", "mlpkit.ensemble:EnsembleRegressor", ensemble.write, ensemble.read, frozenset({"file"})),
-    Codec("sklearn.pipeline.Pipeline", "sklearn.pipeline:Pipeline", wrappers.write_pipeline, wrappers.read_pipeline,
-          frozenset({"file", "regressor"})),
+    Codec("mlpkit.MLPClassifier", "mlpkit.estimators:MLPClassifier", *network.CODEC, NETWORK),
+    Codec("mlpkit.MLPRegressor", "mlpkit.estimators:MLPRegressor", *network.CODEC, REGRESSOR),
+    Codec("mlpkit.flucoma.MLPRegressor", "mlpkit.flucoma:MLPRegressor", *flucoma.CODEC, FILE),
+    Codec("mlpkit.flucoma.MLPClassifier", "mlpkit.flucoma:MLPClassifier", *flucoma.CODEC, FILE),
+    Codec("mlpkit.EnsembleClassifier", "mlpkit.ensemble:EnsembleClassifier", *ensemble.CODEC, FILE),
+    Codec("mlpkit.EnsembleRegressor", "mlpkit.ensemble:EnsembleRegressor", *ensemble.CODEC, FILE),
+    Codec("sklearn.pipeline.Pipeline", "sklearn.pipeline:Pipeline", *wrappers.PIPELINE_CODEC, WRAPPED),
     Codec("sklearn.compose.TransformedTargetRegressor", "sklearn.compose:TransformedTargetRegressor",
-          wrappers.write_target_regressor, wrappers.read_target_regressor, frozenset({"file"})),
-    *(Codec(name, f"sklearn.preprocessing:{name}", scalers.write, scalers.read, frozenset({"step", "target"}))
-      for name in scalers.ARRAYS),
+          *wrappers.TARGET_REGRESSOR_CODEC, FILE),
+    *(Codec(name, f"sklearn.preprocessing:{name}", *scalers.CODEC, STEP) for name in scalers.ARRAYS),
 ])  # fmt: skip

@@ -65,12 +65,18 @@ def read(section, loading, cls):
     if not set(present) <= set(ARRAYS[kind]):
         raise Invalid(f"{where}['fitted']['arrays'] names {present}; a {kind} has {list(ARRAYS[kind])}")
     for name in ARRAYS[kind]:
-        array = loading.array(name, (n,), np.float64, f"{where}: the {kind}'s {name}") if name in present else None
+        array = (
+            loading.array(name, (n,), np.float64, f"{where}: the {kind}'s {name}")
+            if name in present
+            else None
+        )
         setattr(scaler, name, array)
     scaler.n_features_in_ = n
     for name in ("n_samples_seen_", "feature_names_in_"):
         if fitted[name] is not None:
-            setattr(scaler, name, np.asarray(fitted[name]) if isinstance(fitted[name], list) else fitted[name])
+            setattr(
+                scaler, name, np.asarray(fitted[name]) if isinstance(fitted[name], list) else fitted[name]
+            )
     try:  # a scaler that cannot transform one row of its width is damaged
         with warnings.catch_warnings():  # (a row without names, for one that knows its columns' names)
             warnings.simplefilter("ignore", UserWarning)
@@ -78,3 +84,7 @@ def read(section, loading, cls):
     except Exception as error:
         raise Invalid(f"{where}: the stored {kind} does not work ({type(error).__name__}: {error})") from None
     return scaler
+
+
+#: This module's codec, for the table (registry.TABLE).
+CODEC = (write, read)

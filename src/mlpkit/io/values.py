@@ -69,7 +69,9 @@ def value(decoded=None):
 
 
 def _tuple(value, where: str) -> tuple:
-    return tuple(from_json(item, f"{where}[{i}]") for i, item in enumerate(check(value["tuple"], _ITEMS, where)))
+    return tuple(
+        from_json(item, f"{where}[{i}]") for i, item in enumerate(check(value["tuple"], _ITEMS, where))
+    )
 
 
 def _dict(value, where: str) -> dict:
@@ -93,7 +95,9 @@ def _ndarray(value, where: str) -> np.ndarray:
     if not (dtype.kind in ARRAY_KINDS + "U" or dtype == object) or dtype.fields is not None:
         raise Invalid(f"{where} has dtype {dtype}; only numbers, booleans, strings and object arrays of them")
     shape = check(value["shape"], _ITEMS, f"{where}['shape']")
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape) or math.prod(shape) != len(items):
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape) or math.prod(
+        shape
+    ) != len(items):
         raise Invalid(f"{where}: shape {shape} does not hold its {len(items)} items")
     expected = _ITEM_TYPES[dtype.kind]
     for i, item in enumerate(items):
@@ -139,10 +143,10 @@ def params_to_json(estimator, leave_out=()) -> dict:
             encoded[name] = to_json(param, name)
         except ValueError as problem:
             raise ValueError(
-                f"cannot save this {type(estimator).__name__}: parameter {name!r} is not a plain value ({problem})"
-                " and the mlpkit format stores plain values only, never pickled objects. Set it to one first"
-                f" (model.set_params({name}=...): an int seed for random_state, a solver or schedule name,"
-                " None for callbacks), or keep this model with pickle/joblib."
+                f"cannot save this {type(estimator).__name__}: parameter {name!r} is not a plain value"
+                f" ({problem}) and the mlpkit format stores plain values only, never pickled objects. Set it"
+                f" to one first (model.set_params({name}=...): an int seed for random_state, a solver or"
+                " schedule name, None for callbacks), or keep this model with pickle/joblib."
             ) from None
     return encoded
 
@@ -155,3 +159,13 @@ def params_from_json(cls, params, where: str):
     if unknown:
         raise Invalid(f"{where} has unknown parameter(s) {unknown} for {cls.__name__}")
     return cls(**{**known, **check(params, mapping(value()), where)})
+
+
+def validated(est, validate, where: str):
+    """``est`` once ``validate(est)`` has passed; the ValueError or TypeError it raises for parameters
+    that do not fit together becomes an :class:`Invalid` at ``where``."""
+    try:
+        validate(est)
+    except (ValueError, TypeError) as error:
+        raise Invalid(f"{where}: {error}") from None
+    return est

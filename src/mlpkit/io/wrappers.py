@@ -10,6 +10,8 @@ the transformer's under ``target.``.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from .. import _wrappers
 from .checks import any_json, check, count, flag, items, list_of, nullable, record, text
 from .errors import Invalid
@@ -54,7 +56,7 @@ def read_pipeline(section, loading, cls):
 def _check_widths(steps: list, where: str) -> None:
     """Each fitted step must put out as many columns as the next fitted one takes."""
     fitted = [(name, step) for name, step in steps if hasattr(step, "n_features_in_")]
-    for (name, step), (after, following) in zip(fitted, fitted[1:]):
+    for (name, step), (after, following) in pairwise(fitted):
         width = _columns_out(step, name, where)
         if width != following.n_features_in_:
             raise Invalid(
@@ -64,13 +66,19 @@ def _check_widths(steps: list, where: str) -> None:
 
 
 def _columns_out(step, name: str, where: str) -> int:
-    """How many columns a fitted step puts out: its own count (a one-hot encoder puts out more than it takes)."""
+    """How many columns a fitted step puts out (a one-hot encoder puts out more than it takes)."""
     if not hasattr(step, "get_feature_names_out"):
         return step.n_features_in_
     try:
         return len(step.get_feature_names_out())
     except Exception as error:  # (stored attributes that do not agree with each other)
-        raise Invalid(f"{where}: step {name!r} cannot name its output columns ({type(error).__name__}: {error})") from None
+        raise Invalid(
+            f"{where}: step {name!r} cannot name its output columns ({type(error).__name__}: {error})"
+        ) from None
+
+
+#: The Pipeline's codec, for the table (registry.TABLE).
+PIPELINE_CODEC = (write_pipeline, read_pipeline)
 
 
 # --------------------------------------------------------------------- TransformedTargetRegressor
@@ -81,9 +89,13 @@ def write_target_regressor(model, saving) -> dict:
     regressor = model.regressor_ if fitted else model.regressor
     transformer = model.transformer_ if fitted else model.transformer
     if model.func is not None or model.inverse_func is not None or transformer is None:
-        raise ValueError("cannot save this TransformedTargetRegressor: the mlpkit format holds a scaler as its"
-                         " transformer, not func / inverse_func")  # fmt: skip
-    name, section = saving.at("regressor.").part(regressor, "regressor", "this TransformedTargetRegressor's regressor")
+        raise ValueError(
+            "cannot save this TransformedTargetRegressor: the mlpkit format holds a scaler as its"
+            " transformer, not func / inverse_func"
+        )
+    name, section = saving.at("regressor.").part(
+        regressor, "regressor", "this TransformedTargetRegressor's regressor"
+    )
     return {
         "regressor": {"estimator": name, "model": section},
         "transformer": saving.at("target.").part(transformer, "target", "the target transformer")[1],
@@ -102,14 +114,23 @@ def read_target_regressor(section, loading, cls):
         inner["estimator"], inner["model"], "regressor", f"{where}['regressor']['estimator']"
     )
     transformer = loading.at("target.", "transformer").kind_part(section["transformer"], "target")
-    model = cls(regressor=clone(regressor), transformer=clone(transformer), check_inverse=section["check_inverse"])
+    model = cls(
+        regressor=clone(regressor), transformer=clone(transformer), check_inverse=section["check_inverse"]
+    )
     dim = section["training_dim"]
     fitted = hasattr(transformer, "n_features_in_") and "_state" in vars(_wrappers.network_of(regressor))
     if dim is None and not fitted:
         return model
     if dim not in (1, 2) or not fitted:
-        raise Invalid(f"{where}: a fitted target regressor needs a fitted regressor, transformer and training_dim 1 or 2")
+        raise Invalid(
+            f"{where}: a fitted target regressor needs a fitted regressor, transformer and"
+            " training_dim 1 or 2"
+        )
     model.regressor_, model.transformer_, model._training_dim = regressor, transformer, dim
     if hasattr(regressor, "feature_names_in_"):
         model.feature_names_in_ = regressor.feature_names_in_
     return model
+
+
+#: The TransformedTargetRegressor's codec, for the table (registry.TABLE).
+TARGET_REGRESSOR_CODEC = (write_target_regressor, read_target_regressor)
