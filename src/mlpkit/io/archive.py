@@ -101,7 +101,7 @@ def parse_header(text: str) -> dict:
             f"written by a newer mlpkit (format {version}); this one reads up to {FORMAT_VERSION}:"
             " upgrade mlpkit"
         )
-    return check(header, HEADER, "the header")
+    return check(header, HEADER, "header")
 
 
 def _read_arrays(data: bytes) -> Arrays:

@@ -118,7 +118,8 @@ def check(found, spec: Spec, where: str):
 
 
 def _refuse(found, where: str, expected: str):
-    raise Invalid(f"{where} is {found!r}, expected {expected}")
+    text = repr(found)  # (a whole section would drown the message)
+    raise Invalid(f"{where} is {text if len(text) <= 100 else text[:100] + '...'}, expected {expected}")
 
 
 def _json_type(found) -> str:

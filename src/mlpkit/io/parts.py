@@ -131,8 +131,11 @@ class Loading:
     def kind_part(self, section, place: str):
         """The part whose section names its codec in its ``"kind"`` (a Pipeline's step, a target's
         transformer), read at ``place``; this context stands at the section."""
-        kind = check(section, mapping(any_json()), self.where).get("kind")
-        return self.part(kind, section, place, f"{self.where}['kind']")
+        if "kind" not in check(section, mapping(any_json()), self.where):
+            raise Invalid(
+                f"{self.where} lacks 'kind', which names the part: one of {self.table.names(place)}"
+            )
+        return self.part(section["kind"], section, place, f"{self.where}['kind']")
 
     def array(self, name: str, shape, dtype, what: str) -> np.ndarray:
         """The array ``name``, which must have ``shape`` and ``dtype`` and (floats) be finite."""
