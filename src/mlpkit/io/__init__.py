@@ -164,7 +164,7 @@ __all__ = [
     "ModelFileError",
     "load",
     "save",
-    "write_atomically",
+    "write_atomically",  # (onnx_export writes its files through it, as save does)
 ]
 
 
