@@ -8,8 +8,10 @@ A description (a :class:`Spec`) is built from a few kinds::
                     optional={"fill": nullable(either(text(), number()))})
 
 and ``check(value, LABELS, "model['fitted']['labels']")`` returns the value (numbers as float, counts
-as int, converted values converted) or raises :class:`Invalid` saying where, what was expected and what was
-found: ``model['fitted']['labels']['type'] is 'ternary', expected one of ['binary', 'multiclass']``.
+as int, converted values converted) or raises :class:`Invalid` saying where, what was expected and
+what was found: ``model['fitted']['labels']['type'] is 'ternary', expected one of ['binary',
+'multiclass']``. (``number()`` gives floats: levels whose exact dtype matters, such as an encoder's
+``categories_``, are better stored as ``values.value()``, a tagged array that keeps its dtype.)
 
 Why not msgspec or another library: their messages name the type found, not the value, list neither
 the choices nor the expected keys, and the header holds tagged values (``{"float": "nan"}``) and
