@@ -2,7 +2,7 @@
 network, and a ``TransformedTargetRegressor`` that standardises a regressor's targets.
 
 ``advise(X, y).estimator()`` and ``mlpkit fit`` build them; ``mlpkit.save`` / ``load`` keep them
-(``io.py``), ``export_onnx`` folds their scalers into the graph, and the command line fits them a step
+(``io/wrappers.py``), ``export_onnx`` folds their scalers into the graph, and the command line fits them a step
 at a time (``fit_steps``), so that its own ways of training the network (``--processes``) apply.
 
 Each scaler mlpkit handles is one affine map per column, ``x' = x * a + b`` (``SCALERS``):
