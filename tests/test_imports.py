@@ -44,10 +44,22 @@ def imported(tree: ast.AST, package: list[str], known: set[str]) -> set[str]:
             candidates = [name for name in submodules if name in known]
             if len(candidates) < len(submodules):
                 candidates.append(target)
+        elif _is_public_table(node):  # a package's _PUBLIC = {name: ".module"}, imported when first used
+            candidates = [".".join(package[: len(package) - _dots(v.value) + 1] + [v.value.lstrip(".")])
+                          for v in node.value.values]
         else:
             continue
         found.update(name for name in candidates if name in known)
     return found
+
+
+def _is_public_table(node) -> bool:
+    return (isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["_PUBLIC"]
+            and isinstance(node.value, ast.Dict))
+
+
+def _dots(module: str) -> int:
+    return len(module) - len(module.lstrip("."))
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -105,6 +117,7 @@ def test_no_module_imports_itself_through_others():
         ("from . import name_in_init\n", {"pkg"}),  # a name of the package itself
         ("def f():\n    from .b import thing\n", {"pkg.b"}),  # lazy imports count
         ("import pkg.b\n", {"pkg.b"}),
+        ("_PUBLIC = {'thing': '.b', 'other': '.a'}\n", {"pkg.a", "pkg.b"}),  # names imported when first used
     ],
 )
 def test_the_graph_sees_every_kind_of_import(source, expected):

@@ -10,8 +10,7 @@ changes no JAX setting (the persistent compilation cache is set up at the first 
 ``_compilation_cache``).
 """
 
-from importlib import import_module
-
+from ._lazy import lazy_exports
 from ._version import __version__
 
 #: Public name -> the module (relative to this package) that defines it.
@@ -34,16 +33,5 @@ _PUBLIC = {
     "FitManyError": ".population",
 }
 
-__all__ = [*_PUBLIC, "__version__"]
-
-
-def __getattr__(name):
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'mlpkit' has no attribute {name!r}")
-    value = getattr(import_module(_PUBLIC[name], __name__), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *_PUBLIC})
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
+__all__ = [*_PUBLIC, "__version__"]  # noqa: PLE0604 (the table's names are strings)

@@ -40,6 +40,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ._files import write_atomically
+from ._scale_defaults import DATA_PARALLEL_TIMEOUT
 
 #: Seconds between two looks at the worker processes.
 POLL_SECONDS = 0.05
@@ -53,7 +54,7 @@ class DistributedError(RuntimeError):
 
 
 # ----------------------------------------------------------------------------------- entry point
-def fit_data_parallel(estimator, X, y, *, sample_weight=None, n_processes=2, timeout=600.0):
+def fit_data_parallel(estimator, X, y, *, sample_weight=None, n_processes=2, timeout=DATA_PARALLEL_TIMEOUT):
     """Fit ``estimator`` on ``(X, y)`` with ``n_processes`` local processes; returns it, fitted as
     ``estimator.fit(X, y, sample_weight)`` would fit it in one process (to float rounding), with
     ``epoch_seconds_``: the wall time of each epoch in process 0 (the first includes compiling)."""

@@ -48,15 +48,17 @@ import jax
 import numpy as np
 from sklearn.base import is_classifier
 
+from ._scale_defaults import (
+    CSV_SUFFIXES,
+    PARQUET_SUFFIXES,
+    STREAM_EPOCHS,
+    STREAM_PATIENCE,
+    STREAM_SHUFFLE_BUFFER,
+)
+from ._scale_defaults import STREAM_CHUNK_ROWS as DEFAULT_CHUNK_ROWS
 from .guide.sizing import DataSizeWarning
-from .stopping import judge_epoch
 from .losses import LOSSES
-
-#: Rows per ``partial_fit`` call when ``chunk_rows`` is not given.
-DEFAULT_CHUNK_ROWS = 4096
-
-PARQUET_SUFFIXES = (".parquet", ".pq")
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+from .stopping import judge_epoch
 
 #: The line (from 1, the header's) that pyarrow's CSV errors name, when read on one thread.
 CSV_ROW = re.compile(r"\bRow #(\d+)")
@@ -76,13 +78,13 @@ def fit_stream(
     source,
     *,
     target=None,
-    epochs=1,
+    epochs=STREAM_EPOCHS,
     classes=None,
-    shuffle_buffer=10_000,
+    shuffle_buffer=STREAM_SHUFFLE_BUFFER,
     chunk_rows=None,
     validation=None,
     monitor="loss",
-    patience=3,
+    patience=STREAM_PATIENCE,
     random_state=None,
     on_epoch=None,
 ):

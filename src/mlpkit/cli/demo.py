@@ -18,9 +18,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from sklearn.datasets import load_digits
-
-from ..estimators import MLPClassifier
 from . import training, validation
 from .errors import CLIError
 
@@ -38,6 +35,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from sklearn.datasets import load_digits
+
+    from ..estimators import MLPClassifier
+
     if args.max_iter < 1:
         raise CLIError(f"--max-iter {args.max_iter}: give at least 1 epoch")
     directory = Path(args.out)

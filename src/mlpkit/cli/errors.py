@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import os
 
-from ..data_files import DataFileError
-
 EXIT_OK = 0
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -29,8 +27,8 @@ class CLIError(Exception):
 
 
 #: Exceptions reported in one line: what the user asked for cannot be done as asked.
-#: (mlpkit's ModelFileError and scikit-learn's InvalidParameterError are ValueErrors.)
-USER_ERRORS = (CLIError, DataFileError, ValueError, OSError, ImportError)
+#: (mlpkit's DataFileError and ModelFileError and scikit-learn's InvalidParameterError are ValueErrors.)
+USER_ERRORS = (CLIError, ValueError, OSError, ImportError)
 
 
 def one_line(error: BaseException) -> str:

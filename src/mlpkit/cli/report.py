@@ -14,23 +14,21 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-import numpy as np
-from sklearn import metrics
-
 from .options import is_classifier
 
-#: Metric name -> function(y_true, y_pred), for classifiers.
+#: Metric name -> (function of sklearn.metrics, its keyword arguments), for classifiers. (Names, not the
+#: functions: scikit-learn is imported when something is scored, not when the command starts.)
 CLASSIFIER_METRICS = {
-    "accuracy": metrics.accuracy_score,
-    "F1 (macro)": lambda y, p: metrics.f1_score(y, p, average="macro", zero_division=0),
-    "F1 (weighted)": lambda y, p: metrics.f1_score(y, p, average="weighted", zero_division=0),
+    "accuracy": ("accuracy_score", {}),
+    "F1 (macro)": ("f1_score", {"average": "macro", "zero_division": 0}),
+    "F1 (weighted)": ("f1_score", {"average": "weighted", "zero_division": 0}),
 }
 
-#: Metric name -> function(y_true, y_pred), for regressors.
+#: Metric name -> (function of sklearn.metrics, its keyword arguments), for regressors.
 REGRESSOR_METRICS = {
-    "R2": metrics.r2_score,
-    "MAE": metrics.mean_absolute_error,
-    "RMSE": metrics.root_mean_squared_error,
+    "R2": ("r2_score", {}),
+    "MAE": ("mean_absolute_error", {}),
+    "RMSE": ("root_mean_squared_error", {}),
 }
 
 #: The confusion matrix is printed as a table up to this many classes (the --plot image has them all).
@@ -108,7 +106,9 @@ def note(message: str) -> None:
     print(f"mlpkit: note: {' '.join(message.split())}", file=sys.stderr, flush=True)
 
 
-def predictions(model, X) -> np.ndarray:
+def predictions(model, X):
+    import numpy as np
+
     from .options import columns_checked_by_name
 
     with columns_checked_by_name():
@@ -117,6 +117,8 @@ def predictions(model, X) -> np.ndarray:
 
 def _comparable(model, y, predicted):
     """Targets and predictions in one type: text when either is text (FluCoMa labels are)."""
+    import numpy as np
+
     y = np.asarray(y)
     if is_classifier(model) and (y.dtype.kind in "UO" or predicted.dtype.kind in "UO"):
         return y.astype(str), predicted.astype(str)
@@ -127,9 +129,12 @@ def _comparable(model, y, predicted):
 
 def scores(model, X, y) -> dict:
     """Metric name -> value on (X, y): the classifier or regressor metrics."""
+    from sklearn import metrics
+
     y, predicted = _comparable(model, y, predictions(model, X))
     table = CLASSIFIER_METRICS if is_classifier(model) else REGRESSOR_METRICS
-    return {name: float(metric(y, predicted)) for name, metric in table.items()}
+    return {name: float(getattr(metrics, function)(y, predicted, **keywords))
+            for name, (function, keywords) in table.items()}
 
 
 def scores_table(title: str, rows: dict):
@@ -143,8 +148,10 @@ def scores_table(title: str, rows: dict):
 def confusion_table(model, X, y):
     """True classes (rows) against predicted classes (columns), or None for several labels per row or many
     classes (and when it is too wide for the terminal: ``fits``)."""
+    import numpy as np
     from rich.markup import escape
     from rich.table import Table
+    from sklearn import metrics
 
     y = np.asarray(y)
     if y.ndim != 1:

@@ -16,20 +16,13 @@ are the normal fit's.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import sys
 from functools import partial
 
-from .. import stream
-from ..distributed import DistributedError, fit_data_parallel
+from .. import _scale_defaults as defaults
 from . import options, report, scaling, training
 from .errors import CLIError
-
-#: fit_stream's defaults, shown in --help (the flags pass only what is given).
-STREAM_DEFAULTS = {
-    name: parameter.default for name, parameter in inspect.signature(stream.fit_stream).parameters.items()
-}
 
 #: Flags that only --stream reads, with what to do instead without it.
 STREAM_ONLY = {
@@ -58,15 +51,15 @@ def add_arguments(parser) -> None:
 
     flags = [  # flag, metavar, type, help
         ("--chunk-rows", "N", count("--chunk-rows", 1),
-         f"--stream: rows read and trained on at a time (default {stream.DEFAULT_CHUNK_ROWS})"),
-        ("--epochs", "E", count("--epochs", 1), f"--stream: passes over the file (default {STREAM_DEFAULTS['epochs']})"),
+         f"--stream: rows read and trained on at a time (default {defaults.STREAM_CHUNK_ROWS})"),
+        ("--epochs", "E", count("--epochs", 1), f"--stream: passes over the file (default {defaults.STREAM_EPOCHS})"),
         ("--shuffle-buffer", "R", count("--shuffle-buffer", 0),
-         f"--stream: rows held for shuffling (default {STREAM_DEFAULTS['shuffle_buffer']}; 0 keeps the file's order)"),
+         f"--stream: rows held for shuffling (default {defaults.STREAM_SHUFFLE_BUFFER}; 0 keeps the file's order)"),
         ("--validation", "SHARE", held_out_share,
          ("hold out this share of the rows (default 0.1; with --stream, of the chunks: 0.1 is every 10th and the"
           " default is none), stop when their loss stops improving and keep the best epoch's weights; 0: none")),
         ("--patience", "P", count("--patience", 1),
-         f"--validation: epochs without improvement before stopping (default {STREAM_DEFAULTS['patience']})"),
+         f"--validation: epochs without improvement before stopping (default {defaults.STREAM_PATIENCE})"),
         ("--processes", "N", count("--processes", 1),
          "train data-parallel over N local processes (mlpkit.distributed.fit_data_parallel)"),
     ]  # fmt: skip
@@ -77,7 +70,7 @@ def add_arguments(parser) -> None:
         metavar="SECONDS",
         type=positive_seconds,
         help="--processes: stop every process and fail if training takes longer"
-        f" (default {inspect.signature(fit_data_parallel).parameters['timeout'].default:g})",
+        f" (default {defaults.DATA_PARALLEL_TIMEOUT:g})",
     )
 
 
@@ -172,6 +165,8 @@ def data_parallel(n_processes: int, timeout: float | None):
     limit = {} if timeout is None else {"timeout": timeout}
 
     def fit(model, X, y):
+        from ..distributed import DistributedError, fit_data_parallel
+
         try:
             fit_data_parallel(model, X, y, n_processes=n_processes, **limit)
         except (NotImplementedError, DistributedError) as error:
@@ -184,14 +179,16 @@ def data_parallel(n_processes: int, timeout: float | None):
 def run_stream(args) -> int:
     """``mlpkit fit DATA --stream``: train a chunk at a time, save, report the streamed losses."""
     path, target = args.data, args.target
-    suffixes = stream.PARQUET_SUFFIXES + stream.CSV_SUFFIXES
+    from .. import stream
+
+    suffixes = defaults.PARQUET_SUFFIXES + defaults.CSV_SUFFIXES
     if os.path.splitext(path)[1].lower() not in suffixes:
         raise CLIError(
             f"--stream reads Parquet or CSV files ({', '.join(suffixes)}); for {path}, drop --stream"
         )
     if target is None:
         raise CLIError(f"{path}: name the label column with --target")
-    chunk_rows = args.chunk_rows or stream.DEFAULT_CHUNK_ROWS
+    chunk_rows = args.chunk_rows or defaults.STREAM_CHUNK_ROWS
     feature_names = stream.feature_names(path, target)
     with contextlib.closing(stream.as_chunk_reader(path, target=target, chunk_rows=chunk_rows)()) as chunks:
         _, X, y = next(chunks)
@@ -206,7 +203,7 @@ def run_stream(args) -> int:
         f" {target}: {why}{'' if args.task else ' in the first chunk'}; --task {other} to change",
         file=sys.stderr,
     )
-    epochs = args.epochs or STREAM_DEFAULTS["epochs"]
+    epochs = args.epochs or defaults.STREAM_EPOCHS
     settings = {
         name: getattr(args, name)
         for name in ("shuffle_buffer", "patience")
@@ -223,7 +220,7 @@ def run_stream(args) -> int:
             raise KeyboardInterrupt
 
     summary = partial(
-        _print_stream_summary, epochs=epochs, patience=settings.get("patience", STREAM_DEFAULTS["patience"])
+        _print_stream_summary, epochs=epochs, patience=settings.get("patience", defaults.STREAM_PATIENCE)
     )
     return training.run(
         model,

@@ -35,7 +35,7 @@ class Terminated(Exception):
 
 
 def add_arguments(parser) -> None:
-    from ..osc import DEFAULT_HOST, DEFAULT_PORT
+    from ..osc.defaults import DEFAULT_HOST, DEFAULT_PORT
 
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"UDP port (default {DEFAULT_PORT}; 0: a free one)")

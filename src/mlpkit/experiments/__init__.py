@@ -10,11 +10,22 @@
 Optuna and MLflow are imported only when a sweep runs or the MLflow callback starts logging.
 """
 
-from .mlflow import MLflowCallback
-from .recorder import RunRecorder, data_fingerprint, recorder_from_option
-from .space import SearchSpace, parse_space
-from .store import Run, RunStore
-from .sweep import SweepResult, sweep
+from .._lazy import lazy_exports
 
-__all__ = ["MLflowCallback", "Run", "RunRecorder", "RunStore", "SearchSpace", "SweepResult", "data_fingerprint",
-           "parse_space", "recorder_from_option", "sweep"]
+#: Public name -> the module of this package that defines it, imported when the name is first used (PEP 562),
+#: so that ``from mlpkit.experiments.store import ...`` does not import the sweep's and recorder's dependencies.
+_PUBLIC = {
+    "MLflowCallback": ".mlflow",
+    "RunRecorder": ".recorder",
+    "data_fingerprint": ".recorder",
+    "recorder_from_option": ".recorder",
+    "SearchSpace": ".space",
+    "parse_space": ".space",
+    "Run": ".store",
+    "RunStore": ".store",
+    "SweepResult": ".sweep",
+}
+# (The sweep function is ``mlpkit.sweep``; here ``sweep`` is its module, whatever was imported first.)
+
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
+__all__ = sorted(_PUBLIC)

@@ -15,21 +15,21 @@ command line's, or the FluCoMa estimators'.
 Each returns a report that prints as plain text and has ``to_dict()``.
 """
 
-from .advice import Advice, advise
-from .diagnosis import Diagnosis, Finding, diagnose
-from .lr_finder import LRFinderResult, lr_find
-from .sizing import DataSizeWarning, count_parameters, data_size_note, data_size_warning
+from .._lazy import lazy_exports
 
-__all__ = [
-    "Advice",
-    "DataSizeWarning",
-    "Diagnosis",
-    "Finding",
-    "LRFinderResult",
-    "advise",
-    "count_parameters",
-    "data_size_note",
-    "data_size_warning",
-    "diagnose",
-    "lr_find",
-]
+#: Public name -> its module here, imported when first used (``_lazy.py``).
+_PUBLIC = {
+    "Advice": ".advice",
+    "advise": ".advice",
+    "Diagnosis": ".diagnosis",
+    "Finding": ".diagnosis",
+    "diagnose": ".diagnosis",
+    "LRFinderResult": ".lr_finder",
+    "lr_find": ".lr_finder",
+    "DataSizeWarning": ".sizing",
+    "count_parameters": ".sizing",
+    "data_size_note": ".sizing",
+    "data_size_warning": ".sizing",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
+__all__ = sorted(_PUBLIC)

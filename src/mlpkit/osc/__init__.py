@@ -40,6 +40,10 @@ anything wrong                                         ``/mlp/error NAME MESSAGE
 - ``server.py``: the socket, python-osc's packets, replies, errors, stopping.
 """
 
-from .server import DEFAULT_HOST, DEFAULT_PORT, OSCServer, serve
+from .._lazy import lazy_exports
+from .defaults import DEFAULT_HOST, DEFAULT_PORT
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "OSCServer", "serve"]
+#: Public name -> its module here, imported when first used (``_lazy.py``).
+_PUBLIC = {"OSCServer": ".server", "serve": ".server"}
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", *_PUBLIC]

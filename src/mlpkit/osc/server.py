@@ -25,10 +25,8 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from . import messages
 from .autosave import Autosave
+from .defaults import DEFAULT_HOST, DEFAULT_PORT
 from .served import KINDS, ModelError, ServedModel
-
-#: Where the server listens unless told otherwise.
-DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 57130
 
 #: The largest UDP payload; every datagram is read whole.
 MAX_DATAGRAM = 65535
