@@ -1,7 +1,19 @@
 """Test-wide settings."""
 
-import jax
-import pytest
+import os
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Each pytest-xdist worker shares the machine's cores with the others: one BLAS thread each (here and in
+    # the processes tests start), or OpenBLAS's spinning threads, two per worker on two cores, make a test of
+    # matrix products ten times slower than alone.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -250,16 +250,18 @@ def test_a_non_finite_loss_ends_the_fit(backend):
 def test_the_blas_kernel_runs_on_one_blas_thread():
     """As Eigen's products in flucoma-core (OpenBLAS's threads cost 5-10x on a batch's small products): every
     BLAS library on one thread while the fit runs (a callback looks), as they were after it."""
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     layout, params = start("relu->identity")
     settings = training.Settings(max_iter=2, batch_size=8, learn_rate=0.1, momentum=0.9, validation=0.0)
-    before, during = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"], []
-    training.fit(params, np.zeros_like(params), layout, X, Y, settings, training.RandomStream(0, 0), "blas",
-                 callbacks=[lambda model, info: during.append(
-                     [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"])])  # fmt: skip
-    assert during and all(threads == [1] * len(before) for threads in during)
-    assert [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"] == before
+    with threadpool_limits(limits=2, user_api="blas"):  # two threads before the fit, whatever the test run set
+        before, during = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"], []
+        training.fit(params, np.zeros_like(params), layout, X, Y, settings, training.RandomStream(0, 0), "blas",
+                     callbacks=[lambda model, info: during.append(
+                         [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"])])  # fmt: skip
+        assert before and all(threads == 2 for threads in before)
+        assert during and all(threads == [1] * len(before) for threads in during)
+        assert [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"] == before
 
 
 def test_the_switch_takes_the_loops_up_to_the_threshold_and_products_above():
