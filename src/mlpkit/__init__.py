@@ -14,10 +14,11 @@ from .io import load, save
 from .network import count_parameters
 from .onnx_export import export_onnx
 from .population import FitManyError, fit_many
+from .prep import Preparation
 from ._version import __version__
 
 __all__ = ["MLPClassifier", "MLPRegressor", "EnsembleClassifier", "EnsembleRegressor", "count_parameters", "export_onnx", "load", "save", "advise", "lr_find", "diagnose",
-           "data_size_warning", "DataSizeWarning", "sweep", "fit_many", "FitManyError", "__version__"]
+           "data_size_warning", "DataSizeWarning", "sweep", "fit_many", "FitManyError", "Preparation", "__version__"]
 
 
 def __getattr__(name):
