@@ -168,8 +168,8 @@ def save(model, path, *, optimizer_state=True, format="mlpkit"):
     Parameters
     ----------
     model : mlpkit.MLPClassifier, mlpkit.MLPRegressor, or mlpkit.flucoma.MLPRegressor /
-        MLPClassifier; a scikit-learn Pipeline of StandardScaler / MinMaxScaler / RobustScaler
-        steps before a core network (what ``advise(X, y).estimator()`` and ``mlpkit fit`` build),
+        MLPClassifier; a scikit-learn Pipeline of an mlpkit.Preparation or StandardScaler / MinMaxScaler /
+        RobustScaler steps before a core network (what ``advise(X, y).estimator()`` and ``mlpkit fit`` build),
         or a TransformedTargetRegressor with such a scaler around either; fitted or not.
     path : str or os.PathLike
         Written as given (no extension is added; ``.npz`` is a good one).
@@ -1131,7 +1131,7 @@ def _pipeline_section(model, arrays: dict, prefix: str, optimizer_state: bool) -
     if not _kind(name) == "core" or _WRAPPERS.get(name):
         raise ValueError("cannot save this Pipeline: its last step must be an mlpkit MLPClassifier or MLPRegressor")
     return {
-        "steps": [[step_name, _scaler_section(step, arrays, f"{prefix}steps.{i}.", f"step {step_name!r}")]
+        "steps": [[step_name, _step_section(step, arrays, f"{prefix}steps.{i}.", f"step {step_name!r}")]
                   for i, (step_name, step) in enumerate(steps)],  # fmt: skip
         "network": {"name": network_name, "estimator": name, "model": section},
     }
@@ -1147,18 +1147,31 @@ def _load_pipeline(section, arrays: _Arrays, prefix: str, where: str, optimizer_
         if len(step) != 2:
             raise _Invalid(f"{where}['steps'][{i}] is {step!r}, expected [name, scaler]")
         name = _text(step[0], f"{where}['steps'][{i}][0]")
-        steps.append((name, _load_scaler(step[1], arrays, f"{prefix}steps.{i}.", f"{where}['steps'][{i}][1]")))
+        load_step = _load_preparation if _is_preparation_section(step[1]) else _load_scaler
+        steps.append((name, load_step(step[1], arrays, f"{prefix}steps.{i}.", f"{where}['steps'][{i}][1]")))
     network = _object(section["network"], f"{where}['network']", {"name", "estimator", "model"})
     classes = {name: cls for name, cls in _estimator_classes().items() if _kind(name) == "core"}
     cls = classes[_text(network["estimator"], f"{where}['network']['estimator']", choices=classes)]
     estimator = _load_core(network["model"], cls, arrays, f"{prefix}network.", f"{where}['network']['model']",
                            optimizer_state)  # fmt: skip
-    widths = {step.n_features_in_ for _, step in steps if hasattr(step, "n_features_in_")}
+    widths = {_width_out(step) for _, step in steps if hasattr(step, "n_features_in_")}
     if "_state" in vars(estimator):
         widths.add(estimator.n_features_in_)
     if len(widths) > 1:
         raise _Invalid(f"{where}: the steps and the network take different numbers of columns {sorted(widths)}")
     return Pipeline(steps + [(_text(network["name"], f"{where}['network']['name']"), estimator)])
+
+
+def _step_section(step, arrays: dict, prefix: str, where: str) -> dict:
+    """A Pipeline step before the network: the data preparation or a scaler."""
+    if type(step).__name__ == "Preparation" and type(step).__module__.startswith("mlpkit.prep"):
+        return _preparation_section(step, arrays, prefix, where)
+    return _scaler_section(step, arrays, prefix, where)
+
+
+def _width_out(step) -> int:
+    """How many columns a fitted step hands on (a scaler: as many as it takes)."""
+    return len(step.get_feature_names_out()) if hasattr(step, "columns_") else step.n_features_in_
 
 
 def _target_regressor_section(model, arrays: dict, prefix: str, optimizer_state: bool) -> dict:
@@ -1213,6 +1226,93 @@ _WRAPPERS = {
     "sklearn.compose.TransformedTargetRegressor": (
         "TransformedTargetRegressor", _target_regressor_section, _load_target_regressor),
 }
+
+
+# ------------------------------------------------------------------------- the data preparation
+# mlpkit.Preparation as a Pipeline step: its parameters, and its fitted state as the plain data of
+# Preparation.fitted_state() (column records in the header, the scaler's arrays as float64 arrays), rebuilt by
+# Preparation.from_fitted. (Kept apart and small: it becomes the io/ package's codec for the preparation.)
+
+_PREPARATION_KIND = "mlpkit.Preparation"
+_PREPARATION_KEYS = {"kind", "params", "fitted"}
+_PREPARATION_FITTED_KEYS = {"columns", "scaling", "named"}
+_PREPARATION_COLUMN_KEYS = {"name", "kind", "why", "fill", "indicator", "levels", "rare", "other", "numeric_levels",
+                            "parts", "extra"}  # fmt: skip
+_PREPARATION_SCALING_KEYS = {"scaler", "why", "columns", "arrays"}
+
+
+def _is_preparation_section(section) -> bool:
+    return isinstance(section, dict) and section.get("kind") == _PREPARATION_KIND
+
+
+def _preparation_section(prep, arrays: dict, prefix: str, where: str) -> dict:
+    section = {"kind": _PREPARATION_KIND, "params": _params_to_json(prep), "fitted": None}
+    if not hasattr(prep, "columns_"):
+        return section
+    state = prep.fitted_state()
+    scaling = dict(state["scaling"])
+    for name, values in scaling["arrays"].items():
+        arrays[f"{prefix}{name}"] = np.asarray(values, dtype=np.float64)
+    scaling["arrays"] = sorted(scaling["arrays"])
+    section["fitted"] = {"columns": state["columns"], "scaling": scaling, "named": state["named"]}
+    return section
+
+
+def _plain_value(value, where: str):
+    """A fill value or a level: a finite number or a text (None for no fill)."""
+    if value is None or isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                                    and math.isfinite(value)):  # fmt: skip
+        return value
+    raise _Invalid(f"{where} is {value!r}; expected a finite number or a text")
+
+
+def _load_preparation_column(record, where: str):
+    from .prep.columns import KINDS
+    from .prep.encoding import DATE_PARTS, Column
+
+    record = _object(record, where, _PREPARATION_COLUMN_KEYS)
+    if _object(record["extra"], f"{where}['extra']"):
+        raise _Invalid(f"{where}['extra'] is {record['extra']!r}; this version of mlpkit writes it empty")
+    return Column(
+        name=_text(record["name"], f"{where}['name']"),
+        kind=_text(record["kind"], f"{where}['kind']", choices=KINDS),
+        why=_text(record["why"], f"{where}['why']"),
+        fill=_plain_value(record["fill"], f"{where}['fill']"),
+        indicator=_flag(record["indicator"], f"{where}['indicator']"),
+        levels=tuple(_plain_value(v, f"{where}['levels'][{i}]") for i, v in enumerate(_list(record["levels"], where))),
+        rare=tuple(_plain_value(v, f"{where}['rare'][{i}]") for i, v in enumerate(_list(record["rare"], where))),
+        other=_flag(record["other"], f"{where}['other']"),
+        numeric_levels=_flag(record["numeric_levels"], f"{where}['numeric_levels']"),
+        parts=tuple(_text(v, f"{where}['parts'][{i}]", choices=DATE_PARTS) for i, v in enumerate(_list(record["parts"], where))),
+    )
+
+
+def _load_preparation(section, arrays: _Arrays, prefix: str, where: str):
+    from .prep import Preparation, Scaling
+    from .prep.preparation import SCALER_ARRAYS
+
+    section = _object(section, where, _PREPARATION_KEYS)
+    params = _object(section["params"], f"{where}['params']")
+    prep = _load_params(Preparation, params, f"{where}['params']")
+    if section["fitted"] is None:
+        return prep
+    fitted = _object(section["fitted"], f"{where}['fitted']", _PREPARATION_FITTED_KEYS)
+    columns = [_load_preparation_column(record, f"{where}['fitted']['columns'][{i}]")
+               for i, record in enumerate(_list(fitted["columns"], f"{where}['fitted']['columns']"))]  # fmt: skip
+    at = f"{where}['fitted']['scaling']"
+    scaling = _object(fitted["scaling"], at, _PREPARATION_SCALING_KEYS)
+    scaler = None if scaling["scaler"] is None else _text(scaling["scaler"], f"{at}['scaler']", choices=SCALER_ARRAYS)
+    scaled = [_text(name, f"{at}['columns'][{i}]") for i, name in enumerate(_list(scaling["columns"], f"{at}['columns']"))]
+    names = _list(scaling["arrays"], f"{at}['arrays']")
+    if not set(names) <= set(SCALER_ARRAYS.get(scaler, ())):
+        raise _Invalid(f"{at}['arrays'] names {names}; a {scaler} has {list(SCALER_ARRAYS.get(scaler, ()))}")
+    values = {name: _checked_array(arrays, f"{prefix}{name}", (len(scaled),), np.float64, f"{where}: the scaler's {name}")
+              for name in names}  # fmt: skip
+    try:
+        return Preparation.from_fitted(columns, Scaling(scaler, _text(scaling["why"], f"{at}['why']"), tuple(scaled), values),
+                                       named=_flag(fitted["named"], f"{where}['fitted']['named']"), **prep.get_params())  # fmt: skip
+    except (TypeError, ValueError) as error:
+        raise _Invalid(f"{where}: the stored preparation does not fit together ({error})") from None
 
 
 # ------------------------------------------------------------------------- ensembles

@@ -44,12 +44,15 @@ class Scaling(NamedTuple):
         return rows
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser, targets: bool = True) -> None:
+    """``--scale``, and ``--scale-target`` unless ``targets`` is False."""
     parser.add_argument(
         "--scale", choices=[AUTO, *SCALERS], default=AUTO,
         help="scale the input columns: auto (default) picks the scaler from what the columns look like, or none"
         " when they need none; the scaler is saved with the model and applied by predict and evaluate",
     )  # fmt: skip
+    if not targets:
+        return
     parser.add_argument(
         "--scale-target", choices=[AUTO, *TARGET_SCALERS], default=AUTO,
         help="regression: standardise the targets; auto (default) does when they are large or off-centre",
@@ -65,18 +68,21 @@ def choose(args, X, y, task: str, feature_names=None) -> Scaling:
         why += "; --scale standard|minmax|robust|none to choose"
     else:
         inputs, why = SCALERS[args.scale], "as asked with --scale"
+    return Scaling(inputs, why, *choose_targets(args, y, task))
+
+
+def choose_targets(args, y, task: str) -> tuple[str | None, str]:
+    """(the targets' scaler or None, why; '' for a classifier) for ``--scale-target``."""
     if task != "regress":
         if args.scale_target not in (AUTO, "none"):
             raise CLIError(f"--scale-target {args.scale_target}: targets are scaled for regression only; this fit classifies")
-        return Scaling(inputs, why)
-    if args.scale_target == AUTO:
-        note = guide_data.target_scaling_note(y)
-        targets = "StandardScaler" if note else None
-        target_why = ("chosen from the data: the targets are large or off-centre" if note
-                      else "chosen from the data: the targets are of moderate size around 0") + "; --scale-target standard|none to choose"  # fmt: skip
-    else:
-        targets, target_why = TARGET_SCALERS[args.scale_target], "as asked with --scale-target"
-    return Scaling(inputs, why, targets, target_why)
+        return None, ""
+    if args.scale_target != AUTO:
+        return TARGET_SCALERS[args.scale_target], "as asked with --scale-target"
+    note = guide_data.target_scaling_note(y)
+    why = ("chosen from the data: the targets are large or off-centre" if note
+           else "chosen from the data: the targets are of moderate size around 0") + "; --scale-target standard|none to choose"  # fmt: skip
+    return ("StandardScaler" if note else None), why
 
 
 def wrap(network, scaling: Scaling):

@@ -208,6 +208,8 @@ def encode_date(column: Column, values) -> np.ndarray:
     import pandas as pd
 
     dates = as_dates(values)
+    if dates is None and missing_mask(values).all():  # (nothing to read as dates: all gaps)
+        dates = pd.DatetimeIndex([pd.NaT] * len(values))
     if dates is None:
         example = next((v for v in np.asarray(values) if as_dates(np.array([v], dtype=object)) is None), "")
         raise ValueError(f"column {column.name!r} held dates in training but holds {str(example)!r} now; give dates")

@@ -31,6 +31,15 @@ def _listed(items: list[str]) -> str:
     return ", ".join(items[:MAX_LISTED]) + more
 
 
+def _value(column) -> str:
+    """A fill value as a person reads it: a number to 4 digits, a date as a date, a level as itself."""
+    if column.kind == "date":
+        import pandas as pd
+
+        return str((pd.Timestamp("1970-01-01") + pd.to_timedelta(column.fill, unit="D")).date())
+    return f"{column.fill:.4g}" if isinstance(column.fill, float) else repr(column.fill)
+
+
 def _category(column) -> str:
     levels = f"{len(column.levels)} level{'s' if len(column.levels) != 1 else ''}"
     if column.other:
@@ -60,7 +69,7 @@ def choices(prep, interface: str = "python") -> dict[str, str]:
         lines["numeric"] = _listed([c.name for c in numeric])
     gaps = [c for c in columns if c.indicator]
     if gaps:
-        lines["gaps filled"] = (_listed([f"{c.name} (with {c.fill!r})" for c in gaps]) + ": the median, commonest level"
+        lines["gaps filled"] = (_listed([f"{c.name} (with {_value(c)})" for c in gaps]) + ": the median, commonest level"
                                 " or median date of the training rows, and a 0/1 column that says where")  # fmt: skip
     scaling = prep.scaling_
     what = f"{scaling.scaler} of the numeric columns and date parts" if scaling.scaler else "none"
