@@ -49,7 +49,7 @@ def add_arguments(parser) -> None:
     )  # fmt: skip
 
 
-def _names(values) -> list[str]:
+def names(values) -> list[str]:
     return [name.strip() for item in values or () for name in item.split(",") if name.strip()]
 
 
@@ -68,7 +68,7 @@ def choose(args, X, y, task: str, feature_names=None) -> Chosen:
     from ..prep import Preparation
     from ..prep.report import choices
 
-    categorical, keep = _names(getattr(args, "categorical", ())), _names(getattr(args, "keep", ()))
+    categorical, keep = names(getattr(args, "categorical", ())), names(getattr(args, "keep", ()))
     preparation = Preparation(categorical=categorical or None, keep=keep or None, scale=args.scale)
     try:
         fitted = preparation.fit(as_table(X, feature_names))

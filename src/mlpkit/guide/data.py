@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
+from ..prep.target import detect_task as the_task_rule
+
 # ------------------------------------------------------------------------ task
 #: scikit-learn's ``type_of_target`` of y -> the task an MLP would learn.
 TARGET_TASKS = {
@@ -28,11 +30,13 @@ MANY_CLASSES_SHARE = 0.2
 
 
 def detect_task(y, task=None) -> tuple[str, str]:
-    """(task, target type): ``task`` if given ('classify' or 'regress'), else from y like scikit-learn.
+    """(task, target type): ``task`` if given ('classify' or 'regress'), else by the rule the command line uses
+    too (``mlpkit.prep.target.detect_task``: text and a few whole numbers are classes, many whole numbers
+    such as scikit-learn's diabetes target are quantities).
 
-    The target type is ``sklearn.utils.multiclass.type_of_target(y)``:
-    'continuous' targets are regressed, 'binary', 'multiclass' and
-    'multilabel-indicator' ones classified (``TARGET_TASKS``).
+    The target type is ``sklearn.utils.multiclass.type_of_target(y)`` ('binary', 'multiclass',
+    'multilabel-indicator' for classes), read as 'continuous' ('continuous-multioutput') when the task is to
+    regress whole numbers.
     """
     if task is not None and task not in TASKS:
         raise ValueError(f"task must be 'classify', 'regress' or None (detect it from y); got {task!r}.")
@@ -43,7 +47,10 @@ def detect_task(y, task=None) -> tuple[str, str]:
                 f"cannot tell the task from y (scikit-learn calls it {target_type!r}); an MLP learns class"
                 " labels, label indicator rows or real numbers. Pass task='classify' or task='regress'."
             )
-        return TARGET_TASKS[target_type], target_type
+        task = the_task_rule(y)[0]
+        if task == "regress" and not target_type.startswith("continuous"):  # (whole numbers, as quantities)
+            target_type = "continuous" if np.ndim(y) == 1 else "continuous-multioutput"
+        return task, target_type
     if task == "classify" and target_type.startswith("continuous"):
         raise ValueError(
             "task='classify' but y holds real numbers (scikit-learn calls it"
