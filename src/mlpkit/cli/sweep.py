@@ -114,14 +114,18 @@ def run(args) -> int:
     task, why = options.task_of(args, data)
     args.scale_target = "none"  # (the sweep searches the network's parameters; targets stay as they are)
     chosen = preparing.choose(args, data.X, data.y, task, data.feature_names)
-    model = preparing.wrap(options.build_estimator(task, args), chosen)  # prepared inside every fold
-    space = for_model(space, model)
+    network = options.build_estimator(task, args)
+    model = preparing.wrap(network, chosen)  # prepared inside every fold
+    searched = space.names
     try:
+        if not any("__" in name for name in searched):
+            space.check(network)  # (the error names the parameter as the user wrote it)
+        space = for_model(space, model)
         space.check(model)
     except ValueError as error:
         raise CLIError(f"--space: {error}") from None
     print(f"mlpkit: {data.n_samples} rows, {data.X.shape[1]} features from {data.source}; task {task}: {why};"
-          f" searching {', '.join(space.names)} in {args.trials} trials; runs in {args.runs}", file=sys.stderr)
+          f" searching {', '.join(searched)} in {args.trials} trials; runs in {args.runs}", file=sys.stderr)
     options.note_left_out_targets(data)
     for name, line in chosen.lines.items():
         report.note(f"{name}: {line} (fitted on the training part of every fold)")
@@ -137,7 +141,7 @@ def run(args) -> int:
     console = report.console()
     console.print(trials_table(result, space.names, console))
     saved = {"sweep": result.name, "trials run now": result.n_trials_run, "best score": _number(result.best_score_),
-             "best settings": ", ".join(f"{k}={_value(v)}" for k, v in result.best_params_.items()),
+             "best settings": ", ".join(f"{_shown(k)}={_value(v)}" for k, v in result.best_params_.items()),
              "model": result.model_path, "FluCoMa model": result.flucoma_path, "FluCoMa scaler": result.scaler_path}
     if args.out:
         best = result.best_estimator_  # the whole model: the preparation (or scaler) and the network
@@ -195,11 +199,16 @@ def trials_table(result, names, out=None):
     value; fitted to the terminal (``report.fitted_table``: the searched values are kept before the rest)."""
     numeric = {name: all(isinstance(t["params"].get(name), (int, float)) and not isinstance(t["params"].get(name), bool)
                          for t in result.trials_) for name in names}
-    columns = [*TRIAL_COLUMNS, *(report.Column(name, number=numeric[name], keep=4) for name in names)]
+    columns = [*TRIAL_COLUMNS, *(report.Column(_shown(name), number=numeric[name], keep=4) for name in names)]
     rows = [[str(trial["rank"]), str(trial["trial"]), trial["status"], _number(trial["score"]),
              _number(trial["score_std"]), str(trial["epochs"]), _number(trial["seconds"], 2),
              *(_value(trial["params"].get(name, "")) for name in names)] for trial in result.trials_]
     return report.fitted_table(f"Sweep {result.name}: {len(result.trials_)} trials, best first", columns, rows, out)
+
+
+def _shown(name: str) -> str:
+    """A parameter as the user names it: the network's without the Pipeline's ``mlp__``."""
+    return name.removeprefix("mlp__")
 
 
 def _number(value, digits=DIGITS) -> str:
