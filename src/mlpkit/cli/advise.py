@@ -33,7 +33,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     data = options.read_training_data(args)
     task, _ = options.task_of(args, data)
-    options.note_left_out_targets(data)
+    preparing.note_left_out_targets(data)
     try:
         advice = advise(data.X, data.y, hidden_layer_sizes=args.hidden, task=task, feature_names=data.feature_names,
                         evidence_trials="auto" if args.trials is None else args.trials, random_state=args.seed,

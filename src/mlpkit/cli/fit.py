@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from ..experiments.recorder import DEFAULT_RUNS
-from . import options, preparing, report, scale, scaling, training, validation
+from . import options, preparing, scale, scaling, training, validation
 
 HELP = "train a network on a data file and save it"
 
@@ -79,7 +79,7 @@ def run(args) -> int:
     other = "regress" if task == "classify" else "classify"
     print(f"mlpkit: {data.n_samples} rows, {data.X.shape[1]} features from {data.source}; task {task} for {target}:"
           f" {why}; --task {other} to change", file=sys.stderr)
-    options.note_left_out_targets(data)
+    preparing.note_left_out_targets(data)
     for name, line in chosen.lines.items():
         print(f"mlpkit: {name}: {line}", file=sys.stderr)
     return training.run(preparing.wrap(network, chosen), split, training.Options(

@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     data = options.read_training_data(args)
     task, _ = options.task_of(args, data)
-    options.note_left_out_targets(data)
+    preparing.note_left_out_targets(data)
     model = options.build_estimator(task, args)
     chosen = preparing.choose(args, data.X, data.y, task, data.feature_names)
     for name, line in chosen.lines.items():

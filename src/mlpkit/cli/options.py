@@ -127,14 +127,6 @@ def task_of(args, data) -> tuple[str, str]:
     return task, why
 
 
-def note_left_out_targets(data) -> None:
-    """Say how many rows were left out for a missing target (``read_data`` leaves them out)."""
-    if data.target_rows_left_out:
-        from .report import note
-
-        note(f"{data.target_rows_left_out} row(s) of {data.source} have no target value and were left out")
-
-
 # ------------------------------------------------------------------------ estimators
 def build_estimator(task: str, args, **overrides):
     """An ``MLPClassifier`` or ``MLPRegressor`` from ``--hidden``, ``--seed`` and ``--set``, checked.
@@ -217,8 +209,6 @@ def features_for(model, data) -> np.ndarray:
 def read_for_model(model, path, target=None, drop=()):
     """Data for a fitted model: the columns it was trained on, by name where it knows them (a model that
     starts with a preparation gets them as a table and encodes them itself)."""
-    from .preparing import as_table, has_preparation, input_names
-
     names = input_names(model)
     data = read_data(path, target, drop=drop, features=None if names is None else list(names))
     if has_preparation(model):
@@ -226,3 +216,32 @@ def read_for_model(model, path, target=None, drop=()):
     else:
         features_for(model, data)
     return data
+
+
+# ------------------------------------------------------------------------ prepared models
+def as_table(X, feature_names):
+    """``X`` as a DataFrame with the file's column names (a numeric array gets them), so that the preparation
+    knows the columns by name; as it is where the file has no names."""
+    if hasattr(X, "columns") or not feature_names:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(np.asarray(X), columns=list(feature_names))
+
+
+def has_preparation(model) -> bool:
+    """Whether ``model`` starts with an ``mlpkit.Preparation`` (then it picks its columns by name itself)."""
+    from .._wrappers import scalers_of
+
+    steps = scalers_of(model, fitted=False)
+    return bool(steps) and type(steps[0]).__name__ == "Preparation"
+
+
+def input_names(model):
+    """The columns a fitted model reads, by name, or None: the preparation's, else the network's."""
+    from .._wrappers import network_of, scalers_of
+
+    steps = scalers_of(model)
+    first = steps[0] if steps else network_of(model)
+    first = getattr(first, "network_", None) or first
+    return getattr(first, "feature_names_in_", None)

@@ -18,10 +18,10 @@ import warnings
 from contextlib import contextmanager
 from typing import NamedTuple
 
-import numpy as np
 
 from . import scaling
 from .errors import CLIError
+from .options import as_table, has_preparation, input_names  # noqa: F401  (the model-reading side)
 
 
 class Chosen(NamedTuple):
@@ -51,16 +51,6 @@ def add_arguments(parser) -> None:
 
 def names(values) -> list[str]:
     return [name.strip() for item in values or () for name in item.split(",") if name.strip()]
-
-
-def as_table(X, feature_names):
-    """``X`` as a DataFrame with the file's column names (a numeric array gets them), so that the preparation
-    knows the columns by name; as it is where the file has no names."""
-    if hasattr(X, "columns") or not feature_names:
-        return X
-    import pandas as pd
-
-    return pd.DataFrame(np.asarray(X), columns=list(feature_names))
 
 
 def choose(args, X, y, task: str, feature_names=None) -> Chosen:
@@ -118,24 +108,6 @@ def prepared(chosen: Chosen, X, y, feature_names=None):
     return seen["X"], seen["y"]
 
 
-def has_preparation(model) -> bool:
-    """Whether ``model`` starts with an ``mlpkit.Preparation`` (then it picks its columns by name itself)."""
-    from .._wrappers import scalers_of
-
-    steps = scalers_of(model, fitted=False)
-    return bool(steps) and type(steps[0]).__name__ == "Preparation"
-
-
-def input_names(model):
-    """The columns a fitted model reads, by name, or None: the preparation's, else the network's."""
-    from .._wrappers import network_of, scalers_of
-
-    steps = scalers_of(model)
-    first = steps[0] if steps else network_of(model)
-    first = getattr(first, "network_", None) or first
-    return getattr(first, "feature_names_in_", None)
-
-
 @contextmanager
 def notes():
     """Say each distinct ``UnseenCategoryWarning`` once, as a note (a level never seen in training, at predict
@@ -167,3 +139,11 @@ def what_it_does(preparation) -> list[str]:
         "leaves columns out": [c.name for c in columns if c.kind == "left out"],
     }
     return [f"{what} ({', '.join(names[:4])}{' ...' if len(names) > 4 else ''})" for what, names in things.items() if names]
+
+
+def note_left_out_targets(data) -> None:
+    """Say how many rows were left out for a missing target (``read_data`` leaves them out)."""
+    if data.target_rows_left_out:
+        from .report import note
+
+        note(f"{data.target_rows_left_out} row(s) of {data.source} have no target value and were left out")

@@ -126,7 +126,7 @@ def run(args) -> int:
         raise CLIError(f"--space: {error}") from None
     print(f"mlpkit: {data.n_samples} rows, {data.X.shape[1]} features from {data.source}; task {task}: {why};"
           f" searching {', '.join(searched)} in {args.trials} trials; runs in {args.runs}", file=sys.stderr)
-    options.note_left_out_targets(data)
+    preparing.note_left_out_targets(data)
     for name, line in chosen.lines.items():
         report.note(f"{name}: {line} (fitted on the training part of every fold)")
     X = preparing.training_rows(chosen, data.X, data.feature_names)
