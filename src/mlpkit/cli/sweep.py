@@ -25,7 +25,7 @@ from .._wrappers import name_columns
 from ..experiments.export import write_flucoma_beside
 from ..experiments.recorder import DEFAULT_RUNS
 from ..experiments.space import FORMS, combine, parse_space
-from . import options, preparing, report, scaling
+from . import options, preparing, report, scaling, validation
 from .errors import CLIError
 from .training import _save
 
@@ -114,7 +114,10 @@ def run(args) -> int:
     task, why = options.task_of(args, data)
     args.scale_target = "none"  # (the sweep searches the network's parameters; targets stay as they are)
     chosen = preparing.choose(args, data.X, data.y, task, data.feature_names)
-    network = options.build_estimator(task, args)
+    # Pruning stops trials on held-out rows, so each trial trains as mlpkit fit's default does: watching the
+    # validation loss with fit's patience and epochs (validation.py), not the stepwise accuracy that stops early.
+    held_out = validation.overrides(None, args.settings) if args.prune else {}
+    network = options.build_estimator(task, args, **held_out)
     model = preparing.wrap(network, chosen)  # prepared inside every fold
     searched = space.names
     try:
@@ -129,6 +132,10 @@ def run(args) -> int:
     preparing.note_left_out_targets(data)
     for name, line in chosen.lines.items():
         report.note(f"{name}: {line} (fitted on the training part of every fold)")
+    if held_out.get("early_stopping"):
+        report.note(f"pruning watches each trial's held-out loss: a tenth of its training rows is held out, as mlpkit"
+                    f" fit does ({', '.join(f'{k}={v}' for k, v in held_out.items())}); --no-prune keeps the"
+                    " estimator as it was")  # fmt: skip
     X = preparing.training_rows(chosen, data.X, data.feature_names)
     try:
         result = sweep(model, X, data.y, space, n_trials=args.trials, cv=args.cv, scoring=args.scoring,
