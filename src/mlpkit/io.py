@@ -1237,7 +1237,7 @@ _PREPARATION_KIND = "mlpkit.Preparation"
 _PREPARATION_KEYS = {"kind", "params", "fitted"}
 _PREPARATION_FITTED_KEYS = {"columns", "scaling", "named"}
 _PREPARATION_COLUMN_KEYS = {"name", "kind", "why", "fill", "indicator", "levels", "rare", "other", "numeric_levels",
-                            "parts", "extra"}  # fmt: skip
+                            "parts"}  # fmt: skip
 _PREPARATION_SCALING_KEYS = {"scaler", "why", "columns", "arrays"}
 
 
@@ -1271,8 +1271,6 @@ def _load_preparation_column(record, where: str):
     from .prep.encoding import DATE_PARTS, Column
 
     record = _object(record, where, _PREPARATION_COLUMN_KEYS)
-    if _object(record["extra"], f"{where}['extra']"):
-        raise _Invalid(f"{where}['extra'] is {record['extra']!r}; this version of mlpkit writes it empty")
     return Column(
         name=_text(record["name"], f"{where}['name']"),
         kind=_text(record["kind"], f"{where}['kind']", choices=KINDS),

@@ -13,7 +13,7 @@ exactly as the one fitted (``Preparation.from_fitted``).
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -51,7 +51,6 @@ class Column:
     other: bool = False  # category: there is an 'other' column (rare levels, and unseen ones at transform time)
     numeric_levels: bool = False  # category: the levels are numbers (codes), compared as numbers
     parts: tuple = ()  # date: the DATE_PARTS made of it
-    extra: dict = field(default_factory=dict)  # (reserved for later kinds; empty)
 
     def outputs(self) -> list[str]:
         """The names of the columns this column becomes."""
@@ -64,8 +63,9 @@ class Column:
         return names + ([f"{self.name}_missing"] if self.indicator else [])
 
     def scaled_outputs(self) -> list[str]:
-        """The outputs the scaler sees: measured numbers, not 0/1 columns (see ``preparation.py``)."""
-        return self.outputs()[: len(self.parts) if self.kind == "date" else 1] if self.kind in ("numeric", "date") else []
+        """The outputs the scaler sees: measured numbers (a number, a date's parts), not 0/1 columns."""
+        measured = {"numeric": 1, "date": len(self.parts)}.get(self.kind, 0)
+        return self.outputs()[:measured]
 
     def to_dict(self) -> dict:
         return {**asdict(self), "levels": list(self.levels), "rare": list(self.rare), "parts": list(self.parts)}

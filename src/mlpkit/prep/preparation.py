@@ -124,8 +124,6 @@ class Preparation(TransformerMixin, BaseEstimator):
     >>> model.fit(frame, y).predict(new_frame)                                      # doctest: +SKIP
     """
 
-    _parameter_constraints = {}  # (checked in fit with messages that say what to do)
-
     def __init__(self, categorical=None, keep=None, scale="auto", min_frequency=5, max_levels=40):
         self.categorical = categorical
         self.keep = keep
