@@ -145,3 +145,25 @@ def test_bad_parameters_say_what_is_wrong():
         Preparation(scale="log").fit(table())
     with pytest.raises(ValueError, match=r"categorical=\['nope'\]: no such column"):
         Preparation(categorical=["nope"]).fit(table())
+
+
+def test_running_indexes_are_left_out_by_name_or_order_and_kept_when_asked():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"customer_id": rng.permutation(40) + 1000, "row": np.arange(40), "age": rng.integers(18, 90, 40)})
+    prep = Preparation().fit(frame)
+    kinds = {column.name: column.kind for column in prep.columns_}
+    assert kinds == {"customer_id": "left out", "row": "left out", "age": "numeric"}
+    assert "running index" in prep.columns_[1].why
+    assert {c.name: c.kind for c in Preparation(keep=["row"]).fit(frame).columns_}["row"] == "numeric"
+
+
+def test_pandas_nullable_and_time_zone_columns():
+    frame = pd.DataFrame({
+        "count": pd.array([1, None, 3, 4] * 5, dtype="Int64"),
+        "word": pd.array(["a", None, "b", "a"] * 5, dtype="string"),
+        "at": pd.date_range("2024-01-01", periods=20, freq="D", tz="Europe/Oslo"),
+    })
+    prep = Preparation(min_frequency=1).fit(frame)
+    kinds = {column.name: column.kind for column in prep.columns_}
+    assert kinds == {"count": "numeric", "word": "category", "at": "date"}
+    assert np.isfinite(prep.transform(frame)).all()

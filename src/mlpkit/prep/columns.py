@@ -122,6 +122,8 @@ def as_dates(values):
         return pd.DatetimeIndex(values)
     if values.dtype.kind not in "OUS":
         return None
+    if any(getattr(v, "tzinfo", None) is not None for v in values[:1]):  # time-zone aware: as UTC wall time
+        return pd.DatetimeIndex(pd.to_datetime(pd.Series(values), utc=True)).tz_convert(None)
     missing = missing_mask(values)
     present = [str(v) for v in values[~missing]]
     if not present or not all(isinstance(v, str) or hasattr(v, "year") for v in values[~missing]):
