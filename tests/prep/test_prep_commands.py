@@ -61,6 +61,17 @@ def test_fit_predict_evaluate_a_csv_with_text_gaps_ids_and_dates(run_cli, mixed_
     assert code == 0, err
     assert "accuracy" in out and "118" in out
 
+    code, out, err = run_cli("inspect", model)
+    assert code == 0, err
+    assert "preparation: left out" in out and "input columns" in out and "rownames" in out
+
+
+def test_lr_find_prepares_as_fit_does(run_cli, mixed_csv):
+    code, out, err = run_cli("lr-find", mixed_csv, "--target", "label", "--hidden", "8", "--steps", "30",
+                             "--categorical", "grade")  # fmt: skip
+    assert code == 0, err
+    assert "categories: one 0/1 column per level" in err and "grade (named as categorical" in err
+
 
 def test_predict_without_a_training_column_names_it(run_cli, mixed_csv, tmp_path):
     model = tmp_path / "m.mlpkit"
