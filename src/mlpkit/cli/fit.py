@@ -2,8 +2,10 @@
 
 The task (classify or regress) is detected from the target unless ``--task``
 says; hidden layers come from ``--hidden``, any other estimator parameter from
-``--set KEY=VALUE``. By default the inputs are scaled as the data needs
-(``--scale``, ``scaling.py``; a regressor's targets too: ``--scale-target``) and a
+``--set KEY=VALUE``. By default the inputs are prepared as the columns need
+(``preparing.py``: categories one-hot, gaps filled, identifiers left out, dates as
+numbers; ``--categorical``, ``--keep``), scaled (``--scale``, ``scaling.py``; a
+regressor's targets too: ``--scale-target``) and a
 tenth of the training rows is held out to stop on, keeping the best epoch's
 weights (``--validation``, ``validation.py``); the summary says both.
 ``--test-size 0.2`` holds out a fifth of the rows (split with ``--seed``) to report

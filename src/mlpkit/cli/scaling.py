@@ -12,7 +12,9 @@ network learns from, the scalers stored with the model so ``predict`` and ``eval
   gradients, and the stopping rule's ``tol`` is absolute; ``standard`` and ``none`` say which.
 
 The model is then saved as a scikit-learn ``Pipeline`` (the scaler, then the network), in a
-``TransformedTargetRegressor`` when the targets are scaled; ``mlpkit.load`` returns it as such.
+``TransformedTargetRegressor`` when the targets are scaled; ``mlpkit.load`` returns it as such. Tables with
+more than plain numbers get ``mlpkit.Preparation`` instead of the scaler (``preparing.py``), which scales its
+numeric columns by the same rules.
 """
 
 from __future__ import annotations
@@ -100,18 +102,8 @@ def wrap(network, scaling: Scaling):
     return model
 
 
-def prepared(scaling: Scaling, X, y):
-    """``X`` and ``y`` as the network sees them once ``wrap(network, scaling)`` has scaled them (each scaler
-    fitted on these rows), for ``mlpkit lr-find``."""
-    from .._wrappers import fit_steps
-
-    seen = {}
-    fit_steps(wrap(_Placeholder(), scaling), X, y, lambda network, X_scaled, y_scaled: seen.update(X=X_scaled, y=y_scaled))
-    return seen["X"], seen["y"]
-
-
 class _Placeholder:
-    """Stands where the network goes while ``prepared`` runs the scalers (nothing is trained)."""
+    """Stands where the network goes while ``preparing.prepared`` runs the steps before it (nothing is trained)."""
 
     def get_params(self, deep=True):
         return {}
