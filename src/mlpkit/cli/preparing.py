@@ -55,6 +55,8 @@ def names(values) -> list[str]:
 
 def choose(args, X, y, task: str, feature_names=None) -> Chosen:
     """The preparation for these (training) rows; a ``CLIError`` naming an unknown ``--categorical`` / ``--keep``."""
+    from sklearn.base import clone
+
     from ..prep import Preparation
     from ..prep.report import choices
 
@@ -65,15 +67,13 @@ def choose(args, X, y, task: str, feature_names=None) -> Chosen:
     except ValueError as error:
         flag = "--categorical" if "categorical=" in str(error) else "--keep" if "keep=" in str(error) else "data"
         raise CLIError(f"{flag}: {error}") from None
-    if fitted.only_scales() and not categorical and not keep and not hasattr(X, "columns"):
-        chosen = scaling.choose(args, X, y, task, feature_names)
-        return Chosen(None, chosen, chosen.lines())
+    if fitted.only_scales() and not categorical and not keep:  # plain numbers: the scaler alone, as before
+        by_scaler = scaling.choose(args, X, y, task, feature_names)
+        return Chosen(None, by_scaler, by_scaler.lines())
     targets = scaling.choose_targets(args, y, task)
     inputs = scaling.Scaling(fitted.scaling_.scaler, fitted.scaling_.why, *targets)
-    lines = {name: line for name, line in choices(fitted, "cli").items()}
+    lines = dict(choices(fitted, "cli"))
     lines.update({k: v for k, v in inputs.lines().items() if k == "target scaling"})
-    from sklearn.base import clone
-
     return Chosen(clone(fitted), inputs, lines)
 
 
