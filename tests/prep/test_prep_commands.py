@@ -204,3 +204,10 @@ def test_advise_on_a_dataframe_builds_a_pipeline_with_the_preparation():
     assert isinstance(model.steps[0][1], Preparation)
     keep = np.array([v is not None for v in y])
     model.set_params(mlp__max_iter=3).fit(frame[keep], y[keep].astype(str))
+
+
+def test_export_onnx_of_a_prepared_model_says_which_step_and_why():
+    frame, y = mixed_table(), np.array(["a", "b"] * 30)
+    model = Pipeline([("prepare", Preparation()), ("mlp", MLPClassifier(hidden_layer_sizes=(3,), max_iter=2))]).fit(frame, y)
+    with pytest.raises(ValueError, match="mlpkit.Preparation encodes categories one-hot.*keep the native file"):
+        mlpkit.export_onnx(model, "never-written.onnx")
