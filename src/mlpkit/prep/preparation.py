@@ -148,7 +148,7 @@ class Preparation(TransformerMixin, BaseEstimator):
         for position, (name, values) in enumerate(table.items()):
             kind, why = sort_column(name, values, position, self.categorical or (), self.keep or ())
             columns.append(FITTERS[kind](name, np.asarray(values), why, params))
-        self._set_fitted(columns, Scaling(None, ""), named)
+        self._set_fitted(columns, Scaling(None, ""), named)  # the columns first: the scaler is fitted on their encoding
         self._set_fitted(columns, self._fit_scaling(self._encode(table)), named)
         return self
 
