@@ -253,8 +253,10 @@ def test_advise_task_detection_and_errors():
     rng = np.random.RandomState(0)
     X = rng.randn(100, 2)
     counts = rng.randint(0, 60, 100)
-    assert data.detect_task(counts) == ("classify", "multiclass")  # whole numbers read as labels, as scikit-learn ...
-    assert any("task='regress'" in n for n in data.task_notes(counts, "classify", "multiclass"))  # ... with a note
+    # 0-59 in 100 rows: a quantity, by the command line's rule (issue 28: the two rules used to disagree) ...
+    assert data.detect_task(counts) == ("regress", "continuous")
+    assert data.detect_task(counts % 3) == ("classify", "multiclass")  # ... a few whole numbers are classes
+    assert any("task='regress'" in n for n in data.task_notes(counts, "classify", "multiclass"))  # asked: a note
     assert data.detect_task(counts, "regress")[0] == "regress"
     assert data.output_units(rng.randn(100, 2), "regress", "continuous-multioutput") == (2, None)
     with pytest.raises(ValueError, match="task='classify' but y holds real numbers"):

@@ -31,6 +31,7 @@ _PUBLIC = {
     "sweep": ".experiments.sweep",
     "fit_many": ".population",
     "FitManyError": ".population",
+    "Preparation": ".prep",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

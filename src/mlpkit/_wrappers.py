@@ -42,9 +42,19 @@ def _robust(scaler):
 SCALERS = {"StandardScaler": _standard, "MinMaxScaler": _min_max, "RobustScaler": _robust}
 
 
+#: Steps mlpkit saves that are not a per-column affine map, and why (for the exports that need one).
+NOT_AFFINE = {
+    "Preparation": "mlpkit.Preparation encodes categories one-hot, fills gaps and turns dates into numbers, which is"
+                   " not a per-column affine map; ONNX and FluCoMa exports cannot hold it yet: keep the native file"
+                   " (mlpkit.save), or train on a table of plain numbers for a scaler and network only",
+}
+
+
 def affine(scaler) -> tuple[np.ndarray, np.ndarray]:
     """(a, b) with ``scaler.transform(X) == X * a + b`` for a fitted scaler of ``SCALERS``."""
     name = type(scaler).__name__
+    if name in NOT_AFFINE:
+        raise ValueError(NOT_AFFINE[name])
     if name not in SCALERS:
         raise ValueError(f"{name} is not one of the scalers mlpkit handles ({', '.join(SCALERS)})")
     return SCALERS[name](scaler)

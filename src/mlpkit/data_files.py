@@ -7,8 +7,12 @@ reader is chosen by the file's suffix (``READERS``). The layouts:
 ``.csv``, ``.tsv`` (``.txt``: comma-separated)
     A header row of column names, then one row per sample. ``target`` names
     the target column (``"a,b"``: several, for multi-output regression or
-    multi-label classification); every other column is a feature and must be
-    numeric. Target columns may hold text (class labels).
+    multi-label classification); every other column is a feature. Features that
+    are all numbers without gaps give ``X`` as a float64 array; text, yes/no,
+    dates and empty cells are handed on as they are, in a pandas DataFrame, for
+    the data preparation (``mlpkit.prep``) to encode. Target columns may hold
+    text (class labels); rows whose target is empty are left out
+    (``Data.target_rows_left_out`` says how many).
 ``.parquet``, ``.pq``
     The same, read with pyarrow (``pip install "mlpkit[parquet]"``).
 ``.npy``
@@ -54,13 +58,14 @@ class DataFileError(ValueError):
 class Data:
     """Features (and target) read from one file."""
 
-    X: np.ndarray  # (n_samples, n_features), float64
+    X: object  # (n_samples, n_features): a float64 array, or a pandas DataFrame when some column is not all numbers
     y: np.ndarray | None  # (n_samples,) or (n_samples, n_targets); None without a target
     source: str  # the file, as the user named it
     format: str  # 'csv', 'tsv', 'parquet', 'npy', 'npz' or 'flucoma'
     feature_names: list[str] | None = None  # column names, where the file has them
     target_names: list[str] = field(default_factory=list)
     ids: list[str] | None = None  # FluCoMa identifiers, row by row
+    target_rows_left_out: int = 0  # rows whose target was missing, left out
 
     @property
     def n_samples(self) -> int:
@@ -134,11 +139,37 @@ def _split_columns(columns, source, target, drop, features) -> tuple:
         feature_names = [n for n in available if n not in target_names and n not in dropped]
     if not feature_names:
         raise DataFileError(f"{source}: no feature columns left (columns: {_names(available)}); a model needs at least one")
-    X = np.column_stack([_numeric_feature(columns[name], name, source) for name in feature_names])
-    y = None
+    y, kept = None, slice(None)
     if target_names:
-        y = _target(columns, target_names, source)
+        y, kept = _target(columns, target_names, source)
+    features = {name: columns[name][kept] for name in feature_names}
+    if all(values.dtype.kind in "biuf" and np.isfinite(values).all() for values in features.values()):
+        X = np.column_stack([_numeric_feature(values, name, source) for name, values in features.items()])
+    else:
+        X = _mixed_features(features, source)
     return X, y, feature_names, target_names
+
+
+def _mixed_features(features: dict, source: str):
+    """Feature columns that are not all numbers (text, yes/no, dates, gaps) as a pandas DataFrame, for the
+    data preparation to encode: numeric columns as float64 with NaN for gaps, text with None for empty cells.
+    Infinite numbers are still refused: they are not a gap, and no preparation can tell what they stand for."""
+    import pandas as pd
+
+    frame = {}
+    for name, values in features.items():
+        if values.dtype.kind in "biuf":
+            values = values.astype(np.float64)
+            infinite = np.isinf(values)
+            if infinite.any():
+                raise DataFileError(
+                    f"{source}: feature column {name!r} has {int(infinite.sum())} infinite value(s)"
+                    f" (first in data row {int(np.flatnonzero(infinite)[0]) + 1}); replace them or remove those rows"
+                )
+        else:
+            values = np.array([None if str(v).strip() == "" else v for v in values], dtype=object)
+        frame[name] = values
+    return pd.DataFrame(frame)
 
 
 def _resolve_names(spec: str, available: list[str], source: str, what: str) -> list[str]:
@@ -181,26 +212,31 @@ def _is_number(text) -> bool:
         return False
 
 
-def _target(columns, names, source) -> np.ndarray:
-    """The target columns: 1-D for one, 2-D for several; labels may be text, numbers must be finite."""
-    parts = []
+def _target(columns, names, source) -> tuple[np.ndarray, np.ndarray]:
+    """(the target columns: 1-D for one, 2-D for several; the rows kept). Rows whose target is missing (an
+    empty cell, NaN) are left out: a target is what is learned, so it cannot be filled in. Labels may be text;
+    numbers must be finite."""
+    parts, missing = [], np.zeros(len(next(iter(columns.values()))), dtype=bool)
     for name in names:
         values = columns[name]
-        if values.dtype.kind == "f" and not np.isfinite(values).all():
-            row = int(np.flatnonzero(~np.isfinite(values))[0]) + 1
-            raise DataFileError(
-                f"{source}: target column {name!r} has missing values (first in data row {row});"
-                " remove those rows or fill them in"
-            )
-        if values.dtype.kind in "UO" and (values == "").any():
-            row = int(np.flatnonzero(values == "")[0]) + 1
-            raise DataFileError(f"{source}: target column {name!r} has empty cells (first in data row {row}); remove those rows")
+        if values.dtype.kind == "f" and np.isinf(values).any():
+            row = int(np.flatnonzero(np.isinf(values))[0]) + 1
+            raise DataFileError(f"{source}: target column {name!r} has infinite values (first in data row {row}); remove those rows")
+        missing |= np.isnan(values) if values.dtype.kind == "f" else (values == "") if values.dtype.kind in "UO" else False
         parts.append(values)
+    if missing.all():
+        raise DataFileError(f"{source}: target column(s) {_names(names)} have no values; name the column that holds the target")
+    kept = ~missing
     if len(parts) == 1:
-        return parts[0]
+        return parts[0][kept], kept
     if any(p.dtype.kind in "UO" for p in parts):
         raise DataFileError(f"{source}: several target columns ({_names(names)}) must all be numeric")
-    return np.column_stack(parts)
+    return np.column_stack(parts)[kept], kept
+
+
+def _left_out(columns: dict, y) -> int:
+    """How many rows the target left out (``_target``)."""
+    return 0 if y is None else len(next(iter(columns.values()))) - len(y)
 
 
 # ---------------------------------------------------------------------------- readers
@@ -218,7 +254,7 @@ def _read_delimited(delimiter: str, name: str):
             raise DataFileError(f"{source} is not valid {name.upper()}: {error}") from None
         columns = _columns_from_rows(source, rows)
         X, y, feature_names, target_names = _split_columns(columns, source, target, drop, features)
-        return Data(X, y, source, name, feature_names, target_names)
+        return Data(X, y, source, name, feature_names, target_names, target_rows_left_out=_left_out(columns, y))
 
     read.__doc__ = f"A {name.upper()} file with a header row (delimiter {delimiter!r})."
     return read
@@ -246,7 +282,7 @@ def _read_parquet(path, source, target, drop, features):
     if table.num_rows == 0:
         raise DataFileError(f"{source} has no rows of data")
     X, y, feature_names, target_names = _split_columns(columns, source, target, drop, features)
-    return Data(X, y, source, "parquet", feature_names, target_names)
+    return Data(X, y, source, "parquet", feature_names, target_names, target_rows_left_out=_left_out(columns, y))
 
 
 def _load_numpy(path, source):

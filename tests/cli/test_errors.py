@@ -12,7 +12,7 @@ def bad_files(tmp_path_factory):
     """Files that are wrong in one way each."""
     d = tmp_path_factory.mktemp("bad")
     write_csv(d / "text_feature.csv", ["size", "colour", "y"], [[1.0, "red", 0], [2.0, "blue", 1], [3.0, "red", 0]])
-    write_csv(d / "missing.csv", ["a", "y"], [[1.0, 0], ["", 1], [3.0, 0]])
+    write_csv(d / "infinite.csv", ["a", "b", "y"], [[1.0, "x", 0], ["inf", "y", 1], [3.0, "x", 0]])
     (d / "ragged.csv").write_text("a,b,y\n1,2,0\n3,4\n")
     (d / "empty.csv").write_text("")
     (d / "header_only.csv").write_text("a,b,y\n")
@@ -35,8 +35,8 @@ def bad_files(tmp_path_factory):
         (["fit", "{data}/iris.csv"], ["iris.csv: name the target with --target"]),
         (["fit", "{data}/iris.csv", "--target", "specie"], ["has no target column 'specie'", "Did you mean 'species'?", "petal_width"]),
         (["fit", "{data}/iris.csv", "--target", "species", "--drop", "petals"], ["no column to drop 'petals'"]),
-        (["fit", "{bad}/text_feature.csv", "--target", "y"], ["feature column 'colour' is not numeric", "'red'", "--drop colour"]),
-        (["fit", "{bad}/missing.csv", "--target", "y"], ["feature column 'a' has 1 missing", "data row 2"]),
+        (["fit", "{bad}/infinite.csv", "--target", "y"], ["feature column 'a' has 1 infinite value(s)", "data row 2"]),
+        (["fit", "{bad}/text_feature.csv", "--target", "y", "--categorical", "size,shade"], ["--categorical: categorical=['shade']: no such column"]),
         (["fit", "{bad}/ragged.csv", "--target", "y"], ["ragged.csv, line 3: 2 cells but the header has 3 columns"]),
         (["fit", "{bad}/empty.csv", "--target", "y"], ["empty.csv is empty"]),
         (["fit", "{bad}/header_only.csv", "--target", "y"], ["has a header but no rows"]),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from ..guide import advise
-from . import options
+from . import options, preparing
 from .errors import CLIError
 
 HELP = "advice on a first network for the data: size, scaling, class balance (mlpkit.guide.advise)"
@@ -27,15 +27,17 @@ def add_arguments(parser) -> None:
         "--trials", action=argparse.BooleanOptionalAction, default=None,
         help="choose the network by a few short trainings on held-out folds (default: where the data is small)",
     )  # fmt: skip
+    preparing.add_arguments(parser)
 
 
 def run(args) -> int:
     data = options.read_training_data(args)
-    task = args.task or options.detect_task(data.y)[0]
-    options.check_task(task, data.y, ", ".join(data.target_names) or "the target")
+    task, _ = options.task_of(args, data)
+    preparing.note_left_out_targets(data)
     try:
         advice = advise(data.X, data.y, hidden_layer_sizes=args.hidden, task=task, feature_names=data.feature_names,
-                        evidence_trials="auto" if args.trials is None else args.trials, random_state=args.seed)  # fmt: skip
+                        evidence_trials="auto" if args.trials is None else args.trials, random_state=args.seed,
+                        categorical=preparing.names(args.categorical) or None, keep=preparing.names(args.keep) or None)  # fmt: skip
     except ValueError as error:
         raise CLIError(f"advise: {error}") from None
     print(advice.describe("cli"))

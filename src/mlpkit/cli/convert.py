@@ -91,6 +91,28 @@ HINTS = {
                  " (mlpkit fit DATA --target COL --set loss=squared_error --out MODEL), then convert that model")],
 }
 
+#: Format -> why it cannot hold an mlpkit.Preparation (the native format holds it).
+CANNOT_PREPARE = {
+    "onnx": "mlpkit's ONNX export folds scalers into the graph but has no ONNX operators yet for the preparation's"
+            " one-hot levels, gap filling and date parts",
+    "flucoma": "FluCoMa's MLP and scaler files take numbers only, so they cannot hold it",
+}
+
+
+def _refuse_preparation(model, target: str, path: str) -> None:
+    """A clear error for a model whose first step is a Preparation, where the format cannot hold it."""
+    from .preparing import has_preparation, what_it_does
+
+    if target not in CANNOT_PREPARE or not has_preparation(model):
+        return
+    preparation = _wrappers.scalers_of(model)[0]
+    raise CLIError(
+        f"cannot convert {path} to {target}: its first step, the data preparation (mlpkit.Preparation),"
+        f" {'; '.join(what_it_does(preparation)) or 'prepares the columns'}, and {CANNOT_PREPARE[target]}."
+        " Train on a table of numbers without gaps for a model of scaler and network only, or keep the native file"
+    )
+
+
 #: --out suffix -> format, when --to is not given.
 SUFFIXES = {".npz": "native", ".json": "flucoma", ".onnx": "onnx"}
 
@@ -106,6 +128,7 @@ def run(args) -> int:
     if target is None:
         raise CLIError(f"--out {args.out}: cannot tell the format from the suffix; add --to {'|'.join(CONVERTERS)}")
     model = options.load_model(args.model)
+    _refuse_preparation(model, target, args.model)
     try:
         CONVERTERS[target](model, args.out)
     except ImportError as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import plots
-from . import options, report
+from . import options, preparing, report
 from .errors import CLIError
 
 HELP = "score a saved model on labelled data (accuracy, F1, confusion matrix; or R2, MAE, RMSE)"
@@ -27,6 +27,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    with preparing.notes():  # (a level never seen in training: a note, not a traceback)
+        return _run(args)
+
+
+def _run(args) -> int:
     model = options.load_model(args.model)
     if args.target is None and not args.data.lower().endswith(".npz"):
         raise CLIError(f"{args.data}: name the true values with --target ({options.TARGET_HELP})")

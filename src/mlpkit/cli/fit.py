@@ -2,8 +2,10 @@
 
 The task (classify or regress) is detected from the target unless ``--task``
 says; hidden layers come from ``--hidden``, any other estimator parameter from
-``--set KEY=VALUE``. By default the inputs are scaled as the data needs
-(``--scale``, ``scaling.py``; a regressor's targets too: ``--scale-target``) and a
+``--set KEY=VALUE``. By default the inputs are prepared as the columns need
+(``preparing.py``: categories one-hot, gaps filled, identifiers left out, dates as
+numbers; ``--categorical``, ``--keep``), scaled (``--scale``, ``scaling.py``; a
+regressor's targets too: ``--scale-target``) and a
 tenth of the training rows is held out to stop on, keeping the best epoch's
 weights (``--validation``, ``validation.py``); the summary says both.
 ``--test-size 0.2`` holds out a fifth of the rows (split with ``--seed``) to report
@@ -19,7 +21,7 @@ import argparse
 import sys
 
 from ..experiments.recorder import DEFAULT_RUNS
-from . import options, scale, scaling, training, validation
+from . import options, preparing, scale, scaling, training, validation
 
 HELP = "train a network on a data file and save it"
 
@@ -58,6 +60,7 @@ def add_arguments(parser) -> None:
         help=f"record the fit as a run in a runs directory (default {DEFAULT_RUNS}); compare runs: mlpkit runs DIR",
     )
     scaling.add_arguments(parser)
+    preparing.add_arguments(parser)
     scale.add_arguments(parser)
 
 
@@ -67,19 +70,21 @@ def run(args) -> int:
     if args.stream:
         return scale.run_stream(args)
     data = options.read_training_data(args)
-    task, why = (args.task, "as asked") if args.task else options.detect_task(data.y)
+    task, why = options.task_of(args, data)
     target = ", ".join(data.target_names) or "the target"
-    options.check_task(task, data.y, target)
     held_out = validation.overrides(args.validation, args.settings)
     network = options.build_estimator(task, args, **held_out)  # checks every parameter before anything is printed
     split = training.split(data.X, data.y, args.test_size, args.seed, classify=task == "classify")
-    chosen = scaling.choose(args, split.X_train, split.y_train, task, data.feature_names)
+    chosen = preparing.choose(args, split.X_train, split.y_train, task, data.feature_names)
+    split = training.Split(*(preparing.training_rows(chosen, part, data.feature_names) if i % 2 == 0 else part
+                             for i, part in enumerate((split.X_train, split.y_train, split.X_test, split.y_test))))  # fmt: skip
     other = "regress" if task == "classify" else "classify"
     print(f"mlpkit: {data.n_samples} rows, {data.X.shape[1]} features from {data.source}; task {task} for {target}:"
           f" {why}; --task {other} to change", file=sys.stderr)
-    for name, line in chosen.lines().items():
+    preparing.note_left_out_targets(data)
+    for name, line in chosen.lines.items():
         print(f"mlpkit: {name}: {line}", file=sys.stderr)
-    return training.run(scaling.wrap(network, chosen), split, training.Options(
+    return training.run(preparing.wrap(network, chosen), split, training.Options(
         scaling=chosen,
         out=args.out,
         progress=sys.stdout.isatty() if args.progress is None else args.progress,

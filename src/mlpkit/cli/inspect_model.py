@@ -80,7 +80,14 @@ def _layer_extras(net, i) -> int:
 
 def steps_summary(model) -> dict:
     """What a saved Pipeline or TransformedTargetRegressor does before and after its network."""
-    rows = {f"input scaler {i + 1}": _scaler_text(step) for i, step in enumerate(_wrappers.scalers_of(model))}
+    rows = {}
+    for i, step in enumerate(_wrappers.scalers_of(model)):
+        if hasattr(step, "columns_"):  # the data preparation: what it does to which column
+            from ..prep.report import choices
+
+            rows.update({f"preparation: {label}": line for label, line in choices(step, "cli").items()})
+        else:
+            rows[f"input scaler {i + 1}"] = _scaler_text(step)
     rows["network"] = type(_wrappers.network_of(model)).__name__
     target = _wrappers.target_scaler_of(model)
     if target is not None or _wrappers.is_target_regressor(model):
@@ -103,7 +110,9 @@ def changed_params(model) -> dict:
 
 def data_summary(model, net) -> dict:
     rows = {"inputs": net.n_features_in_, "outputs": net.n_outputs_}
-    names = getattr(net, "feature_names_in_", None)
+    from .preparing import input_names
+
+    names = input_names(model)
     if names is not None:
         rows["input columns"] = _listed(names)
     classes = getattr(model, "classes_", None)

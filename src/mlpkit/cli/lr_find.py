@@ -4,15 +4,15 @@ Trains a copy of the network for ``--steps`` mini-batches while the learning
 rate grows from ``--start`` to ``--end``, and suggests the rate where the loss
 falls fastest (or says that the curve gives no clear answer). The network and the
 data are those ``mlpkit fit`` would train with the same ``--task``, ``--hidden``,
-``--set``, ``--seed``, ``--scale`` and ``--scale-target``: the inputs (and a
-regressor's targets) scaled as fit scales them, so the rate suits that fit.
+``--set``, ``--seed``, ``--scale``, ``--scale-target``, ``--categorical`` and ``--keep``: the inputs prepared
+(and a regressor's targets scaled) as fit prepares them, so the rate suits that fit.
 """
 
 from __future__ import annotations
 
 from .. import plots
 from ..guide import lr_find
-from . import options, report, scaling
+from . import options, preparing, report, scaling
 from .errors import CLIError
 
 HELP = "suggest a learning rate with a range test (mlpkit.guide.lr_find)"
@@ -30,17 +30,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--steps", type=int, default=100, help="mini-batches in the sweep (default 100)")
     parser.add_argument("--plot", metavar="FILE", help="write the loss against the learning rate here (PNG)")
     scaling.add_arguments(parser)
+    preparing.add_arguments(parser)
 
 
 def run(args) -> int:
     data = options.read_training_data(args)
-    task = args.task or options.detect_task(data.y)[0]
-    options.check_task(task, data.y, ", ".join(data.target_names) or "the target")
+    task, _ = options.task_of(args, data)
+    preparing.note_left_out_targets(data)
     model = options.build_estimator(task, args)
-    chosen = scaling.choose(args, data.X, data.y, task, data.feature_names)
-    for name, line in chosen.lines().items():
+    chosen = preparing.choose(args, data.X, data.y, task, data.feature_names)
+    for name, line in chosen.lines.items():
         report.note(f"{name}: {line}")
-    X, y = scaling.prepared(chosen, data.X, data.y)
+    X, y = preparing.prepared(chosen, data.X, data.y, data.feature_names)
     try:
         result = lr_find(model, X, y, start=args.start, end=args.end, steps=args.steps)
     except ValueError as error:

@@ -17,14 +17,10 @@ import numpy as np
 
 from .. import estimators
 from ..data_files import READERS, read_data
-from ..guide.data import MANY_CLASSES_SHARE  # more distinct numbers than this share of the rows: a quantity
 from .errors import CLIError
 
 #: --task value -> estimator class.
 ESTIMATORS = {"classify": estimators.MLPClassifier, "regress": estimators.MLPRegressor}
-
-#: Integer targets with at most this many distinct values (and fewer than half the rows) are class labels.
-MAX_AUTO_CLASSES = 20
 
 #: Text of --set values that literal_eval does not read but that parameters take.
 SPECIAL_VALUES = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
@@ -106,39 +102,29 @@ def read_training_data(args):
 
 
 def detect_task(y) -> tuple[str, str]:
-    """(task, why): classify text, booleans and a few distinct whole numbers; regress the rest."""
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] > 1:
-        if y.dtype.kind in "biu" and set(np.unique(y).tolist()) <= {0, 1}:
-            return "classify", f"{y.shape[1]} target columns of 0/1 are labels, several per row"
-        return "regress", f"{y.shape[1]} numeric target columns"
-    y = y.ravel()
-    if y.dtype.kind not in "iuf":
-        return "classify", f"the target holds {len(np.unique(y))} distinct labels"
-    distinct = len(np.unique(y))
-    if np.all(np.mod(y, 1) == 0) and distinct <= MAX_AUTO_CLASSES and distinct < len(y) / 2:
-        return "classify", f"the target holds {distinct} distinct whole numbers"
-    return "regress", f"the target holds {distinct} distinct numbers"
+    """(task, why) by the one rule of ``mlpkit.prep.target`` (Python's ``advise`` uses it too)."""
+    from ..prep.target import detect_task as rule
+
+    return rule(y)
 
 
 def check_task(task: str, y, target: str) -> None:
-    """A clear error when ``--task`` cannot work with this target."""
-    y = np.asarray(y)
-    if task == "classify" and y.dtype.kind == "f" and np.any(np.mod(y, 1) != 0):
-        example = y.ravel()[np.flatnonzero(np.mod(y.ravel(), 1) != 0)[0]]
-        raise CLIError(
-            f"--task classify: {target} holds real numbers (such as {example:g}), not class labels;"
-            " use --task regress, or bin the values into classes first"
-        )
-    distinct = len(np.unique(y)) if task == "classify" and y.dtype.kind == "f" else 0
-    if distinct > max(MAX_AUTO_CLASSES, MANY_CLASSES_SHARE * len(y)):
-        raise CLIError(
-            f"--task classify: {target} holds {distinct} distinct numbers in {len(y)} rows, which reads as a"
-            " quantity, not class labels; use --task regress, or bin the values into classes first (class labels"
-            " written as whole numbers such as 3, not 3.0, or as text, are taken as they are)"
-        )
-    if task == "regress" and y.dtype.kind not in "biuf":
-        raise CLIError(f"--task regress: {target} holds text (such as {str(y.ravel()[0])!r}); a regressor needs numbers: use --task classify")
+    """A clear error when ``--task`` cannot work with this target (``mlpkit.prep.target.check_task``)."""
+    from ..prep.target import check_task as check
+
+    try:
+        check(task, y, target)
+    except ValueError as error:
+        other = "regress" if task == "classify" else "classify"
+        raise CLIError(f"--task {error}".replace(f"; {other} instead", f"; use --task {other}")
+                       .replace(f": {other} instead", f": use --task {other}")) from None  # fmt: skip
+
+
+def task_of(args, data) -> tuple[str, str]:
+    """(task, why) from ``--task`` or the target, checked against the target."""
+    task, why = (args.task, "as asked") if args.task else detect_task(data.y)
+    check_task(task, data.y, ", ".join(data.target_names) or "the target")
+    return task, why
 
 
 # ------------------------------------------------------------------------ estimators
@@ -221,8 +207,41 @@ def features_for(model, data) -> np.ndarray:
 
 
 def read_for_model(model, path, target=None, drop=()):
-    """Data for a fitted model: the columns it was trained on, by name where it knows them."""
-    names = getattr(network(model), "feature_names_in_", None)
+    """Data for a fitted model: the columns it was trained on, by name where it knows them (a model that
+    starts with a preparation gets them as a table and encodes them itself)."""
+    names = input_names(model)
     data = read_data(path, target, drop=drop, features=None if names is None else list(names))
-    features_for(model, data)
+    if has_preparation(model):
+        data.X = as_table(data.X, data.feature_names)
+    else:
+        features_for(model, data)
     return data
+
+
+# ------------------------------------------------------------------------ prepared models
+def as_table(X, feature_names):
+    """``X`` as a DataFrame with the file's column names (a numeric array gets them), so that the preparation
+    knows the columns by name; as it is where the file has no names."""
+    if hasattr(X, "columns") or not feature_names:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(np.asarray(X), columns=list(feature_names))
+
+
+def has_preparation(model) -> bool:
+    """Whether ``model`` starts with an ``mlpkit.Preparation`` (then it picks its columns by name itself)."""
+    from .._wrappers import scalers_of
+
+    steps = scalers_of(model, fitted=False)
+    return bool(steps) and type(steps[0]).__name__ == "Preparation"
+
+
+def input_names(model):
+    """The columns a fitted model reads, by name, or None: the preparation's, else the network's."""
+    from .._wrappers import network_of, scalers_of
+
+    steps = scalers_of(model)
+    first = steps[0] if steps else network_of(model)
+    first = getattr(first, "network_", None) or first
+    return getattr(first, "feature_names_in_", None)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import write_atomically
-from . import options, report
+from . import options, preparing, report
 from .errors import CLIError
 
 HELP = "predict with a saved model (CSV out; FluCoMa JSON in gives FluCoMa JSON out)"
@@ -36,6 +36,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    with preparing.notes():  # (a level never seen in training: a note, not a traceback)
+        return _run(args)
+
+
+def _run(args) -> int:
     model = options.load_model(args.model)
     data = options.read_for_model(model, args.data, drop=options.drop_list(args))
     predicted = report.predictions(model, data.X)

@@ -12,7 +12,9 @@ network learns from, the scalers stored with the model so ``predict`` and ``eval
   gradients, and the stopping rule's ``tol`` is absolute; ``standard`` and ``none`` say which.
 
 The model is then saved as a scikit-learn ``Pipeline`` (the scaler, then the network), in a
-``TransformedTargetRegressor`` when the targets are scaled; ``mlpkit.load`` returns it as such.
+``TransformedTargetRegressor`` when the targets are scaled; ``mlpkit.load`` returns it as such. Tables with
+more than plain numbers get ``mlpkit.Preparation`` instead of the scaler (``preparing.py``), which scales its
+numeric columns by the same rules.
 """
 
 from __future__ import annotations
@@ -44,12 +46,15 @@ class Scaling(NamedTuple):
         return rows
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser, targets: bool = True) -> None:
+    """``--scale``, and ``--scale-target`` unless ``targets`` is False."""
     parser.add_argument(
         "--scale", choices=[AUTO, *SCALERS], default=AUTO,
         help="scale the input columns: auto (default) picks the scaler from what the columns look like, or none"
         " when they need none; the scaler is saved with the model and applied by predict and evaluate",
     )  # fmt: skip
+    if not targets:
+        return
     parser.add_argument(
         "--scale-target", choices=[AUTO, *TARGET_SCALERS], default=AUTO,
         help="regression: standardise the targets; auto (default) does when they are large or off-centre",
@@ -65,18 +70,21 @@ def choose(args, X, y, task: str, feature_names=None) -> Scaling:
         why += "; --scale standard|minmax|robust|none to choose"
     else:
         inputs, why = SCALERS[args.scale], "as asked with --scale"
+    return Scaling(inputs, why, *choose_targets(args, y, task))
+
+
+def choose_targets(args, y, task: str) -> tuple[str | None, str]:
+    """(the targets' scaler or None, why; '' for a classifier) for ``--scale-target``."""
     if task != "regress":
         if args.scale_target not in (AUTO, "none"):
             raise CLIError(f"--scale-target {args.scale_target}: targets are scaled for regression only; this fit classifies")
-        return Scaling(inputs, why)
-    if args.scale_target == AUTO:
-        note = guide_data.target_scaling_note(y)
-        targets = "StandardScaler" if note else None
-        target_why = ("chosen from the data: the targets are large or off-centre" if note
-                      else "chosen from the data: the targets are of moderate size around 0") + "; --scale-target standard|none to choose"  # fmt: skip
-    else:
-        targets, target_why = TARGET_SCALERS[args.scale_target], "as asked with --scale-target"
-    return Scaling(inputs, why, targets, target_why)
+        return None, ""
+    if args.scale_target != AUTO:
+        return TARGET_SCALERS[args.scale_target], "as asked with --scale-target"
+    note = guide_data.target_scaling_note(y)
+    why = ("chosen from the data: the targets are large or off-centre" if note
+           else "chosen from the data: the targets are of moderate size around 0") + "; --scale-target standard|none to choose"  # fmt: skip
+    return ("StandardScaler" if note else None), why
 
 
 def wrap(network, scaling: Scaling):
@@ -94,18 +102,8 @@ def wrap(network, scaling: Scaling):
     return model
 
 
-def prepared(scaling: Scaling, X, y):
-    """``X`` and ``y`` as the network sees them once ``wrap(network, scaling)`` has scaled them (each scaler
-    fitted on these rows), for ``mlpkit lr-find``."""
-    from .._wrappers import fit_steps
-
-    seen = {}
-    fit_steps(wrap(_Placeholder(), scaling), X, y, lambda network, X_scaled, y_scaled: seen.update(X=X_scaled, y=y_scaled))
-    return seen["X"], seen["y"]
-
-
 class _Placeholder:
-    """Stands where the network goes while ``prepared`` runs the scalers (nothing is trained)."""
+    """Stands where the network goes while ``preparing.prepared`` runs the steps before it (nothing is trained)."""
 
     def get_params(self, deep=True):
         return {}

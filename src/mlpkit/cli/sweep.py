@@ -19,13 +19,13 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from .._files import strict_loads
-from ..experiments.export import network_of, write_flucoma_beside
+from .._wrappers import name_columns
+from ..experiments.export import write_flucoma_beside
 from ..experiments.recorder import DEFAULT_RUNS
 from ..experiments.space import FORMS, combine, parse_space
-from . import options, report
+from . import options, preparing, report, scaling, validation
 from .errors import CLIError
 from .training import _save
 
@@ -75,6 +75,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", metavar="MODEL", help="also save the best model here (.npz)")
     parser.add_argument("--flucoma", action="store_true",
                         help="also write the best model as FluCoMa JSON (with its scaler) beside each saved model")
+    scaling.add_arguments(parser, targets=False)
+    preparing.add_arguments(parser)
 
 
 def read_space(entries: list[str]):
@@ -109,17 +111,34 @@ def run(args) -> int:
                        " number from 1")
     space = read_space(args.space)
     data = options.read_training_data(args)
-    task, why = (args.task, "as asked") if args.task else options.detect_task(data.y)
-    options.check_task(task, data.y, ", ".join(data.target_names) or "the target")
-    model = options.build_estimator(task, args)
+    task, why = options.task_of(args, data)
+    args.scale_target = "none"  # (the sweep searches the network's parameters; targets stay as they are)
+    chosen = preparing.choose(args, data.X, data.y, task, data.feature_names)
+    # Pruning stops trials on held-out rows, so each trial trains as mlpkit fit's default does: watching the
+    # validation loss with fit's patience and epochs (validation.py), not the stepwise accuracy that stops early.
+    held_out = validation.overrides(None, args.settings) if args.prune else {}
+    network = options.build_estimator(task, args, **held_out)
+    model = preparing.wrap(network, chosen)  # prepared inside every fold
+    searched = space.names
     try:
+        if not any("__" in name for name in searched):
+            space.check(network)  # (the error names the parameter as the user wrote it)
+        space = for_model(space, model)
         space.check(model)
     except ValueError as error:
         raise CLIError(f"--space: {error}") from None
     print(f"mlpkit: {data.n_samples} rows, {data.X.shape[1]} features from {data.source}; task {task}: {why};"
-          f" searching {', '.join(space.names)} in {args.trials} trials; runs in {args.runs}", file=sys.stderr)
+          f" searching {', '.join(searched)} in {args.trials} trials; runs in {args.runs}", file=sys.stderr)
+    preparing.note_left_out_targets(data)
+    for name, line in chosen.lines.items():
+        report.note(f"{name}: {line} (fitted on the training part of every fold)")
+    if held_out.get("early_stopping"):
+        report.note(f"pruning watches each trial's held-out loss: a tenth of its training rows is held out, as mlpkit"
+                    f" fit does ({', '.join(f'{k}={v}' for k, v in held_out.items())}); --no-prune keeps the"
+                    " estimator as it was")  # fmt: skip
+    X = preparing.training_rows(chosen, data.X, data.feature_names)
     try:
-        result = sweep(model, data.X, data.y, space, n_trials=args.trials, cv=args.cv, scoring=args.scoring,
+        result = sweep(model, X, data.y, space, n_trials=args.trials, cv=args.cv, scoring=args.scoring,
                        runs=args.runs, name=args.name, n_jobs=args.jobs, random_state=args.seed, population=args.population,
                        timeout=args.timeout, prune=args.prune, flucoma=args.flucoma)
     except KeyboardInterrupt:
@@ -129,22 +148,45 @@ def run(args) -> int:
     console = report.console()
     console.print(trials_table(result, space.names, console))
     saved = {"sweep": result.name, "trials run now": result.n_trials_run, "best score": _number(result.best_score_),
-             "best settings": ", ".join(f"{k}={_value(v)}" for k, v in result.best_params_.items()),
+             "best settings": ", ".join(f"{_shown(k)}={_value(v)}" for k, v in result.best_params_.items()),
              "model": result.model_path, "FluCoMa model": result.flucoma_path, "FluCoMa scaler": result.scaler_path}
     if args.out:
-        network = network_of(result.best_estimator_)
-        if data.feature_names and not hasattr(network, "feature_names_in_"):
-            network.feature_names_in_ = np.asarray(data.feature_names, dtype=object)  # predict picks columns by name
-        _save(network, args.out)
+        best = result.best_estimator_  # the whole model: the preparation (or scaler) and the network
+        if data.feature_names and not preparing.has_preparation(best):
+            name_columns(best, data.feature_names)  # predict picks columns by name
+        _save(best, args.out)
         saved["saved to"] = args.out
         if args.flucoma:  # (its notes would repeat the sweep's own)
-            copies = write_flucoma_beside(result.best_estimator_, data.X, args.out)
+            copies = write_flucoma_beside(result.best_estimator_, X, args.out)
             saved.update({"FluCoMa copy": copies.model, "FluCoMa scaler copy": copies.scaler})
     console.print(report.key_value_table("Best", {k: v for k, v in saved.items() if v is not None}))
     for note in result.notes:
         report.note(note.in_words(CLI_WORDS))
     report.note(f"compare the trials in the browser: mlpkit runs {args.runs} --sweep {result.name}")
     return 0
+
+
+def for_model(space, model):
+    """``space`` with each parameter named as ``model.set_params`` names it: a Pipeline's network's parameters
+    as ``mlp__name`` (names already holding ``__``, such as ``prepare__scale``, stay as they are)."""
+    from dataclasses import replace
+
+    from ..experiments.space import GridPoints, SearchSpace
+
+    steps = getattr(model, "steps", None)
+    if not isinstance(steps, list):
+        return space
+    prefix = f"{steps[-1][0]}__"
+
+    def named(name):
+        return name if "__" in name else prefix + name
+
+    def renamed(dimension):
+        if isinstance(dimension, GridPoints):
+            return replace(dimension, points=tuple({named(k): v for k, v in point.items()} for point in dimension.points))
+        return replace(dimension, name=named(dimension.name))
+
+    return SearchSpace(tuple(renamed(dimension) for dimension in space.dimensions))
 
 
 #: The trials table's own columns, with what to leave out first when the terminal is narrow (``report.Column``).
@@ -164,11 +206,16 @@ def trials_table(result, names, out=None):
     value; fitted to the terminal (``report.fitted_table``: the searched values are kept before the rest)."""
     numeric = {name: all(isinstance(t["params"].get(name), (int, float)) and not isinstance(t["params"].get(name), bool)
                          for t in result.trials_) for name in names}
-    columns = [*TRIAL_COLUMNS, *(report.Column(name, number=numeric[name], keep=4) for name in names)]
+    columns = [*TRIAL_COLUMNS, *(report.Column(_shown(name), number=numeric[name], keep=4) for name in names)]
     rows = [[str(trial["rank"]), str(trial["trial"]), trial["status"], _number(trial["score"]),
              _number(trial["score_std"]), str(trial["epochs"]), _number(trial["seconds"], 2),
              *(_value(trial["params"].get(name, "")) for name in names)] for trial in result.trials_]
     return report.fitted_table(f"Sweep {result.name}: {len(result.trials_)} trials, best first", columns, rows, out)
+
+
+def _shown(name: str) -> str:
+    """A parameter as the user names it: the network's without the Pipeline's ``mlp__``."""
+    return name.removeprefix("mlp__")
 
 
 def _number(value, digits=DIGITS) -> str:

@@ -87,7 +87,7 @@ class Options:
     fit: Callable | None = None
     #: ``summary(model, seconds, out, interrupted)`` instead of the scores on the rows (``--stream``).
     summary: Callable | None = None
-    #: How the inputs and targets are scaled (``scaling.Scaling``), for the summary; None: not said.
+    #: How the inputs and targets are prepared (``preparing.Chosen``: its ``summary()``); None: not said.
     scaling: object = None
 
 
@@ -139,13 +139,16 @@ def run(model, data: Split, options: Options) -> int:
     _report_warnings(caught, network)
 
     network.set_params(callbacks=None, progress=False)  # not part of the saved model
-    if options.feature_names:
+    if options.feature_names and not _prepares(model):  # (a preparation knows its columns' names itself)
         name_columns(model, options.feature_names)  # predict picks columns by name
     _save(model, options.out)
     if options.summary is not None:
         options.summary(network, seconds, options.out, interrupted)
     else:
-        _print_summary(model, data, seconds, options, _how_it_ended(network, interrupted, dashboard))
+        from .preparing import notes
+
+        with notes():
+            _print_summary(model, data, seconds, options, _how_it_ended(network, interrupted, dashboard))
         _report_diagnosis(model, data)
     if options.plot_dir:
         _write_plots(model, data, options.plot_dir)
@@ -158,6 +161,12 @@ def run(model, data: Split, options: Options) -> int:
         report.note(f"training was interrupted; the model so far is saved in {options.out}")
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _prepares(model) -> bool:
+    from .preparing import has_preparation
+
+    return has_preparation(model)
 
 
 def _report_diagnosis(model, data: Split) -> None:
@@ -260,7 +269,7 @@ def _print_summary(model, data: Split, seconds: float, options: Options, ended: 
         unit: f"{getattr(network, 'n_iter_', 0)} of max_iter={network.max_iter}",
         "ended": ended,
         "validation": validation.summary(network),
-        **(options.scaling.lines() if options.scaling is not None else {}),
+        **(options.scaling.summary() if options.scaling is not None else {}),
         f"per {unit[:-1]}": f"{1000 * seconds / max(getattr(network, 'n_iter_', 1), 1):.2f} ms (includes compiling)",
         "parameters": f"{network.n_parameters_:,}",
         "saved to": options.out,

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse
+from sklearn.base import clone
 from sklearn.utils import check_X_y
 
 from . import data, evidence, sizing
@@ -106,6 +108,10 @@ class Advice:
     imbalance: data.ImbalanceAdvice | None
     random_state: int | None = 0
     notes: list[str] = field(default_factory=list)
+    #: The data preparation (an unfitted ``mlpkit.Preparation``) for tables with text, gaps, identifiers or dates;
+    #: None for plain numbers, which a scaler alone prepares.
+    preparation: object = None
+    preparation_choices: dict = field(default_factory=dict)  # interface -> label -> line (``prep.report``)
     if_underfitting: tuple = UNDERFITTING_STEPS
     if_overfitting: tuple = OVERFITTING_STEPS
 
@@ -139,6 +145,10 @@ class Advice:
         """The advised, unfitted estimator: the network after the chosen scaler in a ``Pipeline`` (the network
         alone when no scaling is advised), in a ``TransformedTargetRegressor`` with a ``StandardScaler`` when
         the regression targets need scaling. Ready to ``fit(X, y)``."""
+        if self.preparation is not None:
+            from sklearn.base import clone
+
+            return build(self.task, None, self.scale_targets, self.network_params(), clone(self.preparation))
         return build(self.task, self.scaling.scaler if self.scaling.needed else None, self.scale_targets,
                      self.network_params())  # fmt: skip
 
@@ -164,7 +174,8 @@ class Advice:
             target = " --scale-target standard" if self.scale_targets else ""
             return [f"mlpkit fit DATA --target COL {' '.join(said)}{target} --out MODEL"]
         lines = [words.join(*changes)]
-        steps = ([self.scaling.scaler] if self.scaling.needed else []) + [
+        first = ["Preparation"] if self.preparation is not None else [self.scaling.scaler] if self.scaling.needed else []
+        steps = first + [
             "MLPClassifier" if self.task == "classify" else "MLPRegressor"
         ]
         if interface == "python":
@@ -207,6 +218,9 @@ class Advice:
             section("batch_size", [f"{self.batch_size} (about 10 updates per epoch, at most 200)"]),
             section("scaling", scaling),
         ]
+        if self.preparation is not None:
+            choices = self.preparation_choices.get(interface) or self.preparation_choices.get("python", {})
+            blocks.insert(2, section("columns", [f"{label}: {line}" for label, line in choices.items()]))
         if self.imbalance is not None:
             blocks.append(section("classes", self.imbalance.lines()))
         if self.notes:
@@ -219,9 +233,10 @@ class Advice:
         return self.describe("python")
 
 
-def build(task: str, scaler: str | None, scale_targets: bool, params: dict):
+def build(task: str, scaler: str | None, scale_targets: bool, params: dict, preparation=None):
     """The estimator ``Advice.estimator`` describes: ``scaler`` (a name in sklearn.preprocessing, or None)
-    before an mlpkit network with ``params``, the targets standardised when ``scale_targets``."""
+    or ``preparation`` (an ``mlpkit.Preparation``) before an mlpkit network with ``params``, the targets
+    standardised when ``scale_targets``."""
     from sklearn import preprocessing
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.pipeline import Pipeline
@@ -230,13 +245,15 @@ def build(task: str, scaler: str | None, scale_targets: bool, params: dict):
 
     network = (estimators.MLPClassifier if task == "classify" else estimators.MLPRegressor)(**params)
     model = network if scaler is None else Pipeline([("scale", getattr(preprocessing, scaler)()), ("mlp", network)])
+    if preparation is not None:
+        model = Pipeline([("prepare", preparation), ("mlp", network)])
     if scale_targets:
         return TransformedTargetRegressor(regressor=model, transformer=preprocessing.StandardScaler())
     return model
 
 
 def advise(X, y, hidden_layer_sizes=None, task=None, feature_names=None, *, evidence_trials="auto",
-           random_state=0) -> Advice:  # fmt: skip
+           random_state=0, categorical=None, keep=None) -> Advice:  # fmt: skip
     """Advice on a first network for ``X``, ``y``, and the estimator that follows it (``.estimator()``).
 
     Parameters
@@ -258,6 +275,10 @@ def advise(X, y, hidden_layer_sizes=None, task=None, feature_names=None, *, evid
         small enough for them to be quick (``evidence.affordable``).
     random_state : int or None
         Seeds the folds, the range test and the advised estimator.
+    categorical, keep : list of str, optional
+        For a table (a DataFrame or dict of columns) with text, yes/no, gaps, identifiers or dates, which an
+        ``mlpkit.Preparation`` prepares (``estimator()`` starts with it): columns of number codes to treat as
+        categories, and identifier-like columns to keep (see ``mlpkit.Preparation``).
 
     Returns
     -------
@@ -271,7 +292,19 @@ def advise(X, y, hidden_layer_sizes=None, task=None, feature_names=None, *, evid
     >>> print(advice)                    # doctest: +SKIP
     >>> model = advice.estimator().fit(X, y)   # doctest: +SKIP
     """
-    if feature_names is None and hasattr(X, "columns"):  # a DataFrame names its columns
+    from ..prep.target import drop_missing_targets
+
+    X, y, left_out = drop_missing_targets(X, y)  # (a target cannot be filled in: it is what is learned)
+    preparation, preparation_choices = None, {}
+    if needs_preparation(X, categorical, keep):
+        from ..prep import Preparation
+        from ..prep.report import choices
+
+        preparation = Preparation(categorical=categorical, keep=keep).fit(X)
+        preparation_choices = {interface: choices(preparation, interface) for interface in ("python", "cli")}
+        feature_names = [str(name) for name in preparation.get_feature_names_out()]
+        X = preparation.transform(X)  # (prepared on all rows for the advice; the estimator prepares in its own fit)
+    elif feature_names is None and hasattr(X, "columns"):  # a DataFrame names its columns
         feature_names = [str(name) for name in X.columns]
     X, y = check_X_y(X, y, accept_sparse=["csr", "csc"], multi_output=True, dtype="numeric")
     if y.ndim == 2 and y.shape[1] == 1:
@@ -282,12 +315,12 @@ def advise(X, y, hidden_layer_sizes=None, task=None, feature_names=None, *, evid
     n_rows, n_features = X.shape
     n_outputs, n_classes = data.output_units(y, task, target_type)
     X = data.dense_2d(X)
-    scaling = data.scaling_advice(X, feature_names or None)
+    scaling = data.scaling_advice(X, feature_names or None) if preparation is None else prepared_scaling(preparation)
     target_scaling = data.target_scaling_note(y) if task == "regress" else None
     small = evidence.affordable(n_rows, n_features) if evidence_trials == "auto" else evidence_trials
     batch_size = sizing.suggest_batch_size(n_rows)
     settings = dict(SMALL_DATA if small else LARGE_DATA)
-    scaler = scaling.scaler if scaling.needed else None
+    scaler = scaling.scaler if scaling.needed and preparation is None else None  # (prepared X is scaled already)
 
     def params(hidden, rate):
         return {"hidden_layer_sizes": hidden, "learning_rate_init": rate, "batch_size": batch_size,
@@ -340,8 +373,34 @@ def advise(X, y, hidden_layer_sizes=None, task=None, feature_names=None, *, evid
         target_scaling=target_scaling,
         imbalance=data.imbalance_advice(y, target_type) if task == "classify" else None,
         random_state=random_state,
-        notes=data.task_notes(y, task, target_type),
+        notes=data.task_notes(y, task, target_type)
+        + ([f"{left_out} row(s) with a missing target were left out"] if left_out else []),
+        preparation=None if preparation is None else clone(preparation),
+        preparation_choices=preparation_choices,
     )
+
+
+def needs_preparation(X, categorical=None, keep=None) -> bool:
+    """Whether ``X`` needs more than a scaler: a table of columns (a dict), text or other objects, gaps, or
+    columns named as categories or to keep."""
+    if categorical or keep or isinstance(X, dict):
+        return True
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a DataFrame
+        return any(dtype.kind not in "biuf" for dtype in X.dtypes) or bool(X.isna().to_numpy().any())
+    if scipy.sparse.issparse(X):
+        return False
+    X = np.asarray(X)
+    return X.dtype.kind not in "biuf" or (X.dtype.kind == "f" and bool(np.isnan(X).any()))
+
+
+def prepared_scaling(preparation) -> data.ScalingAdvice:
+    """The scaling a fitted preparation chose, as the advice reports scaling."""
+    chosen = preparation.scaling_
+    if chosen.scaler is None:
+        return data.ScalingAdvice(False)
+    flucoma = {choice.scaler: choice.flucoma_scaler for choice in data.SCALERS}[chosen.scaler]
+    return data.ScalingAdvice(True, [chosen.why], chosen.scaler, flucoma,
+                              "of the numeric columns and date parts, inside the preparation")  # fmt: skip
 
 
 class Rate(NamedTuple):

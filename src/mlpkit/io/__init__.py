@@ -101,7 +101,8 @@ A zip archive as ``np.savez`` writes it (entries stored, not compressed), holdin
         {"regressor": {"estimator": "mlpkit.MLPRegressor" or "sklearn.pipeline.Pipeline", "model": SECTION},
          "transformer": STEP, "check_inverse": true, "training_dim": 1, 2 or null (not fitted)}
 
-    A STEP names its codec in ``"kind"``; in version 1 it is a SCALER (``scalers``):
+    A STEP names its codec in ``"kind"``: the data preparation (``"mlpkit.Preparation"``, a Pipeline's
+    first step; its section in ``preparation``), or a SCALER (``scalers``):
     ``{"kind": "StandardScaler" | "MinMaxScaler" | "RobustScaler", "params": {...},
     "fitted": null or {"n_features_in_", "arrays": [the fitted arrays present, e.g. "mean_",
     "var_", "scale_"], "n_samples_seen_", "feature_names_in_"}}``; its arrays are float64,
@@ -174,8 +175,8 @@ def save(model, path, *, optimizer_state=True, format="mlpkit"):
     Parameters
     ----------
     model : mlpkit.MLPClassifier, mlpkit.MLPRegressor, mlpkit.flucoma.MLPRegressor /
-        MLPClassifier, mlpkit.EnsembleClassifier / EnsembleRegressor; a scikit-learn Pipeline of
-        StandardScaler / MinMaxScaler / RobustScaler steps before a core network (what
+        MLPClassifier, mlpkit.EnsembleClassifier / EnsembleRegressor; a scikit-learn Pipeline of an
+        mlpkit.Preparation or StandardScaler / MinMaxScaler / RobustScaler steps before a core network (what
         ``advise(X, y).estimator()`` and ``mlpkit fit`` build), or a TransformedTargetRegressor
         with such a scaler around either; fitted or not.
     path : str or os.PathLike

@@ -8,7 +8,7 @@ its name, saving by its exact type.
 
 from __future__ import annotations
 
-from . import ensemble, flucoma, network, scalers, wrappers
+from . import ensemble, flucoma, network, preparation, scalers, wrappers
 from .parts import Codec, Table
 
 #: Where a part may stand (the places of parts.PLACES).
@@ -29,4 +29,5 @@ TABLE = Table([
     Codec("sklearn.compose.TransformedTargetRegressor", "sklearn.compose:TransformedTargetRegressor",
           *wrappers.TARGET_REGRESSOR_CODEC, FILE),
     *(Codec(name, f"sklearn.preprocessing:{name}", *scalers.CODEC, STEP) for name in scalers.ARRAYS),
+    Codec(preparation.KIND, "mlpkit.prep:Preparation", *preparation.CODEC, frozenset({"step"})),
 ])  # fmt: skip

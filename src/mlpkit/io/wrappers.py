@@ -1,7 +1,7 @@
 """The codecs of the scikit-learn wrappers around a network: ``Pipeline`` and ``TransformedTargetRegressor``.
 
 A Pipeline's section is ``{"steps": [[name, STEP], ...], "network": {"name", "estimator", "model"}}``:
-each STEP is the section of a part that names its codec in its ``"kind"`` (today the scalers), read
+each STEP is the section of a part that names its codec in its ``"kind"`` (the preparation, the scalers), read
 through the codec table, its arrays under ``steps.I.``; the last step is a core network, its arrays
 under ``network.``. A TransformedTargetRegressor's is ``{"regressor": {"estimator", "model"},
 "transformer": STEP, "check_inverse", "training_dim"}``: the regressor's arrays under ``regressor.``,
