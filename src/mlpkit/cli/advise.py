@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..guide import advise
 from . import options, preparing
 from .errors import CLIError
 
@@ -31,6 +30,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from ..guide import advise
+
     data = options.read_training_data(args)
     task, _ = options.task_of(args, data)
     preparing.note_left_out_targets(data)

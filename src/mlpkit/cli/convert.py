@@ -14,9 +14,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import _wrappers
-from ..io import save
-from ..onnx_export import export_onnx
 from . import options, report
 from .errors import CLIError
 
@@ -24,6 +21,8 @@ HELP = "write a saved model as FluCoMa JSON, ONNX or mlpkit's native format"
 
 
 def _native(model, path):
+    from ..io import save
+
     save(model, path)
 
 
@@ -31,6 +30,8 @@ def _flucoma(model, path):
     """FluCoMa's MLP JSON at ``path``; a pipeline's scaler beside it as FluCoMa scaler JSON
     (``<stem>.scaler.json``), since FluCoMa's MLP file holds the network only. A target scaler is folded
     into the output layer (``_with_targets_unscaled``), so the file predicts in the targets' units."""
+    from .. import _wrappers
+
     scalers = _wrappers.scalers_of(model)
     if len(scalers) > 1:
         raise ValueError(f"the model has {len(scalers)} scalers before its network; FluCoMa's files hold one")
@@ -59,6 +60,7 @@ def _flucoma(model, path):
 def _with_targets_unscaled(network, target):
     """The network's FluCoMa layers with the target scaler's inverse, y = (y' - b) / a, in its last layer
     (exact for a linear output: the regressor's identity)."""
+    from .. import _wrappers
     from ..flucoma.mlp import core_layers
 
     layers = core_layers(network)
@@ -73,6 +75,8 @@ def _with_targets_unscaled(network, target):
 
 
 def _onnx(model, path):
+    from ..onnx_export import export_onnx
+
     export_onnx(model, path)
 
 
@@ -101,6 +105,7 @@ CANNOT_PREPARE = {
 
 def _refuse_preparation(model, target: str, path: str) -> None:
     """A clear error for a model whose first step is a Preparation, where the format cannot hold it."""
+    from .. import _wrappers
     from .preparing import has_preparation, what_it_does
 
     if target not in CANNOT_PREPARE or not has_preparation(model):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import plots
 from . import options, preparing, report
 from .errors import CLIError
 
@@ -47,6 +46,8 @@ def _run(args) -> int:
         elif data.y.ndim == 1 and not args.plot:
             report.note(f"the confusion matrix is too wide for {console.width} columns; --plot DIR draws it")
     if args.plot:
+        from .. import plots
+
         try:
             with options.columns_checked_by_name():
                 written = plots.write_plots(model, args.plot, data.X, data.y, prefix="evaluate_")

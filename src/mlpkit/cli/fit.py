@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..experiments.recorder import DEFAULT_RUNS
+from ..experiments.store import DEFAULT_RUNS
 from . import options, preparing, scale, scaling, training, validation
 
 HELP = "train a network on a data file and save it"

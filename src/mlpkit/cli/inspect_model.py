@@ -9,9 +9,6 @@ scores, the learning rate from start to end, how training ended).
 
 from __future__ import annotations
 
-import numpy as np
-
-from .. import _wrappers
 from . import options, report
 
 HELP = "describe a saved model: layers, activations, parameter count, training history"
@@ -28,6 +25,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from .. import _wrappers
+
     model = options.load_model(args.model)
     net = options.network(model)
     console = report.console()
@@ -68,6 +67,8 @@ def layers_table(net):
 
 def _layer_extras(net, i) -> int:
     """Learned prelu slopes and batch-norm scale and shift of hidden layer ``i``."""
+    import numpy as np
+
     count = 0
     slopes = getattr(net, "prelu_slopes_", None)
     if slopes is not None:
@@ -80,6 +81,8 @@ def _layer_extras(net, i) -> int:
 
 def steps_summary(model) -> dict:
     """What a saved Pipeline or TransformedTargetRegressor does before and after its network."""
+    from .. import _wrappers
+
     rows = {}
     for i, step in enumerate(_wrappers.scalers_of(model)):
         if hasattr(step, "columns_"):  # the data preparation: what it does to which column
@@ -124,6 +127,8 @@ def data_summary(model, net) -> dict:
 
 
 def _listed(items) -> str:
+    import numpy as np
+
     items = [str(i) for i in np.asarray(items).ravel().tolist()]
     more = f", ... ({len(items) - MAX_LISTED} more)" if len(items) > MAX_LISTED else ""
     return ", ".join(items[:MAX_LISTED]) + more
@@ -131,6 +136,8 @@ def _listed(items) -> str:
 
 def history_summary(net) -> dict:
     """Epochs, first and last loss, best validation, learning rates: what ``fit`` recorded."""
+    import numpy as np
+
     loss = list(getattr(net, "loss_curve_", None) or [])
     rows = {}
     if not loss and not getattr(net, "n_iter_", 0):

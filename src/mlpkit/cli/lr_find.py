@@ -10,8 +10,6 @@ data are those ``mlpkit fit`` would train with the same ``--task``, ``--hidden``
 
 from __future__ import annotations
 
-from .. import plots
-from ..guide import lr_find
 from . import options, preparing, report, scaling
 from .errors import CLIError
 
@@ -34,6 +32,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from .. import plots
+    from ..guide import lr_find
+
     data = options.read_training_data(args)
     task, _ = options.task_of(args, data)
     preparing.note_left_out_targets(data)

@@ -13,14 +13,13 @@ import math
 import warnings
 from contextlib import contextmanager
 
-import numpy as np
-
-from .. import estimators
-from ..data_files import READERS, read_data
 from .errors import CLIError
 
-#: --task value -> estimator class.
-ESTIMATORS = {"classify": estimators.MLPClassifier, "regress": estimators.MLPRegressor}
+#: --task value -> the estimator class of mlpkit.estimators it builds (by name: JAX is imported when one is built).
+ESTIMATORS = {"classify": "MLPClassifier", "regress": "MLPRegressor"}
+
+#: The data files DATA may be (mlpkit.data_files.READERS reads them; named here without importing numpy).
+DATA_HELP = "data file: CSV or TSV with a header row, Parquet, .npy, .npz, or a FluCoMa DataSet JSON"
 
 #: Text of --set values that literal_eval does not read but that parameters take.
 SPECIAL_VALUES = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
@@ -36,7 +35,7 @@ TARGET_HELP = (
 # ------------------------------------------------------------------------ arguments
 def add_data_arguments(parser, *, target: str = "required") -> None:
     """``DATA``, ``--target`` (``required``, ``optional`` or ``none``) and ``--drop``."""
-    parser.add_argument("data", metavar="DATA", help=f"data file ({', '.join(sorted(READERS))})")
+    parser.add_argument("data", metavar="DATA", help=DATA_HELP)
     if target != "none":
         parser.add_argument("--target", metavar="COL", help=TARGET_HELP + ("" if target == "required" else " (optional)"))
     parser.add_argument(
@@ -98,6 +97,8 @@ def read_training_data(args):
             target = "y"
         else:
             raise CLIError(f"{args.data}: name the target with --target ({TARGET_HELP})")
+    from ..data_files import read_data
+
     return read_data(args.data, target, drop=drop_list(args))
 
 
@@ -134,7 +135,9 @@ def build_estimator(task: str, args, **overrides):
     Parameters are validated now, with the estimator's own messages, before any
     data is fitted; an unknown parameter name gets a suggestion.
     """
-    cls = ESTIMATORS[task]
+    from .. import estimators
+
+    cls = getattr(estimators, ESTIMATORS[task])
     model = cls()
     known = model.get_params(deep=False)
     params = dict(overrides)
@@ -195,7 +198,7 @@ def columns_checked_by_name():
         yield
 
 
-def features_for(model, data) -> np.ndarray:
+def features_for(model, data):
     """``data.X`` checked against the number of features the model takes."""
     expected = getattr(network(model), "n_features_in_", None)
     if expected is not None and data.X.shape[1] != expected:
@@ -209,6 +212,8 @@ def features_for(model, data) -> np.ndarray:
 def read_for_model(model, path, target=None, drop=()):
     """Data for a fitted model: the columns it was trained on, by name where it knows them (a model that
     starts with a preparation gets them as a table and encodes them itself)."""
+    from ..data_files import read_data
+
     names = input_names(model)
     data = read_data(path, target, drop=drop, features=None if names is None else list(names))
     if has_preparation(model):
@@ -224,6 +229,7 @@ def as_table(X, feature_names):
     knows the columns by name; as it is where the file has no names."""
     if hasattr(X, "columns") or not feature_names:
         return X
+    import numpy as np
     import pandas as pd
 
     return pd.DataFrame(np.asarray(X), columns=list(feature_names))

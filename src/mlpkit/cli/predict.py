@@ -14,9 +14,7 @@ import io
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from ..io import write_atomically
+from .._files import write_atomically
 from . import options, preparing, report
 from .errors import CLIError
 
@@ -69,6 +67,8 @@ def _output_kind(out, data) -> str:
 
 def _columns(model, X, predicted, proba: bool) -> dict:
     """Output column name -> values: the predictions, then (``--proba``) the probabilities."""
+    import numpy as np
+
     values = predicted.reshape(len(predicted), -1)
     names = ["prediction"] if values.shape[1] == 1 else [f"prediction_{k}" for k in range(values.shape[1])]
     columns = {name: values[:, k] for k, name in enumerate(names)}
@@ -86,6 +86,8 @@ def _columns(model, X, predicted, proba: bool) -> dict:
 
 
 def _cell(value) -> str:
+    import numpy as np
+
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
     return str(value.item() if isinstance(value, np.generic) else value)
@@ -103,6 +105,8 @@ def write_csv(model, data, predicted, columns) -> str:
 
 def write_flucoma(model, data, predicted, columns) -> str:
     """FluCoMa JSON: a LabelSet (classifier) or DataSet (regressor) under the input's identifiers."""
+    import numpy as np
+
     from ..flucoma import DataSet, LabelSet
     from ..flucoma.jsonio import dumps
 

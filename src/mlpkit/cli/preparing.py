@@ -18,7 +18,6 @@ import warnings
 from contextlib import contextmanager
 from typing import NamedTuple
 
-
 from . import scaling
 from .errors import CLIError
 from .options import as_table, has_preparation, input_names  # noqa: F401  (the model-reading side)

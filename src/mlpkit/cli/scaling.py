@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..guide import data as guide_data
 from .errors import CLIError
 
 #: --scale choice -> scaler in sklearn.preprocessing (None: no scaling).
@@ -64,7 +63,9 @@ def add_arguments(parser, targets: bool = True) -> None:
 def choose(args, X, y, task: str, feature_names=None) -> Scaling:
     """The scalers for ``--scale`` and ``--scale-target`` on this data, with the reason for each."""
     if args.scale == AUTO:
-        advice = guide_data.scaling_advice(X, feature_names or None)
+        from ..prep.scaling import scaling_advice
+
+        advice = scaling_advice(X, feature_names or None)
         inputs = advice.scaler if advice.needed else None
         why = f"chosen from the data: {advice.reasons[0]}" if advice.needed else "chosen from the data: the columns are of moderate size around 0"
         why += "; --scale standard|minmax|robust|none to choose"
@@ -81,7 +82,9 @@ def choose_targets(args, y, task: str) -> tuple[str | None, str]:
         return None, ""
     if args.scale_target != AUTO:
         return TARGET_SCALERS[args.scale_target], "as asked with --scale-target"
-    note = guide_data.target_scaling_note(y)
+    from ..prep.scaling import target_scaling_note
+
+    note = target_scaling_note(y)
     why = ("chosen from the data: the targets are large or off-centre" if note
            else "chosen from the data: the targets are of moderate size around 0") + "; --scale-target standard|none to choose"  # fmt: skip
     return ("StandardScaler" if note else None), why

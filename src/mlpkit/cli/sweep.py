@@ -19,12 +19,9 @@ import math
 import sys
 from pathlib import Path
 
-
 from .._files import strict_loads
-from .._wrappers import name_columns
-from ..experiments.export import write_flucoma_beside
-from ..experiments.recorder import DEFAULT_RUNS
 from ..experiments.space import FORMS, combine, parse_space
+from ..experiments.store import DEFAULT_RUNS
 from . import options, preparing, report, scaling, validation
 from .errors import CLIError
 from .training import _save
@@ -104,6 +101,8 @@ def read_space(entries: list[str]):
 
 
 def run(args) -> int:
+    from .._wrappers import name_columns
+    from ..experiments.export import write_flucoma_beside
     from ..experiments.sweep import sweep
 
     if args.trials < 1 or args.jobs < 1 or args.population < 1:

@@ -20,19 +20,14 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-
-from .. import plots
-from .._wrappers import fit_steps, name_columns, network_of
-from ..guide.sizing import advising_on_data_size
-from ..io import save
-from ..lbfgs import keeping_progress_on_interrupt
 from . import report, validation
 from .errors import EXIT_INTERRUPTED, EXIT_OK, CLIError
 from .options import columns_checked_by_name
+
+if TYPE_CHECKING:  # (numpy is imported where the rows are split, not when the command starts)
+    import numpy as np
 
 #: The estimators' warning when Ctrl-C stopped training between chunks.
 INTERRUPTED_MESSAGE = "Training interrupted by user"
@@ -59,6 +54,9 @@ def split(X, y, test_size: float, seed, classify: bool) -> Split:
         return Split(X, y)
     if not 0 < test_size < 1:
         raise CLIError(f"--test-size {test_size}: give the share of rows to hold out, between 0 and 1 (e.g. 0.2)")
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
     stratify = None
     if classify and np.asarray(y).ndim == 1:
         _, counts = np.unique(y, return_counts=True)
@@ -116,6 +114,10 @@ def check_destinations(out: str | None, plot_dir: str | None = None) -> None:
 
 def run(model, data: Split, options: Options) -> int:
     """Fit, save, report, plot; the exit code (0, or 130 after Ctrl-C)."""
+    from .._wrappers import fit_steps, name_columns, network_of
+    from ..guide.sizing import advising_on_data_size
+    from ..lbfgs import keeping_progress_on_interrupt
+
     network = network_of(model, fitted=False)  # (fit_steps trains this very object)
     dashboard = _attach_dashboard(network, options) if options.dashboard else None
     recorder = _recorder(options.track)
@@ -221,6 +223,8 @@ def _finish_dashboard(dashboard, keep: bool) -> None:
 
 def _report_warnings(caught, model) -> None:
     """Each distinct warning once, as a note; ConvergenceWarning with the option that helps."""
+    from sklearn.exceptions import ConvergenceWarning
+
     seen = set()
     for warning in caught:
         text = " ".join(str(warning.message).split())
@@ -248,6 +252,8 @@ def _how_it_ended(model, interrupted: bool, dashboard) -> str:
 
 
 def _save(model, out: str) -> None:
+    from ..io import save
+
     try:
         save(model, Path(out))
     except OSError as error:
@@ -255,6 +261,8 @@ def _save(model, out: str) -> None:
 
 
 def _print_summary(model, data: Split, seconds: float, options: Options, ended: str) -> None:
+    from .._wrappers import network_of
+
     network = network_of(model)
     out_console = report.console()
     rows = {"train": {"rows": len(data.X_train), "scores": report.scores(model, data.X_train, data.y_train)}}
@@ -281,6 +289,8 @@ def _write_plots(model, data: Split, directory: str) -> None:
     X, y = data.evaluation
     try:
         with columns_checked_by_name():
+            from .. import plots
+
             written = plots.write_plots(model, directory, X, y)
     except OSError as error:
         raise CLIError(f"--plot {directory}: cannot write the plots: {error.strerror or error}") from None

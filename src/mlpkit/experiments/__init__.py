@@ -28,4 +28,4 @@ _PUBLIC = {
 # (The sweep function is ``mlpkit.sweep``; here ``sweep`` is its module, whatever was imported first.)
 
 __getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
-__all__ = sorted(_PUBLIC)
+__all__ = sorted(_PUBLIC)  # noqa: PLE0605 (the table's names)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .store import CURVE_COLUMNS, RunStore
+from .store import CURVE_COLUMNS, DEFAULT_RUNS, RunStore
 
 __all__ = [
     "DEFAULT_RUNS",
@@ -47,9 +47,6 @@ __all__ = [
     "recorder_from_option",
     "run_params",
 ]
-
-#: The runs directory of ``track=True``.
-DEFAULT_RUNS = "mlpkit-runs"
 
 #: Epochs are written to the store at most this often (seconds), and at the end of the fit.
 FLUSH_SECONDS = 0.5

@@ -69,6 +69,9 @@ __all__ = ["CURVE_COLUMNS", "DATABASE_NAME", "MODELS_DIRECTORY", "STATUSES", "Ru
            "json_safe"]
 
 DATABASE_NAME = "runs.sqlite"
+
+#: The runs directory of ``track=True`` and of sweeps not told another.
+DEFAULT_RUNS = "mlpkit-runs"
 MODELS_DIRECTORY = "models"
 
 #: A run's status: running, or how it ended.

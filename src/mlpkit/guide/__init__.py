@@ -32,4 +32,4 @@ _PUBLIC = {
     "data_size_warning": ".sizing",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
-__all__ = sorted(_PUBLIC)
+__all__ = sorted(_PUBLIC)  # noqa: PLE0605 (the table's names)

@@ -46,4 +46,4 @@ from .defaults import DEFAULT_HOST, DEFAULT_PORT
 #: Public name -> its module here, imported when first used (``_lazy.py``).
 _PUBLIC = {"OSCServer": ".server", "serve": ".server"}
 __getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", *_PUBLIC]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", *_PUBLIC]  # noqa: PLE0604 (the table's names are strings)

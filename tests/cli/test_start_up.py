@@ -1,0 +1,65 @@
+"""The command line answers at once: asking what there is imports none of the heavy libraries.
+
+``mlpkit --help``, ``--version``, a subcommand's ``--help`` and an argument error are
+answered from argparse alone; JAX, scikit-learn, pandas, matplotlib, rich and the rest
+are imported by the work that needs them (``bench/README.md`` has the whole-process
+timings). The check is on the modules a fresh process has imported, not on the clock,
+so a loaded machine cannot make it fail or pass.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mlpkit.cli import COMMANDS
+
+#: Libraries that each cost tens of milliseconds to seconds to import (numpy included: ~0.1 s).
+HEAVY = ("numpy", "jax", "jaxlib", "sklearn", "scipy", "pandas", "matplotlib", "rich", "optuna", "numba",
+         "pyarrow", "onnx", "onnxruntime", "pythonosc", "threadpoolctl", "joblib", "optax")
+
+#: Runs mlpkit's command line with the arguments given, then prints the top-level packages imported.
+PROBE = """
+import json, sys
+from mlpkit.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as done:
+    code = done.code
+print(json.dumps({"code": code, "imported": sorted({name.partition(".")[0] for name in sys.modules})}))
+"""
+
+
+def imported_by(*argv) -> tuple[int, set]:
+    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=60, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result["code"], set(result["imported"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["--version"], [], ["fit"], ["fit", "data.csv", "--scale", "sideways"], ["no-such-command"],
+     *([name, "--help"] for name in COMMANDS)],
+    ids=lambda argv: " ".join(argv) or "(bare)",
+)
+def test_asking_what_there_is_imports_nothing_heavy(argv):
+    code, imported = imported_by(*argv)
+    assert code in (0, 2)
+    assert not imported & set(HEAVY), f"mlpkit {' '.join(argv)} imported {sorted(imported & set(HEAVY))}"
+
+
+def test_import_mlpkit_alone_imports_nothing_heavy_and_names_resolve_when_used():
+    script = ("import json, sys, mlpkit; before = sorted({n.partition('.')[0] for n in sys.modules});"
+              " mlpkit.MLPClassifier; print(json.dumps([before, 'jax' in sys.modules, sorted(mlpkit.__all__)]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    before, jax_after, names = json.loads(done.stdout)
+    assert not set(before) & set(HEAVY), sorted(set(before) & set(HEAVY))
+    assert jax_after  # the estimator brought its engine when it was first used
+    import mlpkit
+
+    assert all(getattr(mlpkit, name) is not None for name in names)
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        mlpkit.nothing_here  # noqa: B018
