@@ -2,11 +2,9 @@
 precision, as scikit-learn's) and with float32 forced.
 
 The default estimators pass every check. Forcing float32 on the float64 data of the checks fails
-one check by the nature of float32, and only that one, which is listed as expected to fail. The
-float32 runs (~20 s) are slow-marked (``pytest -m slow``); the defaults run in every suite.
+one check by the nature of float32, and only that one, which is listed as expected to fail. Both
+run in every suite.
 """
-
-import pytest
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -35,7 +33,6 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@pytest.mark.slow
 @parametrize_with_checks(FLOAT32, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator_in_float32(estimator, check):
     check(estimator)

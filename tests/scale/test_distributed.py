@@ -49,7 +49,6 @@ def test_two_processes_take_the_steps_of_one():
     assert len(two.epoch_seconds_) == 4 and min(two.epoch_seconds_) > 0
 
 
-@pytest.mark.slow  # (~8 s; the every-setting test below checks float64 two-process fits to 1e-6 too)
 def test_two_processes_take_the_steps_of_one_in_float64_to_1e6():
     # the tolerance: same global batch and seed, float64, weights to 1e-6. batch_size=75 gives the
     # processes unequal shares of every batch (38 and 37 rows), and 1030 rows a short last batch (55 rows)
@@ -63,7 +62,6 @@ def test_two_processes_take_the_steps_of_one_in_float64_to_1e6():
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.slow  # (~8 s; test_every_setting_of_one_process_works_in_two checks shuffled fits exactly)
 def test_shuffled_regression_reaches_the_in_memory_score():
     X, y = make_regression(1200, 6, noise=5.0, random_state=0)
     X, y = X.astype(np.float32), (y / y.std()).astype(np.float32)
