@@ -211,3 +211,17 @@ def test_export_onnx_of_a_prepared_model_says_which_step_and_why():
     model = Pipeline([("prepare", Preparation()), ("mlp", MLPClassifier(hidden_layer_sizes=(3,), max_iter=2))]).fit(frame, y)
     with pytest.raises(ValueError, match="mlpkit.Preparation encodes categories one-hot.*keep the native file"):
         mlpkit.export_onnx(model, "never-written.onnx")
+
+
+def test_an_unnamed_row_name_column_is_named_in_the_note_as_the_shell_needs_and_kept_when_asked(run_cli, tmp_path):
+    frame = mixed_table(60).rename(columns={"rownames": ""})  # (R's write.csv: an empty header over the row names)
+    frame["label"] = np.where(frame["owner"] == "yes", "a", "b")
+    data, model = tmp_path / "rows.csv", tmp_path / "m.mlpkit"
+    frame.to_csv(data, index=False)
+    code, _, err = run_cli("fit", data, "--target", "label", "--out", model, *QUICK)
+    assert code == 0, err
+    assert "to keep one: --keep ''" in err  # (an unquoted --keep with nothing after it would name no column)
+    assert "" not in [c.name for c in mlpkit.load(model).steps[0][1].columns_ if c.kind != "left out"]
+    code, _, err = run_cli("fit", data, "--target", "label", "--out", model, "--keep", "", *QUICK)
+    assert code == 0, err
+    assert "" in [c.name for c in mlpkit.load(model).steps[0][1].columns_ if c.kind != "left out"]

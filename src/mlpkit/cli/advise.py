@@ -38,7 +38,7 @@ def run(args) -> int:
     try:
         advice = advise(data.X, data.y, hidden_layer_sizes=args.hidden, task=task, feature_names=data.feature_names,
                         evidence_trials="auto" if args.trials is None else args.trials, random_state=args.seed,
-                        categorical=preparing.names(args.categorical) or None, keep=preparing.names(args.keep) or None)  # fmt: skip
+                        categorical=options.column_names(args.categorical) or None, keep=options.column_names(args.keep) or None)  # fmt: skip
     except ValueError as error:
         raise CLIError(f"advise: {error}") from None
     print(advice.describe("cli"))

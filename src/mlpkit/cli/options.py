@@ -84,8 +84,20 @@ def parse_setting(text: str) -> tuple:
         return key.strip(), value  # text, such as activation=tanh
 
 
+def column_names(values) -> list[str]:
+    """The columns a repeatable ``--flag COL`` names: each value one name or ``'a,b'``; ``''`` alone is the
+    unnamed column (R's row names), which only it can name."""
+    names = []
+    for item in values or ():
+        if item.strip():
+            names += [name.strip() for name in item.split(",") if name.strip()]
+        else:
+            names.append("")
+    return names
+
+
 def drop_list(args) -> list[str]:
-    return [name.strip() for item in args.drop for name in item.split(",") if name.strip()]
+    return column_names(args.drop)
 
 
 # ------------------------------------------------------------------------ data

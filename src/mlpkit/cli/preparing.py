@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from . import scaling
 from .errors import CLIError
-from .options import as_table, has_preparation, input_names  # noqa: F401  (the model-reading side)
+from .options import as_table, column_names, has_preparation, input_names  # noqa: F401  (the model-reading side)
 
 
 class Chosen(NamedTuple):
@@ -48,10 +48,6 @@ def add_arguments(parser) -> None:
     )  # fmt: skip
 
 
-def names(values) -> list[str]:
-    return [name.strip() for item in values or () for name in item.split(",") if name.strip()]
-
-
 def choose(args, X, y, task: str, feature_names=None) -> Chosen:
     """The preparation for these (training) rows; a ``CLIError`` naming an unknown ``--categorical`` / ``--keep``."""
     from sklearn.base import clone
@@ -59,7 +55,7 @@ def choose(args, X, y, task: str, feature_names=None) -> Chosen:
     from ..prep import Preparation
     from ..prep.report import choices
 
-    categorical, keep = names(getattr(args, "categorical", ())), names(getattr(args, "keep", ()))
+    categorical, keep = column_names(getattr(args, "categorical", ())), column_names(getattr(args, "keep", ()))
     preparation = Preparation(categorical=categorical or None, keep=keep or None, scale=args.scale)
     try:
         fitted = preparation.fit(as_table(X, feature_names))

@@ -6,7 +6,10 @@ flag (``interface='cli'``) or parameter (``'python'``) that changes it, as ``mlp
 
 from __future__ import annotations
 
-#: Interface -> how each choice is changed there ({name}: a column of the table).
+import shlex
+
+#: Interface -> how each choice is changed there ({name}: a column of the table, quoted as the interface
+#: needs it: a Python string, or a shell word, so that an unnamed column reads --keep '').
 WORDS = {
     "python": {
         "categorical": "categorical=[{name!r}]",
@@ -15,8 +18,8 @@ WORDS = {
         "rare": "min_frequency=",
     },
     "cli": {
-        "categorical": "--categorical {name}",
-        "keep": "--keep {name}",
+        "categorical": "--categorical {shell}",
+        "keep": "--keep {shell}",
         "scale": "--scale standard|minmax|robust|none",
         "rare": "",
     },
@@ -56,11 +59,12 @@ def choices(prep, interface: str = "python") -> dict[str, str]:
     if left_out:
         example = left_out[0].name
         lines["left out"] = (_listed([f"{c.name!r} ({c.why})" for c in left_out])
-                             + f"; to keep one: {words['keep'].format(name=example)}")  # fmt: skip
+                             + f"; to keep one: {words['keep'].format(name=example, shell=shlex.quote(example))}")  # fmt: skip
     categories = [c for c in columns if c.kind == "category"]
     numeric = [c for c in columns if c.kind == "numeric"]
     if categories:
-        hint = f"; a column of number codes is one too with {words['categorical'].format(name=numeric[0].name)}" if numeric else ""
+        # (no column is named: which numbers are codes is for the person who knows the table to say)
+        hint = f"; a column of number codes is one too with {words['categorical'].format(name='COL', shell='COL')}" if numeric else ""
         lines["categories"] = f"one 0/1 column per level: {_listed([_category(c) for c in categories])}{hint}"
     dates = [c for c in columns if c.kind == "date"]
     if dates:
