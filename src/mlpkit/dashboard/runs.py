@@ -26,7 +26,8 @@ path (GET)                     what
 =============================  ==============================================================================
 
 A sweep or estimator kind the store does not hold, ids that are not run numbers, or
-runs it does not hold (or a run without a saved model), are answered with status 400 and ``{"ok": false, "error": "..."}``.
+runs it does not hold, are answered with status 400 and ``{"ok": false, "error": "..."}``; a run
+without a saved model, asked for its model, with status 404 and the same form.
 
 Why views: scores of a classifier (accuracy) and of a regressor (R²) are not on one
 scale, and a sweep's trials are scored alike (cross-validated) while a lone fit is
@@ -258,7 +259,8 @@ def runs_routes(store) -> tuple[dict, dict]:
         try:
             run = read("run", int(text))
         except (TypeError, ValueError):
-            raise BadRequest(f"id must be one run number, got {text!r}: ask for id=3 (as /api/runs lists them)") from None
+            raise BadRequest(f"id must be one run number, got {text!r}: ask for id=3 (as /api/runs lists"
+                             " them)") from None
         except KeyError:
             raise BadRequest(f"no run {text} in {where}; /api/runs lists the runs there") from None
         path = store.model_file(run)

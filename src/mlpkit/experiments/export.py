@@ -101,15 +101,15 @@ def _preparation_refusal(estimator) -> str | None:
     """Why FluCoMa cannot hold a model that starts with an ``mlpkit.Preparation``, naming what it does; None
     for any other model."""
     steps = getattr(estimator, "steps", None)
-    preparations = [step for _, step in (steps[:-1] if isinstance(steps, list) else []) if type(step).__name__ == "Preparation"]
-    if not preparations:
+    before = [step for _, step in steps[:-1]] if isinstance(steps, list) else []
+    preparation = next((step for step in before if type(step).__name__ == "Preparation"), None)
+    if preparation is None:
         return None
     kinds = {"category": "encodes the categories of", "date": "turns into numbers the dates of",
              "left out": "leaves out"}
-    done = [f"{what} {', '.join(repr(c.name) for c in preparations[0].columns_ if c.kind == kind)}"
-            for kind, what in kinds.items() if any(c.kind == kind for c in preparations[0].columns_)]
-    gaps = [repr(c.name) for c in preparations[0].columns_ if c.indicator]
-    done += [f"fills the gaps of {', '.join(gaps)}"] if gaps else []
+    named = {what: [repr(c.name) for c in preparation.columns_ if c.kind == kind] for kind, what in kinds.items()}
+    named["fills the gaps of"] = [repr(c.name) for c in preparation.columns_ if c.indicator]
+    done = [f"{what} {', '.join(names)}" for what, names in named.items() if names]
     return (
         f"not saved as FluCoMa JSON: the model's first step, the data preparation (mlpkit.Preparation),"
         f" {'; '.join(done) or 'prepares the columns'}, and FluCoMa's MLP and scaler files take numbers only."

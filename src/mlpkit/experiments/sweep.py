@@ -55,9 +55,9 @@ Speed
 The best parameters are refitted on all the data (recorded as one more run,
 outside the sweep, named ``<name>: best``), saved natively in the runs directory's
 ``models/`` (the whole estimator: a Pipeline's preparation or scaler with its
-network, so it predicts on the rows the sweep was given) and, with ``flucoma=True``, as FluCoMa JSON beside it with its scaler
-where FluCoMa can express it (``mlpkit.experiments.export``; the notes say why not
-where it cannot).
+network, so it predicts on the rows the sweep was given) and, with
+``flucoma=True``, as FluCoMa JSON beside it with its scaler where FluCoMa can
+express it (``mlpkit.experiments.export``; the notes say why not where it cannot).
 
 Notes (``SweepResult.notes``) say what the sweep changed or could not do and the
 setting that changes it; they are text in Python's words (``prune=False``), and
