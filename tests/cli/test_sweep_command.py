@@ -4,7 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_helpers import QUICK
+import numpy as np
+from cli_helpers import QUICK, network, write_csv
 
 import mlpkit
 from mlpkit.experiments import RunStore
@@ -90,7 +91,58 @@ def test_fit_track_records_the_run_and_says_which_and_how_to_look(mlpkit_cli, da
         in result.err
     assert run.status == "finished" and run.params["hidden_layer_sizes"] == [8]
     assert len(RunStore(runs).curves([run.id])[run.id]["epoch"]) == 20
-    assert mlpkit.load(RunStore(runs).model_file(run)).n_iter_ == 20
+    kept = mlpkit.load(RunStore(runs).model_file(run))  # the whole model: the scaler and the network
+    assert network(kept).n_iter_ == 20 and [type(step).__name__ for _, step in kept.steps] == ["StandardScaler", "MLPClassifier"]
+
+
+def mixed_csv(path):
+    """A CSV as the world makes it: a text category, a column with gaps, a yes/no target and a numeric one."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(48):
+        size, colour = rng.normal(10, 3), ["red", "green", "blue"][i % 3]
+        weight = "" if i % 7 == 0 else f"{rng.normal(50, 10):.3f}"
+        rows.append([f"{size:.3f}", colour, weight, "yes" if (size > 10) ^ (colour == "red") else "no", f"{2 * size:.2f}"])
+    return write_csv(path, ["size", "colour", "weight", "label", "length"], rows)
+
+
+def predictions(model, table):
+    return model.predict_proba(table) if hasattr(model, "predict_proba") else model.predict(table)
+
+
+@pytest.mark.parametrize("target", ["label", "length"])  # a Pipeline; a TransformedTargetRegressor around one
+def test_fit_track_on_a_raw_table_keeps_the_whole_model_which_predicts_it(mlpkit_cli, tmp_path, target):
+    import pandas as pd
+
+    data, runs, out = mixed_csv(tmp_path / "mixed.csv"), tmp_path / "runs", tmp_path / "m.mlpkit"
+    result = mlpkit_cli("fit", data, "--target", target, "--out", out, *QUICK, "--set", "max_iter=4", "--track", runs)
+    assert result.code == 0, result.err
+    [run] = RunStore(runs).runs()
+    assert run.status == "finished"
+    kept, fitted = mlpkit.load(RunStore(runs).model_file(run)), mlpkit.load(out)
+    table = pd.read_csv(data)  # the raw table: text, gaps, the targets among the columns
+    np.testing.assert_allclose(predictions(kept, table), predictions(fitted, table), rtol=0, atol=1e-12)
+
+
+def test_a_sweep_on_a_raw_table_keeps_its_best_whole_and_refuses_flucoma_saying_why(mlpkit_cli, tmp_path):
+    import pandas as pd
+
+    data, runs, out = mixed_csv(tmp_path / "mixed.csv"), tmp_path / "runs", tmp_path / "best.mlpkit"
+    result = mlpkit_cli("sweep", data, "--target", "label", "--hidden", "4", "--set", "max_iter=4", "--seed", "0",
+                        "--trials", "2", "--runs", runs, "--name", "mixed", "--space", "alpha=1e-5:1e-2",
+                        "--out", out, "--flucoma")
+    assert result.code == 0, result.err
+    store = RunStore(runs)
+    [best] = [run for run in store.runs() if run.name == "mixed: best"]
+    kept = mlpkit.load(store.model_file(best))
+    table = pd.read_csv(data)
+    np.testing.assert_allclose(kept.predict_proba(table), mlpkit.load(out).predict_proba(table), rtol=0, atol=1e-12)
+    assert "holds the pipeline's network only" not in result.err
+    assert "not saved as FluCoMa JSON: the model's first step, the data preparation (mlpkit.Preparation), encodes" \
+           " the categories of 'colour'" in " ".join(result.err.split())
+    assert not list(tmp_path.rglob("*.flucoma.json")) and not list(tmp_path.rglob("*.scaler.json"))
 
 
 def _trials(names):

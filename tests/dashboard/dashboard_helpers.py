@@ -39,8 +39,11 @@ def post(url, path, body, content_type="application/json"):
 
 def _decode(response):
     body = response.read()
-    if response.headers.get("Content-Type", "").startswith("application/json"):
+    kind = response.headers.get("Content-Type", "")
+    if kind.startswith("application/json"):
         return json.loads(body)
+    if kind.startswith("application/octet-stream"):  # a file to download (a run's model): its bytes
+        return body
     return body.decode()
 
 
@@ -122,6 +125,18 @@ def record_run(store, params, score=None, *, epochs=6, sweep=None, trial=None, n
     }
     ending[status]()
     return run_id
+
+
+def write_mixed_csv(path):
+    """A CSV as the world makes it: a text category, a column with gaps, a yes/no target."""
+    rng = np.random.default_rng(0)
+    lines = ["size,colour,weight,label"]
+    for i in range(48):
+        size, colour = rng.normal(10, 3), ["red", "green", "blue"][i % 3]
+        weight = "" if i % 7 == 0 else f"{rng.normal(50, 10):.3f}"
+        lines.append(f"{size:.3f},{colour},{weight},{'yes' if (size > 10) ^ (colour == 'red') else 'no'}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def make_runs(directory):

@@ -4,7 +4,7 @@ import math
 import urllib.request
 
 import pytest
-from dashboard_helpers import SWEEP_RUNS, get, make_runs, post, record_run, run_params
+from dashboard_helpers import SWEEP_RUNS, get, make_runs, post, record_run, run_params, write_mixed_csv
 
 from mlpkit.dashboard import serve_runs
 from mlpkit.dashboard.runs import MAX_CURVES
@@ -211,3 +211,54 @@ def test_a_missing_directory_or_a_busy_port_gives_a_clear_error(tmp_path):
         busy = f"the runs page cannot listen on 127.0.0.1 port {first.port}.*port=0"
         with pytest.raises(OSError, match=busy):
             serve_runs(tmp_path, port=first.port)
+
+
+# ------------------------------------------------------------------------------ a run's model (issue 28)
+def test_a_fit_tracked_on_a_raw_table_downloads_as_the_whole_model_that_predicts_it(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    import mlpkit
+    from mlpkit.cli import main
+
+    data, runs, out = write_mixed_csv(tmp_path / "mixed.csv"), tmp_path / "runs", tmp_path / "m.mlpkit"
+    assert main(["fit", str(data), "--target", "label", "--out", str(out), "--hidden", "4", "--set", "max_iter=4",
+                 "--seed", "0", "--no-progress", "--track", str(runs)]) == 0
+    by_hand = record_run(mlpkit.experiments.RunStore(runs), {"learning_rate_init": 0.01})  # finished, no model
+    with serve_runs(runs) as server:
+        status, table = get(server.url, "api/runs?estimator=MLPClassifier")
+        assert status == 200 and [row["model"] for row in table["runs"]] == [True, False]
+        status, body = get(server.url, f"api/model?id={table['runs'][0]['id']}")
+        assert status == 200 and isinstance(body, bytes)
+        (tmp_path / "downloaded.mlpkit").write_bytes(body)
+        downloaded, raw = mlpkit.load(tmp_path / "downloaded.mlpkit"), pd.read_csv(data)
+        np.testing.assert_allclose(downloaded.predict_proba(raw), mlpkit.load(out).predict_proba(raw), rtol=0,
+                                   atol=1e-12)
+        status, answer = get(server.url, f"api/model?id={by_hand}")
+        assert status == 404 and f"run {by_hand} has no model to download: it kept no model" in answer["error"]
+        for query, message in (("", "id must be one run number, got None"), ("id=x", "id must be one run number"),
+                               ("id=999", "no run 999 in")):
+            status, answer = get(server.url, f"api/model?{query}")
+            assert status == 400 and message in answer["error"], (query, answer)
+
+
+def test_an_older_store_whose_models_are_networks_alone_still_reads_and_downloads(tmp_path):
+    """Before issue 28 a run of a Pipeline kept its network alone; such a store reads and serves as it did."""
+    import numpy as np
+
+    import mlpkit
+    from mlpkit.experiments import RunStore
+
+    X, y = np.random.default_rng(0).normal(size=(30, 3)), np.arange(30) % 2
+    network = mlpkit.MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
+    store = RunStore(tmp_path)
+    run_id = store.start_run("MLPClassifier", network.get_params())
+    mlpkit.save(network, store.models / f"run-{run_id}.mlpkit")
+    store.finish_run(run_id, {"train_score": 0.5}, model_path=store.models / f"run-{run_id}.mlpkit")
+    with serve_runs(tmp_path) as server:
+        status, body = get(server.url, f"api/model?id={run_id}")
+    assert status == 200
+    (tmp_path / "old.mlpkit").write_bytes(body)
+    for kept in (mlpkit.load(tmp_path / "old.mlpkit"), mlpkit.load(RunStore(tmp_path).model_file(run_id))):
+        assert isinstance(kept, mlpkit.MLPClassifier)
+        np.testing.assert_array_equal(kept.predict_proba(X), network.predict_proba(X))

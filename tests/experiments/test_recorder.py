@@ -113,3 +113,48 @@ def test_a_diverged_fit_kept_with_a_warning_is_recorded_with_its_finite_weights(
     [run] = RunStore(tmp_path).runs()
     assert run.status == "finished"
     np.testing.assert_array_equal(mlpkit.load(RunStore(tmp_path).model_file(run)).coefs_[0], model.coefs_[0])
+
+
+# ------------------------------------------------------------------------------ the whole model (issue 28)
+def raw_table(n=40):
+    """A table as the world makes it: a text category and a numeric column with gaps."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    size = rng.normal(10, 3, n)
+    weight = np.where(np.arange(n) % 7 == 0, np.nan, rng.normal(50, 10, n))
+    colour = np.array(["red", "green", "blue"])[np.arange(n) % 3]
+    return pd.DataFrame({"size": size, "colour": colour, "weight": weight}), (size > 10) ^ (colour == "red")
+
+
+def test_a_recorder_told_the_model_follows_keeps_the_whole_pipeline_it_is_handed(tmp_path):
+    from sklearn.pipeline import Pipeline
+
+    X, y = raw_table()
+    model = Pipeline([("prepare", mlpkit.Preparation()),
+                      ("mlp", MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0))])
+    recorder = RunRecorder(tmp_path, model_follows=True)
+    model.fit(X, y, mlp__track=recorder)
+    store = RunStore(tmp_path)
+    assert recorder.waiting_for_model and store.run(recorder.run_id).status == "running"  # not without its model
+    recorder.finish(model)
+    run = store.run(recorder.run_id)
+    assert run.status == "finished" and run.scores["epochs"] == 5 and not recorder.waiting_for_model
+    kept = mlpkit.load(store.model_file(run))
+    assert [name for name, _ in kept.steps] == ["prepare", "mlp"]
+    np.testing.assert_allclose(kept.predict_proba(X), model.predict_proba(X), rtol=0, atol=1e-12)  # the raw table
+    with pytest.raises(ValueError, match=r"finish\(model\): no fit watched by this recorder is waiting"):
+        recorder.finish(model)  # once only
+
+
+def test_a_run_whose_model_never_came_is_failed_when_the_recorder_watches_the_next_fit(iris, tmp_path):
+    X, y = iris
+    recorder = RunRecorder(tmp_path, model_follows=True)
+    model = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    model.fit(X, y, track=recorder)
+    first = recorder.run_id
+    model.fit(X, y, track=recorder)
+    recorder.finish(model)
+    store = RunStore(tmp_path)
+    assert store.run(first).status == "failed" and "never handed to its recorder" in store.run(first).error
+    assert store.run(recorder.run_id).status == "finished" and store.model_file(recorder.run_id).is_file()

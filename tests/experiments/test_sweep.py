@@ -145,7 +145,8 @@ def test_the_best_pipeline_is_saved_as_flucoma_json_with_its_scaler(tmp_path):
     network = mlpkit.load(result.flucoma_path)  # FluCoMa's MLP file, read back
     np.testing.assert_allclose(network.predict(scaler.transform(X)).ravel(), result.best_estimator_.predict(X),
                                rtol=1e-4, atol=1e-5)
-    assert any("network only" in note for note in result.notes)
+    kept = mlpkit.load(result.model_path)  # the whole pipeline, its scaler too
+    np.testing.assert_allclose(kept.predict(X), result.best_estimator_.predict(X), rtol=0, atol=1e-12)
 
 
 def test_a_sweep_where_no_trial_finishes_says_why(tmp_path):

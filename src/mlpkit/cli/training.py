@@ -143,6 +143,8 @@ def run(model, data: Split, options: Options) -> int:
     network.set_params(callbacks=None, progress=False)  # not part of the saved model
     if options.feature_names and not _prepares(model):  # (a preparation knows its columns' names itself)
         name_columns(model, options.feature_names)  # predict picks columns by name
+    if recorder is not None and recorder.waiting_for_model:
+        recorder.finish(model)  # the run keeps the model --out gets, which predicts on the raw table
     _save(model, options.out)
     if options.summary is not None:
         options.summary(network, seconds, options.out, interrupted)
@@ -193,7 +195,8 @@ def _recorder(track):
     from ..experiments.recorder import RunRecorder
 
     try:
-        return RunRecorder(track)
+        # The recorder watches the network; the whole model (preparation, scalers, network) is handed over after.
+        return RunRecorder(track, model_follows=True)
     except OSError as error:
         raise CLIError(f"--track {track}: cannot use it as a runs directory: {error.strerror or error}") from None
 

@@ -20,10 +20,14 @@ path (GET)                     what
 ``/api/runs?sweep=NAME``       the table of one view: ``runs_table`` below; ``?estimator=KIND`` the runs of one
                                estimator kind; neither: the view of the most recent run (``default_view``)
 ``/api/curves?ids=1,2,3``      ``{"ok": true, "curves": {"1": {"epoch": [...], "loss": [...], ...}}}``
+``/api/model?id=N``            run N's saved model file (``mlpkit.load`` reads it): the whole model as trained,
+                               preparation and scalers with the network, so it predicts on the raw table
+                               (a store written before keeps the network alone); rows with ``"model": true`` have one
 =============================  ==============================================================================
 
 A sweep or estimator kind the store does not hold, ids that are not run numbers, or
-runs it does not hold, are answered with status 400 and ``{"ok": false, "error": "..."}``.
+runs it does not hold, are answered with status 400 and ``{"ok": false, "error": "..."}``; a run
+without a saved model, asked for its model, with status 404 and the same form.
 
 Why views: scores of a classifier (accuracy) and of a regressor (R²) are not on one
 scale, and a sweep's trials are scored alike (cross-validated) while a lone fit is
@@ -110,6 +114,7 @@ def _row(run, now: float) -> dict:
         "id": run.id, "name": run.name, "sweep": run.sweep, "trial": run.trial, "status": run.status,
         "estimator": run.estimator, "params": run.params, "scores": run.scores or {},
         "wall_time": now - run.started if running else run.wall_time, "error": run.error,
+        "model": run.model_path is not None,
     }
 
 
@@ -249,7 +254,23 @@ def runs_routes(store) -> tuple[dict, dict]:
                                                      for name, values in curve.items()}
                                        for run_id, curve in curves.items()}}
 
-    return {"/api/runs": get_runs, "/api/curves": get_curves}, {}
+    def get_model(query: dict, body) -> tuple:
+        text = _one(query, "id")
+        try:
+            run = read("run", int(text))
+        except (TypeError, ValueError):
+            raise BadRequest(f"id must be one run number, got {text!r}: ask for id=3 (as /api/runs lists"
+                             " them)") from None
+        except KeyError:
+            raise BadRequest(f"no run {text} in {where}; /api/runs lists the runs there") from None
+        path = store.model_file(run)
+        if path is None or not path.is_file():
+            why = "it kept no model (failed, pruned, a sweep's trial, or save_model=False)" if path is None else \
+                f"its model file {path} is gone"
+            raise BadRequest(f"run {run.id} has no model to download: {why}", HTTPStatus.NOT_FOUND)
+        return path.read_bytes(), "application/octet-stream"
+
+    return {"/api/runs": get_runs, "/api/curves": get_curves, "/api/model": get_model}, {}
 
 
 class RunsServer(LocalServer):

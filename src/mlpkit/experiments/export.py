@@ -11,7 +11,10 @@ whose last is an mlpkit network converts cleanly: FluCoMa's ``Standardize``,
 Settings FluCoMa cannot express (``with_mean=False``, ``clip=True``,
 ``unit_variance=True``, other steps) mean no scaler file, and a note saying why;
 so does a network FluCoMa cannot express (activations beyond its four, a softmax
-classifier): then only the native file is written.
+classifier): then only the native file is written. A model whose first step is
+``mlpkit.Preparation`` (text categories one-hot, gaps filled, dates as numbers) is
+not written as FluCoMa JSON at all: FluCoMa's files take numbers only, and a network
+that learned on encoded columns is of no use without its encoding.
 """
 
 from __future__ import annotations
@@ -94,6 +97,27 @@ class FluCoMaFiles:
     notes: list = field(default_factory=list)
 
 
+def _preparation_refusal(estimator) -> str | None:
+    """Why FluCoMa cannot hold a model that starts with an ``mlpkit.Preparation``, naming what it does; None
+    for any other model."""
+    steps = getattr(estimator, "steps", None)
+    before = [step for _, step in steps[:-1]] if isinstance(steps, list) else []
+    preparation = next((step for step in before if type(step).__name__ == "Preparation"), None)
+    if preparation is None:
+        return None
+    kinds = {"category": "encodes the categories of", "date": "turns into numbers the dates of",
+             "left out": "leaves out"}
+    named = {what: [repr(c.name) for c in preparation.columns_ if c.kind == kind] for kind, what in kinds.items()}
+    named["fills the gaps of"] = [repr(c.name) for c in preparation.columns_ if c.indicator]
+    done = [f"{what} {', '.join(names)}" for what, names in named.items() if names]
+    return (
+        f"not saved as FluCoMa JSON: the model's first step, the data preparation (mlpkit.Preparation),"
+        f" {'; '.join(done) or 'prepares the columns'}, and FluCoMa's MLP and scaler files take numbers only."
+        " The native file holds the whole model; for FluCoMa, train on a table of numbers without gaps"
+        " (a scaler and a network)"
+    )
+
+
 def write_flucoma_beside(estimator, X, native_path) -> FluCoMaFiles:
     """Write ``<stem>.flucoma.json`` (and ``<stem>.scaler.json``) beside ``native_path`` where FluCoMa can
     express the fitted ``estimator``; the notes say what was not written and why."""
@@ -102,6 +126,10 @@ def write_flucoma_beside(estimator, X, native_path) -> FluCoMaFiles:
     native_path = Path(native_path)
     stem = native_path.with_suffix("")
     written = FluCoMaFiles()
+    refusal = _preparation_refusal(estimator)
+    if refusal is not None:
+        written.notes.append(refusal)
+        return written
     steps = getattr(estimator, "steps", None)
     try:
         model = to_flucoma_dict(network_of(estimator))

@@ -21,6 +21,13 @@ same data can be found) and the model, saved with ``mlpkit.save`` in the runs
 directory's ``models/``. L-BFGS fits have no per-epoch calls: their curve is
 taken from the fitted model at the end.
 
+The recorder watches the *network*, the one part that trains epoch by epoch. A
+network inside a larger model (a Pipeline whose data preparation or scaler comes
+first, a TransformedTargetRegressor scaling the targets) is only part of what
+predicts on the raw table; so the code that fits such a model says so
+(``RunRecorder(..., model_follows=True)``) and hands the whole fitted model over
+at the end (``recorder.finish(model)``), and that is what the run keeps.
+
 ``FitWatcher`` is the part every watcher shares (``MLflowCallback`` builds on it too).
 """
 
@@ -285,20 +292,33 @@ class RunRecorder(FitWatcher):
         Save the trained model in ``<runs>/models/run-<id>.mlpkit``.
     sweep, trial : optional
         The sweep and trial the run belongs to (set by ``mlpkit.sweep``).
+    model_follows : bool, default False
+        The watched network is the last step of a larger model, which the code fitting it hands over
+        with ``finish(model)`` once every step is fitted: the run ends then, keeping that whole model
+        (preparation, scalers, target transformer and network). Until then the run stays running.
 
     After a fit, ``run_id`` is the id of its run and ``store`` the ``RunStore``.
     A fit that raises is recorded as failed with its error; a process that dies
     mid-fit leaves a run that the store marks failed (see ``mlpkit.experiments.store``).
     """
 
-    def __init__(self, runs=DEFAULT_RUNS, *, name=None, save_model=True, sweep=None, trial=None):
+    def __init__(self, runs=DEFAULT_RUNS, *, name=None, save_model=True, sweep=None, trial=None,
+                 model_follows=False):
         super().__init__()
         self.store = runs if isinstance(runs, RunStore) else RunStore(runs)
         self.name, self.save_model, self.sweep, self.trial = name, save_model, sweep, trial
+        self.model_follows = model_follows
         self.run_id = None
+        self._waiting = None  # (scores, wall time) of a fit whose run waits for its whole model (finish)
 
     def __repr__(self):
         return f"RunRecorder({str(self.store.directory)!r}, name={self.name!r})"
+
+    def watch(self, X, y, sample_weight=None):
+        if self._waiting is not None:  # the last fit's whole model never came: its run cannot keep one
+            self._waiting = None
+            self.store.fail_run(self.run_id, "the fitted model was never handed to its recorder (finish(model))")
+        return super().watch(X, y, sample_weight)
 
     def _begin(self, model):
         X, y, sample_weight = self._data
@@ -311,6 +331,35 @@ class RunRecorder(FitWatcher):
         self.store.log_epochs(self.run_id, rows)
 
     def _succeed(self, model, scores):
+        if self.model_follows and model is not None:
+            self._waiting = (scores, self.wall_time)  # (the network alone cannot predict on the raw table)
+            return
+        self._finish(model, scores, self.wall_time)
+
+    @property
+    def waiting_for_model(self) -> bool:
+        """Whether a fit ended well and its run waits for the whole model (``model_follows``, ``finish``)."""
+        return self._waiting is not None
+
+    def finish(self, model):
+        """End the run of the fit just watched, keeping ``model``: the whole fitted model around the network.
+
+        For ``model_follows=True``: the code that fitted the model calls this once every step is
+        fitted. If saving fails, the run is recorded as failed and the error raised.
+        """
+        if self._waiting is None:
+            raise ValueError(
+                "finish(model): no fit watched by this recorder is waiting for its model; give the recorder"
+                " model_follows=True, fit with track=recorder, and call finish once the fit has succeeded"
+            )
+        (scores, wall_time), self._waiting = self._waiting, None
+        try:
+            self._finish(model, scores, wall_time)
+        except BaseException as error:
+            self._fail(error)
+            raise
+
+    def _finish(self, model, scores, wall_time):
         model_path = None
         if self.save_model and model is not None:
             from ..io import save
@@ -321,7 +370,7 @@ class RunRecorder(FitWatcher):
                     save(model, model_path)
                 except ValueError:  # moments that are not finite (a diverged fit kept with on_divergence="warn")
                     save(model, model_path, optimizer_state=False)  # the weights, or the first error again
-        self.store.finish_run(self.run_id, scores, model_path=model_path, wall_time=self.wall_time)
+        self.store.finish_run(self.run_id, scores, model_path=model_path, wall_time=wall_time)
 
     def _fail(self, error):
         self.store.fail_run(self.run_id, error)
@@ -329,13 +378,17 @@ class RunRecorder(FitWatcher):
 
 @contextlib.contextmanager
 def without_callbacks(model):
-    """The model as it is saved: its callbacks (objects the file format does not hold) are not part of it."""
-    callbacks = model.callbacks
-    model.callbacks = None
+    """The model as it is saved: its network's callbacks (objects the file format does not hold) are not
+    part of it."""
+    from .._wrappers import network_of
+
+    network = network_of(model)
+    callbacks = network.callbacks
+    network.callbacks = None
     try:
         yield model
     finally:
-        model.callbacks = callbacks
+        network.callbacks = callbacks
 
 
 def recorder_from_option(track, X, y, sample_weight=None):

@@ -54,9 +54,10 @@ Speed
 
 The best parameters are refitted on all the data (recorded as one more run,
 outside the sweep, named ``<name>: best``), saved natively in the runs directory's
-``models/`` and, with ``flucoma=True``, as FluCoMa JSON beside it with its scaler
-where FluCoMa can express it (``mlpkit.experiments.export``; the notes say why not
-where it cannot).
+``models/`` (the whole estimator: a Pipeline's preparation or scaler with its
+network, so it predicts on the rows the sweep was given) and, with
+``flucoma=True``, as FluCoMa JSON beside it with its scaler where FluCoMa can
+express it (``mlpkit.experiments.export``; the notes say why not where it cannot).
 
 Notes (``SweepResult.notes``) say what the sweep changed or could not do and the
 setting that changes it; they are text in Python's words (``prune=False``), and
@@ -167,7 +168,7 @@ class SweepResult:
     best_score_: float
     best_estimator_: object
     trials_: list  # dicts, best first: rank, trial, status, score, score_std, params, epochs, seconds, run_id, error
-    model_path: Path | None = None  # the best model, natively (for a Pipeline: its network)
+    model_path: Path | None = None  # the best model, natively: the whole estimator (a Pipeline's steps too)
     flucoma_path: Path | None = None
     scaler_path: Path | None = None
     notes: list = field(default_factory=list)  # Notes: what the sweep changed or could not do, and why
@@ -599,15 +600,15 @@ def _result(context: _Context, study, store: RunStore, notes, n_run, flucoma=Fal
         )
     best = finished[0]
     estimator = clone(context.estimator).set_params(**best["params"])
-    recorder = RunRecorder(store, name=f"{context.name}: best")
+    # The recorder watches the network; the run keeps the whole pipeline, handed over once it is fitted,
+    # so that the store's best model predicts on the rows the sweep was given (a table's raw columns).
+    recorder = RunRecorder(store, name=f"{context.name}: best", model_follows=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         estimator.fit(context.X, context.y, **{f"{_prefix(estimator)}track": recorder})
+    recorder.finish(estimator)
     model_path = store.model_file(recorder.run_id)
     copies = write_flucoma_beside(estimator, context.X, model_path) if flucoma else FluCoMaFiles()
-    if _prefix(estimator):
-        notes = [*notes, Note.plain(f"{model_path.name} holds the pipeline's network only; the steps before it are"
-                                    " in best_estimator_ (pickle it to keep the whole pipeline)")]
     return SweepResult(
         name=context.name, study=study, store=store, best_params_=best["params"], best_score_=best["score"],
         best_estimator_=estimator, trials_=trials, model_path=model_path, flucoma_path=copies.model,

@@ -124,6 +124,13 @@
       swatch.style.background = page.selected.get(row.id);
       pick.appendChild(swatch);
     }
+    if (row.model) {  // the model as trained, preparation included: mlpkit.load(file).predict(table)
+      const link = element("a", "\u2913", "model");
+      link.href = "api/model?id=" + row.id;
+      link.download = "run-" + row.id + ".mlpkit";
+      link.title = "download run " + row.id + "'s model (mlpkit.load reads it)";
+      pick.appendChild(link);
+    }
     tr.appendChild(pick);
     for (const column of columns) {
       const value = CELLS[column.group](row, column.key);
