@@ -77,16 +77,25 @@ def export_onnx(model, path=None):
     except ImportError:
         raise ImportError("export_onnx needs the onnx package: pip install onnx") from None
     members = _members(model)
+    inputs, opset = None, OPSET  # None: the one input X
     if members is None:
-        steps, target = _scalings(model)
+        preparation, steps, target = _preparation_of(model), *_scalings(model)
+        if preparation is not None:
+            from . import onnx_preparation
+
+            onnx_preparation.check_exportable(preparation)  # (before anything else is looked at)
         model = _core_model(_wrappers.network_of(model))
         graph = _Graph(model.coefs_[0].dtype)
-        inputs = _scaled_inputs(graph, steps)
-        outputs = _outputs(graph, model, _forward(graph, model, inputs), target)
+        h = "X"
+        if preparation is not None:
+            inputs, h = onnx_preparation.prepared_inputs(graph, preparation)
+            opset = max(opset, onnx_preparation.min_opset(preparation))
+        h = _scaled_inputs(graph, steps, h)
+        outputs = _outputs(graph, model, _forward(graph, model, h), target)
     else:
         graph = _Graph(members[0].coefs_[0].dtype)
         outputs = _ensemble_outputs(graph, model, members)
-    proto = _make_model(onnx, graph, model, outputs)
+    proto = _make_model(onnx, graph, model, outputs, inputs, opset)
     if path is not None:
         from .io import write_atomically
 
@@ -94,10 +103,18 @@ def export_onnx(model, path=None):
     return proto
 
 
+def _preparation_of(model):
+    """The pipeline's first step if it is an mlpkit.Preparation (exported by ``onnx_preparation``), else None."""
+    steps = _wrappers.scalers_of(model)
+    return steps[0] if steps and type(steps[0]).__name__ == "Preparation" else None
+
+
 def _scalings(model):
-    """The affine maps of the scalers before the network, and the inverse of the target's (or None)."""
+    """The affine maps of the scalers before the network (after a first-step Preparation), and the inverse of
+    the target's (or None)."""
     try:
-        steps = [_wrappers.affine(step) for step in _wrappers.scalers_of(model)]
+        steps = _wrappers.scalers_of(model)[1 if _preparation_of(model) is not None else 0:]
+        steps = [_wrappers.affine(step) for step in steps]
         target = _wrappers.target_scaler_of(model)
         if _wrappers.is_target_regressor(model) and target is None:
             raise ValueError("This TransformedTargetRegressor is not fitted: fit it before exporting it to ONNX.")
@@ -107,8 +124,7 @@ def _scalings(model):
     return steps, target
 
 
-def _scaled_inputs(g, steps) -> str:
-    h = "X"
+def _scaled_inputs(g, steps, h="X") -> str:
     for i, (a, b) in enumerate(steps):
         h = g.op("Add", [g.op("Mul", [h, g.const(a, f"scale_{i}")], f"scaled_{i}"), g.const(b, f"shift_{i}")], f"input_{i}")
     return h
@@ -450,28 +466,34 @@ def _classes_tensor(classes) -> tuple[np.ndarray, int]:
     )
 
 
-def _make_model(onnx, g, model, outputs):
-    """The checked ModelProto: graph, opset, IR version and metadata."""
+def _make_model(onnx, g, model, outputs, inputs=None, opset=OPSET):
+    """The checked ModelProto: graph, opset, IR version and metadata. ``inputs``: (name, element type,
+    shape) of each, or None for the one input X."""
     from ._version import __version__
 
     helper = onnx.helper
     n_features = model.n_features_in_
     float_type = helper.np_dtype_to_tensor_dtype(g.dtype)
+    if inputs is None:
+        inputs = [("X", float_type, ["N", n_features])]
+        described = f"input X (N, {n_features}) {g.dtype}"
+    else:
+        described = f"inputs: one per column, (N,): {', '.join(name for name, _, _ in inputs)}"
     graph = helper.make_graph(
         g.nodes,
         f"mlpkit_{type(model).__name__}",
-        [helper.make_tensor_value_info("X", float_type, ["N", n_features])],
+        [helper.make_tensor_value_info(name, elem_type, shape) for name, elem_type, shape in inputs],
         [helper.make_tensor_value_info(name, elem_type, shape) for name, elem_type, shape in outputs],
         initializer=g.initializers,
     )
-    opset = helper.make_opsetid("", OPSET)
+    opset = helper.make_opsetid("", opset)
     proto = helper.make_model(
         graph,
         opset_imports=[opset],
         ir_version=helper.find_min_ir_version_for([opset]),
         producer_name="mlpkit",
         producer_version=__version__,
-        doc_string=f"mlpkit {type(model).__name__}: input X (N, {n_features}) {g.dtype}",
+        doc_string=f"mlpkit {type(model).__name__}: {described}",
     )
     metadata = {"estimator": f"mlpkit.{type(model).__name__}"}
     if hasattr(model, "classes_"):
