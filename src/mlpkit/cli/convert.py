@@ -5,7 +5,8 @@
   networks FluCoMa can express (identity, sigmoid, relu, tanh); a model's input scaler
   (what ``mlpkit fit`` adds) goes beside it as FluCoMa scaler JSON, ``<stem>.scaler.json``, and a
   target scaler is folded into the output layer;
-- ``onnx``: ONNX (``mlpkit.export_onnx``; needs ``pip install onnx``).
+- ``onnx``: ONNX (``mlpkit.export_onnx``; needs ``pip install onnx``); a model's data preparation goes into the
+  graph, one input per column (dates are refused, naming the column).
 
 Without ``--to`` the format follows the suffix of ``--out`` (``SUFFIXES``).
 """
@@ -91,10 +92,9 @@ HINTS = {
                  " (mlpkit fit DATA --target COL --set loss=squared_error --out MODEL), then convert that model")],
 }
 
-#: Format -> why it cannot hold an mlpkit.Preparation (the native format holds it).
+#: Format -> why it cannot hold an mlpkit.Preparation (the native format holds it; ONNX holds all but dates,
+#: and export_onnx says which column it cannot hold and why).
 CANNOT_PREPARE = {
-    "onnx": "mlpkit's ONNX export folds scalers into the graph but has no ONNX operators yet for the preparation's"
-            " one-hot levels, gap filling and date parts",
     "flucoma": "FluCoMa's MLP and scaler files take numbers only, so they cannot hold it",
 }
 
