@@ -28,6 +28,23 @@ because onnxruntime has no float64 kernels for ``Elu``, ``Selu`` and ``Softplus`
 ONNX stores float attributes in float32; the only one left in a float64 graph is the
 batch-norm epsilon (1e-5), whose rounding changes results by about 1e-9 relative.
 
+A model whose Pipeline starts with a data preparation (``mlpkit.Preparation``, what ``mlpkit fit`` adds
+for a table of text, gaps or identifiers) takes the raw table instead of ``X``: one input per column the
+preparation uses, named as the column and 1-D (N,), since a mixed table cannot be one tensor. Numeric
+columns and category columns of numbers (codes) are float64 with NaN for a gap; text categories
+(also yes/no and booleans, as ``str`` writes them) are strings, where '', 'NA', 'nan', 'None', 'n/a',
+... are gaps, as in ``transform``. Columns the preparation leaves out (identifiers) have no input, and
+onnxruntime refuses names it does not know, so feed the inputs the session lists:
+
+>>> feed = {i.name: frame[i.name].astype(str).to_numpy(object) if i.type == "tensor(string)"
+...         else frame[i.name].to_numpy("float64") for i in session.get_inputs()}
+>>> label, probabilities = session.run(None, feed)
+
+The graph fills gaps, adds the missing-value indicators, one-hot encodes categories (rare and unseen
+levels in ``other``) and scales as ``transform`` does (``onnx_preparation``; text categories use
+``RegexFullMatch``, so such graphs are opset 20, onnxruntime >= 1.17); unlike ``transform``, it cannot
+warn about a level unseen in training. Date columns are refused: ONNX cannot read dates.
+
 ``onnx`` is needed only here: ``pip install onnx`` (``onnxruntime`` to run the file).
 """
 
@@ -60,7 +77,9 @@ def export_onnx(model, path=None):
         or a fitted Pipeline of StandardScaler / MinMaxScaler / RobustScaler steps before a core
         network, in a TransformedTargetRegressor with such a scaler or not: each scaler is one
         ``Mul`` and ``Add`` per column (``_wrappers.affine``) before the network, the target's
-        inverted after it, so the graph takes the raw columns and gives the raw targets.
+        inverted after it, so the graph takes the raw columns and gives the raw targets. Such a Pipeline
+        may start with an mlpkit.Preparation instead: the graph then takes one input per column (see the
+        module's docstring), float64 for numbers and strings for text categories.
     path : str, os.PathLike or None
         Where to write the file; None only returns the model.
 
@@ -68,7 +87,7 @@ def export_onnx(model, path=None):
     ------
     ValueError
         The model is not fitted, or has something ONNX cannot express here (the
-        message says what).
+        message says what: a date column of a Preparation, for one).
     ImportError
         The ``onnx`` package is not installed.
     """

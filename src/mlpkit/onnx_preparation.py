@@ -11,7 +11,8 @@ Each column's part (``ENCODERS``, by kind) makes the same columns as ``Preparati
 as float64 (N, 1) tensors; they are concatenated, the scaler is applied as one ``Mul`` and ``Add`` per
 column (``_wrappers.affine``; the 0/1 columns are multiplied by 1 and shifted by 0), and the result is cast
 to the network's dtype, as the network casts ``transform``'s float64 matrix: the tensor ``prepared``
-(N, n_outputs) is ``Preparation.transform``'s matrix, in the columns of ``get_feature_names_out()``.
+(N, n_outputs) is ``Preparation.transform``'s matrix in that dtype, in the columns of
+``get_feature_names_out()`` (named so unless a column is; the tests read it).
 
 - numeric: ``IsNaN``, ``Where`` (gap -> the fill value), the indicator ``IsNaN`` cast to 0/1;
 - category of numbers: ``Equal`` to each kept level;
