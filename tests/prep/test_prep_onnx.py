@@ -119,30 +119,41 @@ def test_a_prepared_regressor_with_scaled_targets_predicts_as_mlpkit():
     np.testing.assert_allclose(variable, quietly(model.predict, new), **TOLERANCE)
 
 
-def test_every_level_rare_leaves_only_other():
-    """A category whose levels are all rare is one 'other' column of ones (and its indicator)."""
+def test_every_level_rare_leaves_only_other_and_a_scaler_may_follow():
+    """A category whose levels are all rare is one 'other' column of ones (and its indicator); a scaler step after
+    the preparation is folded in after it, as for a Pipeline of scalers."""
     frame = table(40)
-    model = Pipeline([("prepare", Preparation(min_frequency=1000, scale="none")), ("mlp", MLPRegressor(**SMALL))])
+    model = Pipeline([("prepare", Preparation(min_frequency=1000, scale="none")), ("scale", StandardScaler()),
+                      ("mlp", MLPRegressor(**SMALL))])  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(frame, np.arange(40.0))
-    colour = next(column for column in model.steps[0][1].columns_ if column.name == "colour")
+    preparation = model.steps[0][1]
+    colour = next(column for column in preparation.columns_ if column.name == "colour")
     assert colour.levels == () and colour.other
     session = session_of(model, extra_output="prepared")
     new = awkward_rows()
-    prepared = session.run(["prepared"], feed(session, new))[0]
-    np.testing.assert_allclose(prepared, quietly(model.steps[0][1].transform, new), rtol=1e-12)
+    variable, prepared = session.run(None, feed(session, new))
+    np.testing.assert_allclose(prepared, quietly(preparation.transform, new), rtol=1e-12)
+    np.testing.assert_allclose(variable, quietly(model.predict, new), **TOLERANCE)
 
 
-def test_a_date_column_is_refused_naming_it_and_what_to_do():
-    frame, y = mixed_table(), np.array(["a", "b"] * 30)
-    model = Pipeline([("prepare", Preparation()), ("mlp", MLPClassifier(hidden_layer_sizes=(3,), max_iter=2))])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(frame, y)
+def unfitted_network_after(frame, **params) -> Pipeline:
+    """A fitted preparation before an unfitted network: enough for the refusals, which come first."""
+    return Pipeline([("prepare", Preparation(**params).fit(frame)), ("mlp", MLPClassifier())])
+
+
+def test_a_date_column_is_refused_naming_it_and_what_to_do(tmp_path):
     with pytest.raises(ValueError, match=r"data preparation \(mlpkit.Preparation\): column 'when' is a date \(the"
                                          r" preparation makes days, month, weekday of it\).*--drop when"):  # fmt: skip
-        mlpkit.export_onnx(model, "never-written.onnx")
+        mlpkit.export_onnx(unfitted_network_after(mixed_table()), tmp_path / "never-written.onnx")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_column_named_as_a_graph_output_is_refused():
+    frame = table().rename(columns={"x": "label"})
+    with pytest.raises(ValueError, match="column 'label' would be a graph input of the same name as a graph output"):
+        mlpkit.export_onnx(unfitted_network_after(frame))
 
 
 def test_convert_writes_a_prepared_model_as_onnx(run_cli, tmp_path):
