@@ -36,8 +36,10 @@ columns and category columns of numbers (codes) are float64 with NaN for a gap; 
 ... are gaps, as in ``transform``. Columns the preparation leaves out (identifiers) have no input, and
 onnxruntime refuses names it does not know, so feed the inputs the session lists:
 
->>> feed = {i.name: frame[i.name].astype(str).to_numpy(object) if i.type == "tensor(string)"
-...         else frame[i.name].to_numpy("float64") for i in session.get_inputs()}
+>>> def column(values, text):  # text: gaps (None, NaN, pd.NA) as '', the rest as str writes it
+...     return values.astype(object).fillna("").astype(str).to_numpy(object) if text else \
+...         values.to_numpy("float64", na_value=np.nan)
+>>> feed = {i.name: column(frame[i.name], i.type == "tensor(string)") for i in session.get_inputs()}
 >>> label, probabilities = session.run(None, feed)
 
 The graph fills gaps, adds the missing-value indicators, one-hot encodes categories (rare and unseen

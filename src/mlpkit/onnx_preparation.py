@@ -35,7 +35,7 @@ import numpy as np
 
 from . import _wrappers
 from .prep.columns import MISSING_TEXT
-from .prep.encoding import Column
+from .prep.encoding import Column, _level_key
 
 #: The opset that has RegexFullMatch, needed by text categories (onnx >= 1.15, onnxruntime >= 1.17).
 TEXT_OPSET = 20
@@ -151,8 +151,8 @@ def _category(g, column: Column, x) -> list[str]:
     """One 0/1 column per kept level (a gap counts as the fill level), then 'other' (no kept level on), then
     the indicator, as ``encoding.encode_category``."""
     gap, matches = MATCHERS[column.numeric_levels](g, column, x)
-    fill = float(column.fill) if column.numeric_levels else str(column.fill)
-    keys = [float(level) if column.numeric_levels else str(level) for level in column.levels]
+    fill = _level_key(column.fill, column.numeric_levels)  # (levels compared as transform compares them)
+    keys = [_level_key(level, column.numeric_levels) for level in column.levels]
     on = [g.op("Or", [match, gap], f"{column.name}_or_gap") if key == fill else match for key, match in zip(keys, matches)]
     outputs = [_as_double(g, flag, f"{column.name}_level") for flag in on]
     if column.other:

@@ -39,7 +39,7 @@ def awkward_rows() -> pd.DataFrame:
     new.loc[[0, 1], "x"] = np.nan
     new["grade"] = new["grade"].astype(float)
     new.loc[2, "grade"], new.loc[3, "grade"] = 7.0, np.nan  # a code never seen, and a gap
-    new.loc[4, "owner"] = None
+    new.loc[4, "owner"], new.loc[5, "owner"] = None, pd.NA
     return new
 
 
@@ -57,9 +57,13 @@ def session_of(model, extra_output=None):
 
 
 def feed(session, frame) -> dict:
-    """The columns the graph takes, as the export's docstring says to give them: text via str, numbers as float64."""
-    return {i.name: frame[i.name].astype(str).to_numpy(object) if i.type == "tensor(string)"
-            else frame[i.name].to_numpy(np.float64) for i in session.get_inputs()}  # fmt: skip
+    """The columns the graph takes, as the export's docstring says to give them: text via str with gaps as '',
+    numbers as float64 with NaN for gaps."""
+    def column(values, text):
+        return values.astype(object).fillna("").astype(str).to_numpy(object) if text else \
+            values.to_numpy("float64", na_value=np.nan)  # fmt: skip
+
+    return {i.name: column(frame[i.name], i.type == "tensor(string)") for i in session.get_inputs()}
 
 
 def quietly(function, *args):
