@@ -170,6 +170,7 @@ def test_convert_writes_a_prepared_model_as_onnx(run_cli, tmp_path):
     assert code == 0, err
     code, _, err = run_cli("convert", model, "--to", "onnx", "--out", tmp_path / "people.onnx")
     assert code == 0, err
+    assert "one input each (N,): owner (text, '' for gaps), x (float64, NaN for gaps), colour (text" in err
     session = ort.InferenceSession(str(tmp_path / "people.onnx"), providers=["CPUExecutionProvider"])
     new = awkward_rows()
     label, probabilities = session.run(None, feed(session, new))

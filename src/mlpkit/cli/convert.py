@@ -73,8 +73,18 @@ def _with_targets_unscaled(network, target):
     return [*layers[:-1], last._replace(weights=last.weights / a, biases=(last.biases - b) / a)]
 
 
+#: ONNX element type (TensorProto.FLOAT, DOUBLE, STRING; numbers, as onnx is imported only to export) -> what a
+#: user gives for an input of it.
+ONNX_INPUT_KINDS = {1: "float32", 11: "float64, NaN for gaps", 8: "text, '' for gaps"}
+
+
 def _onnx(model, path):
-    export_onnx(model, path)
+    """The ONNX file; for a prepared model, a note naming its inputs (one per column), which are not the usual X."""
+    proto = export_onnx(model, path)
+    inputs = [(i.name, i.type.tensor_type.elem_type) for i in proto.graph.input]
+    if [name for name, _ in inputs] != ["X"]:
+        described = ", ".join(f"{name} ({ONNX_INPUT_KINDS.get(kind, kind)})" for name, kind in inputs)
+        report.note(f"the ONNX graph takes the table's columns, one input each (N,): {described}")
 
 
 #: Format name -> writer(model, path).
