@@ -45,8 +45,9 @@ SCALERS = {"StandardScaler": _standard, "MinMaxScaler": _min_max, "RobustScaler"
 #: Steps mlpkit saves that are not a per-column affine map, and why (for the exports that need one).
 NOT_AFFINE = {
     "Preparation": "mlpkit.Preparation encodes categories one-hot, fills gaps and turns dates into numbers, which is"
-                   " not a per-column affine map; ONNX and FluCoMa exports cannot hold it yet: keep the native file"
-                   " (mlpkit.save), or train on a table of plain numbers for a scaler and network only",
+                   " not a per-column affine map; export_onnx takes it only as a Pipeline's first step, and FluCoMa"
+                   " exports not at all: make it the first step, keep the native file (mlpkit.save), or train on a"
+                   " table of plain numbers for a scaler and network only",
 }
 
 

@@ -28,6 +28,25 @@ because onnxruntime has no float64 kernels for ``Elu``, ``Selu`` and ``Softplus`
 ONNX stores float attributes in float32; the only one left in a float64 graph is the
 batch-norm epsilon (1e-5), whose rounding changes results by about 1e-9 relative.
 
+A model whose Pipeline starts with a data preparation (``mlpkit.Preparation``, what ``mlpkit fit`` adds
+for a table of text, gaps or identifiers) takes the raw table instead of ``X``: one input per column the
+preparation uses, named as the column and 1-D (N,), since a mixed table cannot be one tensor. Numeric
+columns and category columns of numbers (codes) are float64 with NaN for a gap; text categories
+(also yes/no and booleans, as ``str`` writes them) are strings, where '', 'NA', 'nan', 'None', 'n/a',
+... are gaps, as in ``transform``. Columns the preparation leaves out (identifiers) have no input, and
+onnxruntime refuses names it does not know, so feed the inputs the session lists:
+
+>>> def column(values, text):  # text: gaps (None, NaN, pd.NA) as '', the rest as str writes it
+...     return values.astype(object).fillna("").astype(str).to_numpy(object) if text else \
+...         values.to_numpy("float64", na_value=np.nan)
+>>> feed = {i.name: column(frame[i.name], i.type == "tensor(string)") for i in session.get_inputs()}
+>>> label, probabilities = session.run(None, feed)
+
+The graph fills gaps, adds the missing-value indicators, one-hot encodes categories (rare and unseen
+levels in ``other``) and scales as ``transform`` does (``onnx_preparation``; text categories use
+``RegexFullMatch``, so such graphs are opset 20, onnxruntime >= 1.17); unlike ``transform``, it cannot
+warn about a level unseen in training. Date columns are refused: ONNX cannot read dates.
+
 ``onnx`` is needed only here: ``pip install onnx`` (``onnxruntime`` to run the file).
 """
 
@@ -60,7 +79,9 @@ def export_onnx(model, path=None):
         or a fitted Pipeline of StandardScaler / MinMaxScaler / RobustScaler steps before a core
         network, in a TransformedTargetRegressor with such a scaler or not: each scaler is one
         ``Mul`` and ``Add`` per column (``_wrappers.affine``) before the network, the target's
-        inverted after it, so the graph takes the raw columns and gives the raw targets.
+        inverted after it, so the graph takes the raw columns and gives the raw targets. Such a Pipeline
+        may start with an mlpkit.Preparation instead: the graph then takes one input per column (see the
+        module's docstring), float64 for numbers and strings for text categories.
     path : str, os.PathLike or None
         Where to write the file; None only returns the model.
 
@@ -68,7 +89,7 @@ def export_onnx(model, path=None):
     ------
     ValueError
         The model is not fitted, or has something ONNX cannot express here (the
-        message says what).
+        message says what: a date column of a Preparation, for one).
     ImportError
         The ``onnx`` package is not installed.
     """
@@ -77,16 +98,25 @@ def export_onnx(model, path=None):
     except ImportError:
         raise ImportError("export_onnx needs the onnx package: pip install onnx") from None
     members = _members(model)
+    inputs, opset = None, OPSET  # None: the one input X
     if members is None:
-        steps, target = _scalings(model)
+        preparation, steps, target = _preparation_of(model), *_scalings(model)
+        if preparation is not None:
+            from . import onnx_preparation
+
+            onnx_preparation.check_exportable(preparation)  # (before anything else is looked at)
         model = _core_model(_wrappers.network_of(model))
         graph = _Graph(model.coefs_[0].dtype)
-        inputs = _scaled_inputs(graph, steps)
-        outputs = _outputs(graph, model, _forward(graph, model, inputs), target)
+        h = "X"
+        if preparation is not None:
+            inputs, h = onnx_preparation.prepared_inputs(graph, preparation)
+            opset = max(opset, onnx_preparation.min_opset(preparation))
+        h = _scaled_inputs(graph, steps, h)
+        outputs = _outputs(graph, model, _forward(graph, model, h), target)
     else:
         graph = _Graph(members[0].coefs_[0].dtype)
         outputs = _ensemble_outputs(graph, model, members)
-    proto = _make_model(onnx, graph, model, outputs)
+    proto = _make_model(onnx, graph, model, outputs, inputs, opset)
     if path is not None:
         from .io import write_atomically
 
@@ -94,10 +124,18 @@ def export_onnx(model, path=None):
     return proto
 
 
+def _preparation_of(model):
+    """The pipeline's first step if it is an mlpkit.Preparation (exported by ``onnx_preparation``), else None."""
+    steps = _wrappers.scalers_of(model)
+    return steps[0] if steps and type(steps[0]).__name__ == "Preparation" else None
+
+
 def _scalings(model):
-    """The affine maps of the scalers before the network, and the inverse of the target's (or None)."""
+    """The affine maps of the scalers before the network (after a first-step Preparation), and the inverse of
+    the target's (or None)."""
     try:
-        steps = [_wrappers.affine(step) for step in _wrappers.scalers_of(model)]
+        steps = _wrappers.scalers_of(model)[1 if _preparation_of(model) is not None else 0:]
+        steps = [_wrappers.affine(step) for step in steps]
         target = _wrappers.target_scaler_of(model)
         if _wrappers.is_target_regressor(model) and target is None:
             raise ValueError("This TransformedTargetRegressor is not fitted: fit it before exporting it to ONNX.")
@@ -107,8 +145,7 @@ def _scalings(model):
     return steps, target
 
 
-def _scaled_inputs(g, steps) -> str:
-    h = "X"
+def _scaled_inputs(g, steps, h="X") -> str:
     for i, (a, b) in enumerate(steps):
         h = g.op("Add", [g.op("Mul", [h, g.const(a, f"scale_{i}")], f"scaled_{i}"), g.const(b, f"shift_{i}")], f"input_{i}")
     return h
@@ -450,28 +487,34 @@ def _classes_tensor(classes) -> tuple[np.ndarray, int]:
     )
 
 
-def _make_model(onnx, g, model, outputs):
-    """The checked ModelProto: graph, opset, IR version and metadata."""
+def _make_model(onnx, g, model, outputs, inputs=None, opset=OPSET):
+    """The checked ModelProto: graph, opset, IR version and metadata. ``inputs``: (name, element type,
+    shape) of each, or None for the one input X."""
     from ._version import __version__
 
     helper = onnx.helper
     n_features = model.n_features_in_
     float_type = helper.np_dtype_to_tensor_dtype(g.dtype)
+    if inputs is None:
+        inputs = [("X", float_type, ["N", n_features])]
+        described = f"input X (N, {n_features}) {g.dtype}"
+    else:
+        described = f"inputs: one per column, (N,): {', '.join(name for name, _, _ in inputs)}"
     graph = helper.make_graph(
         g.nodes,
         f"mlpkit_{type(model).__name__}",
-        [helper.make_tensor_value_info("X", float_type, ["N", n_features])],
+        [helper.make_tensor_value_info(name, elem_type, shape) for name, elem_type, shape in inputs],
         [helper.make_tensor_value_info(name, elem_type, shape) for name, elem_type, shape in outputs],
         initializer=g.initializers,
     )
-    opset = helper.make_opsetid("", OPSET)
+    opset = helper.make_opsetid("", opset)
     proto = helper.make_model(
         graph,
         opset_imports=[opset],
         ir_version=helper.find_min_ir_version_for([opset]),
         producer_name="mlpkit",
         producer_version=__version__,
-        doc_string=f"mlpkit {type(model).__name__}: input X (N, {n_features}) {g.dtype}",
+        doc_string=f"mlpkit {type(model).__name__}: {described}",
     )
     metadata = {"estimator": f"mlpkit.{type(model).__name__}"}
     if hasattr(model, "classes_"):

@@ -8,14 +8,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from prep_helpers import mixed_table
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from mlpkit import MLPClassifier, Preparation
 from mlpkit.prep import UnseenCategoryWarning
-
-from prep_helpers import mixed_table
 
 
 def table(n=60, seed=0) -> pd.DataFrame:

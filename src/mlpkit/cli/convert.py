@@ -5,7 +5,8 @@
   networks FluCoMa can express (identity, sigmoid, relu, tanh); a model's input scaler
   (what ``mlpkit fit`` adds) goes beside it as FluCoMa scaler JSON, ``<stem>.scaler.json``, and a
   target scaler is folded into the output layer;
-- ``onnx``: ONNX (``mlpkit.export_onnx``; needs ``pip install onnx``).
+- ``onnx``: ONNX (``mlpkit.export_onnx``; needs ``pip install onnx``); a model's data preparation goes into the
+  graph, one input per column (dates are refused, naming the column).
 
 Without ``--to`` the format follows the suffix of ``--out`` (``SUFFIXES``).
 """
@@ -74,10 +75,20 @@ def _with_targets_unscaled(network, target):
     return [*layers[:-1], last._replace(weights=last.weights / a, biases=(last.biases - b) / a)]
 
 
+#: ONNX element type (TensorProto.FLOAT, DOUBLE, STRING; numbers, as onnx is imported only to export) -> what a
+#: user gives for an input of it.
+ONNX_INPUT_KINDS = {1: "float32", 11: "float64, NaN for gaps", 8: "text, '' for gaps"}
+
+
 def _onnx(model, path):
+    """The ONNX file; for a prepared model, a note naming its inputs (one per column), which are not the usual X."""
     from ..onnx_export import export_onnx
 
-    export_onnx(model, path)
+    proto = export_onnx(model, path)
+    inputs = [(i.name, i.type.tensor_type.elem_type) for i in proto.graph.input]
+    if [name for name, _ in inputs] != ["X"]:
+        described = ", ".join(f"{name} ({ONNX_INPUT_KINDS.get(kind, kind)})" for name, kind in inputs)
+        report.note(f"the ONNX graph takes the table's columns, one input each (N,): {described}")
 
 
 #: Format name -> writer(model, path).
@@ -95,10 +106,9 @@ HINTS = {
                  " (mlpkit fit DATA --target COL --set loss=squared_error --out MODEL), then convert that model")],
 }
 
-#: Format -> why it cannot hold an mlpkit.Preparation (the native format holds it).
+#: Format -> why it cannot hold an mlpkit.Preparation (the native format holds it; ONNX holds all but dates,
+#: and export_onnx says which column it cannot hold and why).
 CANNOT_PREPARE = {
-    "onnx": "mlpkit's ONNX export folds scalers into the graph but has no ONNX operators yet for the preparation's"
-            " one-hot levels, gap filling and date parts",
     "flucoma": "FluCoMa's MLP and scaler files take numbers only, so they cannot hold it",
 }
 

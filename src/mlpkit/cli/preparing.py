@@ -7,7 +7,8 @@ that trains (``fit``, ``sweep``, ``lr-find``, ``advise``).
   identifier or a date), the preparation is its scaler alone, and the model is built as before: the
   scaler (``scaling.py``) then the network, which ONNX and FluCoMa export as they always have;
 - otherwise the model is ``Pipeline([("prepare", Preparation(...)), ("mlp", network)])``: categories one-hot,
-  gaps filled with indicators, identifiers left out, dates as numbers, the numbers scaled.
+  gaps filled with indicators, identifiers left out, dates as numbers, the numbers scaled. ONNX export puts
+  the preparation into the graph (one input per column; a date column is refused), FluCoMa's refuses it.
 
 Either way the choices are printed once, each with why and the flag that changes it.
 """
