@@ -22,7 +22,7 @@ def lazy_exports(package: str, public: dict[str, str]):
 
     def __getattr__(name):
         if name not in public:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+            return _submodule(package, name)
         value = getattr(import_module(public[name], package), name)
         namespace[name] = value  # later look-ups find it without this function
         return value
@@ -31,3 +31,14 @@ def lazy_exports(package: str, public: dict[str, str]):
         return sorted({*namespace, *public})
 
     return __getattr__, __dir__
+
+
+def _submodule(package: str, name: str):
+    """``package.name`` as a submodule, imported now (``mlpkit.guide.evidence`` works without importing it
+    first, as it did when the package imported every module up front); AttributeError if there is none."""
+    try:
+        return import_module(f"{package}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{package}.{name}":
+            raise  # (the submodule exists but imports something missing: say that, not "no attribute")
+        raise AttributeError(f"module {package!r} has no attribute {name!r}") from None

@@ -8,10 +8,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 from prep_helpers import mixed_table
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlpkit import MLPClassifier, Preparation
 from mlpkit.prep import UnseenCategoryWarning
@@ -166,3 +168,29 @@ def test_pandas_nullable_and_time_zone_columns():
     kinds = {column.name: column.kind for column in prep.columns_}
     assert kinds == {"count": "numeric", "word": "category", "at": "date"}
     assert np.isfinite(prep.transform(frame)).all()
+
+
+@parametrize_with_checks([Preparation()])
+def test_scikit_learns_estimator_checks(estimator, check):
+    check(estimator)  # every one: users put it in their own Pipelines
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (table().iloc[:0], ValueError, r"0 sample\(s\) \(shape=\(0, 8\)\) while a minimum of 1 is required by Preparation"),
+    (table()[[]], ValueError, r"0 feature\(s\) \(shape=\(60, 0\)\) while a minimum of 1 is required by Preparation"),
+    ({"z": np.array([1 + 2j, 3.0])}, ValueError, r"Complex data not supported: the column\(s\) \['z'\]"),
+    (scipy.sparse.dok_matrix(np.eye(3)), TypeError, "Sparse data was passed"),  # a dict, but not of columns
+    (np.array(["a", "b", "c"]), ValueError, "Expected 2D array, got 1D array instead"),
+])  # fmt: skip
+def test_named_tables_and_arrays_are_refused_with_scikit_learns_messages(bad, error, message):
+    with pytest.raises(error, match=message):
+        Preparation().fit(bad)
+
+
+def test_a_different_number_of_unnamed_columns_is_refused_as_scikit_learn_does():
+    prep = Preparation().fit(np.random.default_rng(0).normal(size=(20, 4)))
+    with pytest.raises(ValueError, match="X has 3 features, but Preparation is expecting 4 features as input"):
+        prep.transform(np.zeros((5, 3)))
+    frame = table()
+    by_position = Preparation().fit(frame).transform(frame.to_numpy(dtype=object))  # named fit, unnamed rows: as before
+    np.testing.assert_array_equal(by_position, Preparation().fit(frame).transform(frame))

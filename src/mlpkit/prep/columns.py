@@ -58,26 +58,48 @@ class ColumnView(NamedTuple):
 
 
 # ----------------------------------------------------------------------------- input
-def as_table(X) -> tuple[dict, bool]:
+def as_table(X, estimator: str | None = None) -> tuple[dict, bool]:
     """(column name -> 1-D array, whether the input named its columns).
 
     A DataFrame or a dict keeps its names; a 2-D array's columns are named ``x0``, ``x1``, ... as
-    scikit-learn names unnamed columns.
+    scikit-learn names unnamed columns. Input that is not a table is refused with scikit-learn's own
+    messages (sparse, complex, 1-D, no rows or no columns), which ``estimator`` (a name) ends as
+    ``check_array`` does, so that a Preparation fails in a Pipeline as scikit-learn's transformers do.
     """
     if hasattr(X, "columns") and hasattr(X, "iloc"):  # a pandas DataFrame
-        return {str(name): X[name].to_numpy() for name in X.columns}, True
-    if isinstance(X, dict):
+        table, rows = {str(name): X[name].to_numpy() for name in X.columns}, len(X)
+    elif isinstance(X, dict) and not _is_sparse(X):  # (scipy's DOK sparse matrix is a dict too)
         table = {str(name): np.asarray(values) for name, values in X.items()}
+        flat = [name for name, values in table.items() if values.ndim != 1]
+        if flat:
+            raise ValueError(f"the columns {flat} of X are not 1-D; give each column as a sequence of one value per row")
         lengths = {len(v) for v in table.values()}
         if len(lengths) > 1:
             raise ValueError(f"the columns of X have different lengths {sorted(lengths)}; give one value per row in each")
-        return table, True
-    X = np.asarray(X)
-    if X.ndim == 1:
-        X = X.reshape(-1, 1)
-    if X.ndim != 2:
-        raise ValueError(f"X must be a table of rows x columns (a DataFrame, a dict of columns or a 2-D array); got shape {X.shape}")
-    return {f"x{j}": X[:, j] for j in range(X.shape[1])}, False
+        rows = lengths.pop() if lengths else 0
+    else:
+        # Not a table of named columns: scikit-learn's check, keeping the dtype (text and dates stay as they
+        # are) and the gaps (the preparation fills them).
+        from sklearn.utils.validation import check_array
+
+        X = check_array(X, accept_sparse=False, dtype=None, ensure_all_finite=False, estimator=estimator)
+        return {f"x{j}": X[:, j] for j in range(X.shape[1])}, False
+    # Named columns cannot all go through check_array (it would make one object array of dates, text and
+    # pandas' nullable columns), so they get its checks, and its messages, here.
+    shape, by = (rows, len(table)), f" by {estimator}" if estimator else ""
+    for count, what in ((rows, "sample(s)"), (len(table), "feature(s)")):  # check_array's order and words
+        if count < 1:
+            raise ValueError(f"Found array with 0 {what} (shape={shape}) while a minimum of 1 is required{by}.")
+    complex_columns = [name for name, values in table.items() if values.dtype.kind == "c"]
+    if complex_columns:
+        raise ValueError(f"Complex data not supported: the column(s) {complex_columns} of X")
+    return table, True
+
+
+def _is_sparse(X) -> bool:
+    from scipy import sparse
+
+    return sparse.issparse(X)
 
 
 def missing_mask(values) -> np.ndarray:

@@ -136,9 +136,7 @@ class Preparation(TransformerMixin, BaseEstimator):
         """Choose and fit each column's encoding, and the scaler, on these (training) rows."""
         if self.scale not in ("auto", *SCALERS):
             raise ValueError(f"scale must be 'auto', {', '.join(map(repr, SCALERS))}; got {self.scale!r}")
-        table, named = as_table(X)
-        if not table or not len(next(iter(table.values()))):
-            raise ValueError("X has no columns or no rows; a preparation needs a table of at least one row and column")
+        table, named = as_table(X, type(self).__name__)
         for param in ("categorical", "keep"):
             unknown = [name for name in (getattr(self, param) or ()) if name not in table]
             if unknown:
@@ -212,7 +210,7 @@ class Preparation(TransformerMixin, BaseEstimator):
 
     def _columns_of(self, X) -> dict:
         """The fitted columns of ``X``: by name where both have names (extra columns ignored), else by position."""
-        table, named = as_table(X)
+        table, named = as_table(X, type(self).__name__)
         expected = [column.name for column in self.columns_]
         if named and hasattr(self, "feature_names_in_"):
             missing = [name for name in expected if name not in table]
@@ -222,8 +220,9 @@ class Preparation(TransformerMixin, BaseEstimator):
                     f" column (extra columns are ignored). Its columns are {list(table)}"
                 )
             return {name: table[name] for name in expected}
-        if len(table) != len(expected):
-            raise ValueError(f"X has {len(table)} columns but the preparation was fitted on {len(expected)} ({expected})")
+        if len(table) != len(expected):  # by position: scikit-learn's message (validation._check_n_features)
+            raise ValueError(f"X has {len(table)} features, but {type(self).__name__} is expecting"
+                             f" {self.n_features_in_} features as input.")  # fmt: skip
         return dict(zip(expected, table.values()))
 
     def _encode(self, table: dict) -> np.ndarray:
