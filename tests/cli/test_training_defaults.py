@@ -87,6 +87,7 @@ def test_fit_sets_the_batch_size_unless_set_says(mlpkit_cli, wine_csv, tmp_path)
     fitted = mlpkit_cli("fit", wine_csv, "--target", "cultivar", "--out", out, *QUICK)
     assert fitted.code == 0, fitted.err
     assert network(mlpkit.load(out)).batch_size == 16  # 178 rows, 18 held out: 160 trained on
+    assert "16 rows per update" in " ".join(fitted.out.split())  # the training table says it
     given = mlpkit_cli("fit", wine_csv, "--target", "cultivar", "--out", out, *QUICK, "--set", "batch_size=50")
     assert given.code == 0 and network(mlpkit.load(out)).batch_size == 50
 

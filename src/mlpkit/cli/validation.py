@@ -63,6 +63,14 @@ def batch_size(network, rows: int, settings) -> dict:
     return {"batch_size": suggest_batch_size(max(int(trained), 1))}
 
 
+def batch_summary(network) -> str | None:
+    """Rows per mini-batch, for the training table (None for lbfgs, which has none)."""
+    if network.solver == "lbfgs":
+        return None
+    rows = "auto (at most 200)" if network.batch_size == "auto" else str(network.batch_size)
+    return f"{rows} rows per update (about 10 updates per epoch by default; --set batch_size=N to choose)"
+
+
 def summary(network) -> str:
     """What the held-out rows did, for the training table."""
     if not getattr(network, "early_stopping", False) or network.solver == "lbfgs":
