@@ -38,6 +38,7 @@ def test_sweep_ranks_the_trials_records_them_and_saves_the_best(mlpkit_cli, data
     model = mlpkit.load(out)  # the whole best model: since issue 28 the sweep scales inside every fold, as fit does
     network = model.steps[-1][1]
     assert isinstance(network, mlpkit.MLPClassifier) and network.hidden_layer_sizes == (6,)
+    assert network.batch_size == 8  # fit's rule on a fold's training part (75 rows, 67 trained on): its least, 8
     assert list(model.feature_names_in_) == ["sepal_length", "sepal_width", "petal_length", "petal_width"]
     best = max((run for run in trials if run.status == "finished"), key=lambda run: run.scores["score"])
     assert network.learning_rate_init == best.params["mlp__learning_rate_init"]

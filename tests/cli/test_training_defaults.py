@@ -70,6 +70,28 @@ def test_validation_settings_respect_what_set_says():
         validation.overrides(0.2, [("solver", "lbfgs")])
 
 
+def test_batch_size_gives_a_small_table_several_updates_per_epoch():
+    """Patience and max_iter count epochs: 'auto' (200 rows) made a table under 200 rows one Adam step per epoch
+    (ISLR's Hitters stopped with training R^2 0.35). The default is advise's rule, on the rows trained on."""
+    held_out = mlpkit.MLPRegressor(**validation.overrides(None, []))
+    assert validation.batch_size(held_out, 197, []) == {"batch_size": 17}  # 177 trained on: about 10 steps
+    assert validation.batch_size(held_out, 5000, []) == {"batch_size": 200}  # large tables: as 'auto'
+    assert validation.batch_size(mlpkit.MLPRegressor(), 197, []) == {"batch_size": 19}  # --validation 0
+    assert validation.batch_size(mlpkit.MLPRegressor(), 5, []) == {"batch_size": 5}
+    assert validation.batch_size(held_out, 197, [("batch_size", 64)]) == {}  # --set wins
+    assert validation.batch_size(mlpkit.MLPRegressor(solver="lbfgs"), 197, []) == {}
+
+
+def test_fit_sets_the_batch_size_unless_set_says(mlpkit_cli, wine_csv, tmp_path):
+    out = tmp_path / "m.mlpkit"
+    fitted = mlpkit_cli("fit", wine_csv, "--target", "cultivar", "--out", out, *QUICK)
+    assert fitted.code == 0, fitted.err
+    assert network(mlpkit.load(out)).batch_size == 16  # 178 rows, 18 held out: 160 trained on
+    assert "16 rows per update" in " ".join(fitted.out.split())  # the training table says it
+    given = mlpkit_cli("fit", wine_csv, "--target", "cultivar", "--out", out, *QUICK, "--set", "batch_size=50")
+    assert given.code == 0 and network(mlpkit.load(out)).batch_size == 50
+
+
 def test_out_and_plot_are_checked_before_anything_trains(mlpkit_cli, wine_csv, tmp_path, monkeypatch):
     trained = []
     monkeypatch.setattr(training, "run", lambda *args, **kwargs: trained.append(1) or 0)

@@ -76,6 +76,7 @@ def run(args) -> int:
     network = options.build_estimator(task, args, **held_out)  # checks every parameter before anything is printed
     split = training.split(data.X, data.y, args.test_size, args.seed, classify=task == "classify")
     chosen = preparing.choose(args, split.X_train, split.y_train, task, data.feature_names)
+    network.set_params(**validation.batch_size(network, len(split.y_train), args.settings))
     split = training.Split(*(preparing.training_rows(chosen, part, data.feature_names) if i % 2 == 0 else part
                              for i, part in enumerate((split.X_train, split.y_train, split.X_test, split.y_test))))  # fmt: skip
     other = "regress" if task == "classify" else "classify"

@@ -117,6 +117,13 @@ def run(args) -> int:
     # validation loss with fit's patience and epochs (validation.py), not the stepwise accuracy that stops early.
     held_out = validation.overrides(None, args.settings) if args.prune else {}
     network = options.build_estimator(task, args, **held_out)
+    if args.prune and not any(name.split("__")[-1] == "batch_size" for name in space.names):
+        # fit's mini-batches too (validation.batch_size), counted on the training part of a fold
+        from ..experiments.sweep import HOLDOUT
+
+        trial_rows = len(data.y) - int(round(len(data.y) * (1 / args.cv if args.cv else HOLDOUT)))
+        held_out.update(validation.batch_size(network, trial_rows, args.settings))
+        network.set_params(**held_out)
     model = preparing.wrap(network, chosen)  # prepared inside every fold
     searched = space.names
     try:

@@ -280,6 +280,7 @@ def _print_summary(model, data: Split, seconds: float, options: Options, ended: 
         unit: f"{getattr(network, 'n_iter_', 0)} of max_iter={network.max_iter}",
         "ended": ended,
         "validation": validation.summary(network),
+        **({"mini-batch": batch} if (batch := validation.batch_summary(network)) else {}),
         **(options.scaling.summary() if options.scaling is not None else {}),
         f"per {unit[:-1]}": f"{1000 * seconds / max(getattr(network, 'n_iter_', 1), 1):.2f} ms (includes compiling)",
         "parameters": f"{network.n_parameters_:,}",
