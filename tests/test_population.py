@@ -296,11 +296,21 @@ def two_cores(monkeypatch):
 
 
 @pytest.mark.parametrize("vmapped", [True, False])
-def test_lanes_change_no_number_and_keep_the_order(two_cores, population_sizes, vmapped):
+def test_lanes_change_no_number_and_keep_the_order(monkeypatch, two_cores, population_sizes, vmapped):
     estimator = clone(CLASSIFIER).set_params(max_iter=12, dtype="float64")
     threads = set()
     record = [lambda model, info: threads.add(threading.current_thread().name)]
     serial = together(estimator, LANE_CANDIDATES, X, y, population=vmapped, n_jobs=1)
+    # Each task of the lanes starts only once another lane has one too: on a loaded machine the first lane
+    # could otherwise finish its task and take the next before the second lane's thread ran, and the check
+    # below would fail though nothing is wrong; a pool that ran the tasks one by one times out here instead.
+    together_now, train_task = threading.Barrier(2, timeout=120), population._train_task
+
+    def in_step(task, lanes):
+        together_now.wait()
+        return train_task(task, lanes)
+
+    monkeypatch.setattr(population, "_train_task", in_step)
     lanes = together(estimator, LANE_CANDIDATES, X, y, population=vmapped, n_jobs=2, callbacks=record)
     assert_identical(lanes, serial)
     assert len({m.n_iter_ for m in lanes}) > 1  # (early stopping stopped them at different epochs)
