@@ -310,7 +310,8 @@ def main(argv=None) -> int:
     took = time.perf_counter() - started
 
     command = "$ python bench/preparation_choices.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    report = "\n".join([command.rstrip(), "", started_environment, "", *notes, markdown(results), "",
+    report = "\n".join([command.rstrip(), "", started_environment, "", *[f"{note}\n" for note in notes],
+                        markdown(results), "",
                         wins(results), "", f"Seeds {seeds[0]}-{seeds[-1]}; {took:.0f} s in all."])
     print(report)
     if args.out:
