@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from ._files import strict_loads
+from .prep.target import missing_targets
 
 __all__ = ["READERS", "Data", "DataFileError", "read_data", "suffix_of"]
 
@@ -222,7 +223,7 @@ def _target(columns, names, source) -> tuple[np.ndarray, np.ndarray]:
         if values.dtype.kind == "f" and np.isinf(values).any():
             row = int(np.flatnonzero(np.isinf(values))[0]) + 1
             raise DataFileError(f"{source}: target column {name!r} has infinite values (first in data row {row}); remove those rows")
-        missing |= np.isnan(values) if values.dtype.kind == "f" else (values == "") if values.dtype.kind in "UO" else False
+        missing |= missing_targets(values)
         parts.append(values)
     if missing.all():
         raise DataFileError(f"{source}: target column(s) {_names(names)} have no values; name the column that holds the target")

@@ -11,8 +11,16 @@
 This package imports neither ``mlpkit.cli`` nor ``mlpkit.guide``: both build on it.
 """
 
-from .encoding import Column, UnseenCategoryWarning
-from .preparation import Preparation, Scaling
-from .target import detect_task
+from .._lazy import lazy_exports
 
-__all__ = ["Column", "Preparation", "Scaling", "UnseenCategoryWarning", "detect_task"]
+#: Public name -> its module here, imported when first used (``_lazy.py``): reading a data file needs only
+#: ``target.py``'s rule for a missing target, not scikit-learn and pandas.
+_PUBLIC = {
+    "Column": ".encoding",
+    "UnseenCategoryWarning": ".encoding",
+    "Preparation": ".preparation",
+    "Scaling": ".preparation",
+    "detect_task": ".target",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
+__all__ = sorted(_PUBLIC)  # noqa: PLE0605 (the table's names)
