@@ -116,3 +116,11 @@ def test_lr_find_and_advise_see_the_data_as_fit_scales_it(mlpkit_cli, wine_csv):
     assert advice.code == 0, advice.err
     assert "mlpkit fit DATA --target COL --hidden 8 --set learning_rate_init=" in " ".join(advice.out.split())
     assert "--scale standard" in advice.out and "rule of thumb" in advice.out
+
+
+def test_the_scale_flag_offers_exactly_the_preparations_scalers():
+    # (spelled twice so that --help imports nothing heavy: this keeps the two spellings one)
+    from mlpkit.cli.scaling import SCALE_CHOICES
+    from mlpkit.prep.preparation import SCALERS
+
+    assert set(SCALE_CHOICES) == set(SCALERS)

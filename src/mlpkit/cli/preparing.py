@@ -64,7 +64,7 @@ def choose(args, X, y, task: str, feature_names=None) -> Chosen:
         flag = "--categorical" if "categorical=" in str(error) else "--keep" if "keep=" in str(error) else "data"
         raise CLIError(f"{flag}: {error}") from None
     if fitted.only_scales() and not categorical and not keep:  # plain numbers: the scaler alone, as before
-        by_scaler = scaling.choose(args, X, y, task, feature_names)
+        by_scaler = scaling.chosen_by(fitted, args, y, task)
         return Chosen(None, by_scaler, by_scaler.lines())
     targets = scaling.choose_targets(args, y, task)
     inputs = scaling.Scaling(fitted.scaling_.scaler, fitted.scaling_.why, *targets)

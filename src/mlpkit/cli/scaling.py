@@ -3,8 +3,8 @@ network learns from, the scalers stored with the model so ``predict`` and ``eval
 
 (Not to be confused with ``scale.py``: data larger than memory and several processes.)
 
-- ``--scale auto`` (the default) takes the scaler ``mlpkit.guide`` picks from what the columns look
-  like (``guide.data.scaling_advice``: StandardScaler, MinMaxScaler for bounded columns,
+- ``--scale auto`` (the default) takes the scaler ``mlpkit.Preparation`` picks from what the columns look
+  like (``prep.scaling.scaling_advice``: StandardScaler, MinMaxScaler for bounded columns,
   RobustScaler for heavy outliers), or none when the columns are already of moderate size
   around 0; ``standard``, ``minmax``, ``robust`` and ``none`` say which.
 - ``--scale-target auto`` (the default; regression only) standardises the targets when they
@@ -23,8 +23,9 @@ from typing import NamedTuple
 
 from .errors import CLIError
 
-#: --scale choice -> scaler in sklearn.preprocessing (None: no scaling).
-SCALERS = {"standard": "StandardScaler", "minmax": "MinMaxScaler", "robust": "RobustScaler", "none": None}
+#: --scale choices besides auto (mlpkit.Preparation's ``scale=``: prep.preparation.SCALERS names their scalers;
+#: spelled here too so that --help imports neither scikit-learn nor numpy).
+SCALE_CHOICES = ("standard", "minmax", "robust", "none")
 #: --scale-target choice -> scaler of the targets.
 TARGET_SCALERS = {"standard": "StandardScaler", "none": None}
 AUTO = "auto"
@@ -48,7 +49,7 @@ class Scaling(NamedTuple):
 def add_arguments(parser, targets: bool = True) -> None:
     """``--scale``, and ``--scale-target`` unless ``targets`` is False."""
     parser.add_argument(
-        "--scale", choices=[AUTO, *SCALERS], default=AUTO,
+        "--scale", choices=[AUTO, *SCALE_CHOICES], default=AUTO,
         help="scale the input columns: auto (default) picks the scaler from what the columns look like, or none"
         " when they need none; the scaler is saved with the model and applied by predict and evaluate",
     )  # fmt: skip
@@ -60,18 +61,13 @@ def add_arguments(parser, targets: bool = True) -> None:
     )  # fmt: skip
 
 
-def choose(args, X, y, task: str, feature_names=None) -> Scaling:
-    """The scalers for ``--scale`` and ``--scale-target`` on this data, with the reason for each."""
-    if args.scale == AUTO:
-        from ..prep.scaling import scaling_advice
-
-        advice = scaling_advice(X, feature_names or None)
-        inputs = advice.scaler if advice.needed else None
-        why = f"chosen from the data: {advice.reasons[0]}" if advice.needed else "chosen from the data: the columns are of moderate size around 0"
-        why += "; --scale standard|minmax|robust|none to choose"
-    else:
-        inputs, why = SCALERS[args.scale], "as asked with --scale"
-    return Scaling(inputs, why, *choose_targets(args, y, task))
+def chosen_by(preparation, args, y, task: str) -> Scaling:
+    """The inputs' scaler a fitted ``mlpkit.Preparation`` chose for ``--scale`` (its rule, not a second one),
+    in the command line's words, and the targets' for ``--scale-target``."""
+    scaling = preparation.scaling_
+    why = (f"{scaling.why}; --scale standard|minmax|robust|none to choose" if args.scale == AUTO
+           else "as asked with --scale")
+    return Scaling(scaling.scaler, why, *choose_targets(args, y, task))
 
 
 def choose_targets(args, y, task: str) -> tuple[str | None, str]:
