@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
+from ..prep.target import MANY_CLASSES_SHARE, TASKS
 from ..prep.target import detect_task as the_task_rule
 
 # ------------------------------------------------------------------------ task
@@ -23,10 +24,6 @@ TARGET_TASKS = {
     "multiclass": "classify",
     "multilabel-indicator": "classify",
 }
-TASKS = ("classify", "regress")
-
-#: Integer labels with more distinct values than this share of the rows look like quantities, not classes.
-MANY_CLASSES_SHARE = 0.2
 
 
 def detect_task(y, task=None) -> tuple[str, str]:
@@ -95,30 +92,29 @@ def task_notes(y, task: str, target_type: str) -> list[str]:
 # --------------------------------------------------------------------- scaling
 # The rules live in mlpkit.prep.scaling (below the guide, so the data preparation uses them too).
 from ..prep.scaling import (  # noqa: F401  (re-exported: the guide's names for them)
-    ColumnStats,
-    dense_2d,
-    column_stats,
-    LARGE_VALUE,
-    UNEVEN_RATIO,
-    OFFSET_STDS,
-    large_values,
-    uneven_ranges,
-    off_centre,
-    SCALING_CHECKS,
-    OUTLIER_SHARE,
     BOUNDED_SPAN_STDS,
-    has_heavy_outliers,
-    zero_iqr_columns,
-    robust_scaling_fits,
-    looks_bounded,
-    ScalerChoice,
-    always,
+    LARGE_VALUE,
+    OFFSET_STDS,
+    OUTLIER_SHARE,
     SCALERS,
+    SCALING_CHECKS,
+    UNEVEN_RATIO,
+    ColumnStats,
+    ScalerChoice,
     ScalingAdvice,
+    always,
+    column_stats,
+    dense_2d,
+    has_heavy_outliers,
+    large_values,
+    looks_bounded,
+    off_centre,
+    robust_scaling_fits,
     scaling_advice,
     target_scaling_note,
+    uneven_ranges,
+    zero_iqr_columns,
 )
-
 
 # ------------------------------------------------------------------- imbalance
 #: Classes are imbalanced when the smallest has fewer than this share of the largest's rows.
