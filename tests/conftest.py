@@ -27,3 +27,12 @@ def free_compiled_programs_after_each_module():
     """
     yield
     jax.clear_caches()
+
+
+@pytest.fixture
+def compiled_loop(monkeypatch):
+    """Every fit in the test trains in the compiled loop, however small (the numpy loop takes small fits:
+    ``mlpkit.numpy_loop.trains``); for tests of the compiled loop itself."""
+    from mlpkit import numpy_loop
+
+    monkeypatch.setattr(numpy_loop, "MAX_WORK", 0)

@@ -89,13 +89,13 @@ def test_a_fit_failing_after_training_leaves_the_history_as_it_was(monkeypatch):
         def fail(*args):
             raise RuntimeError("storing failed")
 
-        monkeypatch.setattr(_base, "_copy_tree", fail)  # (called once the curves have grown)
+        monkeypatch.setattr(_base, "copied", fail)  # (called once the curves have grown)
         with pytest.raises(RuntimeError, match="storing failed"):
             model.fit(X, y)
     assert {name: getattr(model, name) for name in curves} == curves
 
 
-def test_new_structure_compiles_a_new_program():
+def test_new_structure_compiles_a_new_program(compiled_loop):
     X, y = make_regression(n_samples=100, n_features=4, random_state=0)
     mlpkit.MLPRegressor(hidden_layer_sizes=(5,), max_iter=2).fit(X, y)
     compiled = programs_compiled()
@@ -154,7 +154,7 @@ def test_training_continues_across_chunks(monkeypatch):
     np.testing.assert_array_equal(chunked.loss_curve_, whole.loss_curve_)
 
 
-def test_keyboard_interrupt_keeps_the_last_finished_epochs(monkeypatch):
+def test_keyboard_interrupt_keeps_the_last_finished_epochs(monkeypatch, compiled_loop):
     X, y = make_regression(n_samples=64, n_features=3, random_state=0)
     monkeypatch.setattr(trainer, "SECONDS_PER_CHUNK", 0.0)
     original = engine.run_epochs_compiled

@@ -85,9 +85,11 @@ Y = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 2.0]])
         ("squared_error", "logistic", 0.5 * ((sigmoid(Z) - Y) ** 2).sum(1)),
     ],
 )
-def test_losses_match_formulas(loss, out, expected):
+@pytest.mark.parametrize("xp", [np, jnp], ids=["numpy", "jax"])
+def test_losses_match_formulas(loss, out, expected, xp):
     with jax.enable_x64(True):
-        objective, _ = per_sample_loss(loss, out, jnp.asarray(Z), jnp.asarray(Y), 1.0)
+        objective, _ = per_sample_loss(loss, out, xp.asarray(Z), xp.asarray(Y), 1.0, xp)
+        assert isinstance(objective, np.ndarray if xp is np else jax.Array)
         np.testing.assert_allclose(np.asarray(objective), expected, rtol=1e-12)
 
 
@@ -95,7 +97,7 @@ def test_losses_match_formulas(loss, out, expected):
 def test_log_loss_gradient_is_output_minus_target(out):
     Y01 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
     with jax.enable_x64(True):
-        grad = jax.grad(lambda z: per_sample_loss("log_loss", out, z, jnp.asarray(Y01), 1.0)[0].sum())(jnp.asarray(Z))
+        grad = jax.grad(lambda z: per_sample_loss("log_loss", out, z, jnp.asarray(Y01), 1.0, jnp)[0].sum())(jnp.asarray(Z))
         np.testing.assert_allclose(np.asarray(grad), ACTIVATIONS[out](Z, np) - Y01, rtol=1e-12)
 
 

@@ -19,7 +19,6 @@ from functools import cache, partial
 from numbers import Integral
 from typing import NamedTuple
 
-import jax
 import numpy as np
 import scipy.sparse
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
@@ -27,13 +26,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight
 
-from . import _compilation_cache, config, engine, history, initializers, trainer, training_data
+from . import config, history, initializers, trainer, training_data
+from . import program as programs
 from ._dtypes import training_dtype
-from ._sklearn_errors import zero_weight_batch_error
 from ._refits import (
+    Origin,
     ParamNamesOnce,
     PicklesWithoutCaches,
-    Origin,
     Prepared,
     _frozen,
     _restore_on_error,
@@ -41,13 +40,15 @@ from ._refits import (
     fit_start_state,
     reusable_preparation,
 )
+from ._sklearn_errors import zero_weight_batch_error
 from .callbacks import ProgressBar, VerbosePrinter, call_hook, option_callbacks
 from .fitted import FittedNetwork
 from .guide.sizing import warn_if_data_is_small
 from .lbfgs import fit_lbfgs
 from .network import glorot_uniform_sklearn, layer_extras, named_initialization
-from .optim import optimizer_params
-from .state import TrainState, forget_best, new_state
+from .solvers import optimizer_params
+from .state import TrainState, copied, forget_best, new_state
+
 
 class TrainingJob(NamedTuple):
     """A stochastic fit worked out up to its training (``_start_fit``): what the trainer gets, and what
@@ -56,22 +57,13 @@ class TrainingJob(NamedTuple):
     prepared: Prepared  # the program, padded data, traced values and epochs of the fit
     incremental: bool
     state: TrainState  # the state training starts from
-    hyper: engine.Hyper  # the traced values, samples seen so far included
+    hyper: programs.Hyper  # the traced values, samples seen so far included
     callbacks: list  # verbose lines, the progress bar, the user's and the fit's watchers
     keep: tuple | None  # (inputs as given, first pass) to keep the preparation for the next fit; None: reused
 
 
 class DivergenceWarning(UserWarning):
     """Training diverged (non-finite loss or weights); the last finite weights were kept."""
-
-
-def _x64(dtype):
-    """Context in which JAX computes in ``dtype``: float64 needs x64 switched on locally."""
-    return jax.enable_x64(np.dtype(dtype) == np.float64)
-
-
-def _copy_tree(tree):
-    return jax.tree.map(np.array, tree)
 
 
 class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOnce, BaseEstimator):
@@ -128,7 +120,6 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         """``fit``'s part before training, for ``mlpkit.fit_many``: the parameters are validated as ``fit``
         validates them (its ``_fit_context``). The caller restores the estimator if this or ``_end_fit``
         raises, as ``_fit`` does."""
-        _compilation_cache.enable()
         return self._start_fit(X, y, sample_weight, incremental=False)
 
     def _check_solver(self):
@@ -139,7 +130,6 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         return True
 
     def _fit(self, X, y, sample_weight, incremental):
-        _compilation_cache.enable()  # once per process, at the first fit: importing mlpkit leaves JAX alone
         with _restore_on_error(self):
             self._fit_unguarded(X, y, sample_weight, incremental)
         if self._diverged:  # the model keeps its last finite weights either way
@@ -188,7 +178,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
                                            job.prepared.n_train)  # fmt: skip
             if job.keep is not None and not self._diverged:  # (a diverged fit may raise: nothing new kept)
                 self._keep_preparation(job.prepared, *job.keep)
-        if not all(np.isfinite(w).all() for w in jax.tree.leaves(self._params())):
+        if not all(np.isfinite(w).all() for layers in self._params().values() for w in layers):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
@@ -345,27 +335,23 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
                 X, y, sample_weight, self.validation_fraction, random_state(),
                 stratified_classes=self.classes_ if stratified else None,
             )  # fmt: skip
-        with _x64(X.dtype):
-            return training_data.device_data(*rows), rows[0].shape[0]
+        return training_data.device_data(*rows), rows[0].shape[0]
 
     def _training_job(self, prepared: Prepared, incremental, random_state, keep) -> TrainingJob:
         """What training this fit gets: the state it starts from (``fit_start_state``), the traced values and
         the callbacks; ``keep`` is what ``_keep_preparation`` needs, or None where the preparation was reused."""
         dtype = prepared.checked[0].dtype
         hyper = prepared.hyper._replace(samples_seen=np.asarray(self.t_, dtype))
-        with _x64(dtype):
-            state = fit_start_state(self, prepared.program, incremental, random_state, dtype)
+        state = fit_start_state(self, prepared.program, incremental, random_state, dtype)
         return TrainingJob(prepared, incremental, state, hyper, self._reporters(), keep)
 
     def _train(self, job: TrainingJob, lanes: trainer.Lanes | None = None) -> trainer.Outcome:
-        """Train in the compiled loop from where the network is (``lanes``: beside other fits in threads,
-        ``mlpkit.fit_many``'s; x64 is switched on in the thread that trains, where it takes effect)."""
+        """Train from where the network is (``lanes``: beside other fits in threads, ``mlpkit.fit_many``'s)."""
         program = job.prepared.program
-        with _x64(job.prepared.checked[0].dtype):
-            return trainer.run(
-                program, job.state, job.prepared.data, job.hyper, max_iter=job.prepared.max_iter, model=self,
-                callbacks=job.callbacks, on_change=partial(self._change_during_fit, program.solver), lanes=lanes,
-            )  # fmt: skip
+        return trainer.run(
+            program, job.state, job.prepared.data, job.hyper, max_iter=job.prepared.max_iter, model=self,
+            callbacks=job.callbacks, on_change=partial(self._change_during_fit, program.solver), lanes=lanes,
+        )  # fmt: skip
 
     def _reporters(self):
         """The callbacks of this fit: verbose printing, the progress bar, then the user's."""
@@ -401,29 +387,28 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         state = outcome.state
         params, stats = (state.best_params, state.best_stats) if self.early_stopping else (state.params, state.stats)
         # writable arrays of their own, as scikit-learn's
-        self._state = state._replace(params=_copy_tree(params), stats=_copy_tree(stats))
+        self._state = state._replace(params=copied(params), stats=copied(stats))
         self._origin = Origin(spec, optimizer_params(spec, vars(self)), self.random_state)
         history.record(self, outcome, incremental=incremental, max_iter=max_iter)
 
     # ------------------------------------------------------------------- L-BFGS
     def _fit_lbfgs(self, X, y, sample_weight, architecture):
-        n_pad = engine.padded_rows(X.shape[0])
+        n_pad = programs.padded_rows(X.shape[0])
         program = config.loss_program(self, architecture)
-        with _x64(X.dtype):
-            params, loss, result = fit_lbfgs(
-                self._params(),
-                engine.pad_rows(X, n_pad),
-                engine.pad_rows(y, n_pad),
-                engine.pad_rows(sample_weight, n_pad),
-                program,
-                config.hyper(self, X.dtype, len(self._structure[0]) - 2),
-                max_iter=self.max_iter,
-                max_fun=self.max_fun,
-                tol=self.tol,
-            )
+        params, loss, result = fit_lbfgs(
+            self._params(),
+            programs.pad_rows(X, n_pad),
+            programs.pad_rows(y, n_pad),
+            programs.pad_rows(sample_weight, n_pad),
+            program,
+            config.hyper(self, X.dtype, len(self._structure[0]) - 2),
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+        )
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
         self.loss_ = float(loss)
-        self._state = self._state._replace(params=_copy_tree(params), opt_state=None)
+        self._state = self._state._replace(params=copied(params), opt_state=None)
 
     # ---------------------------------------------------------------- reporting
     def diagnose(self, X=None, y=None, *, sample_weight=None):

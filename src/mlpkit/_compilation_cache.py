@@ -1,6 +1,6 @@
-"""JAX's persistent compilation cache for mlpkit's programs, set up at the first fit.
+"""JAX's persistent compilation cache for mlpkit's programs, set up when mlpkit first compiles one.
 
-Importing mlpkit changes nothing in JAX. The first ``fit`` (or ``partial_fit``,
+Importing mlpkit changes nothing in JAX. The first compiled ``fit`` (or ``partial_fit``,
 ``lr_find``) of the process points JAX's persistent cache at a per-user
 directory (``$XDG_CACHE_HOME/mlpkit/jax``, else ``~/.cache/mlpkit/jax``) and
 lets it keep every program (mlpkit's compile in about a second), so a new

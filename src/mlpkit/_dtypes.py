@@ -26,3 +26,10 @@ def training_dtype(setting: str | None, like) -> np.dtype:
         return np.dtype(DTYPES[setting])
     kind = np.dtype(getattr(like, "dtype", np.float64))
     return kind if kind in (np.dtype(np.float32), np.dtype(np.float64)) else np.dtype(np.float64)
+
+
+def x64(dtype):
+    """Context in which JAX computes in ``dtype``: float64 needs x64 switched on, locally (imports JAX)."""
+    import jax
+
+    return jax.enable_x64(np.dtype(dtype) == np.float64)

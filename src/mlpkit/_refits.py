@@ -19,8 +19,9 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from . import engine, trainer
-from .optim import SolverSpec, optimizer_params
+from . import program as programs
+from . import trainer
+from .solvers import SolverSpec, optimizer_params
 from .state import TrainState
 
 #: Inputs up to this size (X, y and sample weights together) are copied and kept with a fit's
@@ -110,10 +111,10 @@ class Prepared(NamedTuple):
     inputs: tuple  # copies of (X, y, sample_weight) as given
     checked: tuple  # (X, y, sample_weight) checked and cast, for early stopping's split
     split_again: bool  # early stopping's split comes out differently next time: draw it again
-    program: engine.Program
+    program: programs.Program
     spec: object
-    data: engine.Data  # padded training and validation rows
-    hyper: engine.Hyper
+    data: programs.Data  # padded training and validation rows
+    hyper: programs.Hyper
     n_train: int
     max_iter: int
 

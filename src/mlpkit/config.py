@@ -25,20 +25,18 @@ import warnings
 from functools import partial
 from numbers import Integral, Real
 
-import jax
 import numpy as np
-import optax
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
-from . import engine, initializers
+from . import initializers
+from . import program as programs
 from ._dtypes import DTYPES
 from .activations import HIDDEN_ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES, canonical_name
 from .losses import ALIASES as LOSS_ALIASES
 from .losses import LOSSES
 from .network import Architecture
-from .optim import SOLVER_NAMES, decays_weights, solver_spec
 from .schedules import RATES, SKLEARN_SCHEDULES
-
+from .solvers import SOLVER_NAMES, decays_weights, solver_spec
 
 #: scikit-learn's declarative checks of every parameter (``BaseEstimator._validate_params``), with
 #: its messages; value sets widened where mlpkit offers more.
@@ -132,7 +130,7 @@ def architecture(p, n_outputs: int, n_hidden: int, default_out_activation: str) 
         )
     if out_activation == "softmax" and n_outputs == 1:
         raise ValueError("out_activation='softmax' needs several outputs; with one, use 'logistic'.")
-    if not isinstance(p.solver, (str, optax.GradientTransformation)):
+    if not isinstance(p.solver, str) and not _is_optax_transformation(p.solver):
         raise ValueError(
             f"solver={p.solver!r} has init and update methods but is not an optax.GradientTransformation;"
             f" give one (optax.sgd(0.01), optax.chain(...)) or a solver name: {', '.join(SOLVER_NAMES)}."
@@ -153,6 +151,12 @@ def architecture(p, n_outputs: int, n_hidden: int, default_out_activation: str) 
         dropout=bool(rates.any()),
         alpha_dropout=bool(p.alpha_dropout),
     )
+
+
+def _is_optax_transformation(solver) -> bool:
+    import optax  # (a user who passes one has imported optax already)
+
+    return isinstance(solver, optax.GradientTransformation)
 
 
 def dropout_rates(dropout, n_hidden: int) -> np.ndarray:
@@ -188,7 +192,7 @@ def flucoma_batch_rows(batch_size, n_samples: int) -> int:
 BATCH_ROWS = {"sklearn": batch_rows, "flucoma": flucoma_batch_rows}
 
 
-def program(p, arch: Architecture, n_train: int, *, score: str, rules: str = "sklearn") -> engine.Program:
+def program(p, arch: Architecture, n_train: int, *, score: str, rules: str = "sklearn") -> programs.Program:
     """The static description of the compiled training loop for ``n_train`` training rows; ``score``
     names early stopping's validation score in ``engine.SCORES``, ``rules`` the loop's rules in
     ``engine.RULES`` (the FluCoMa estimators train by FluCoMa's)."""
@@ -196,12 +200,12 @@ def program(p, arch: Architecture, n_train: int, *, score: str, rules: str = "sk
     schedule = p.learning_rate
     if schedule in SKLEARN_SCHEDULES and p.solver != "sgd":
         schedule = "constant"  # as scikit-learn: only its sgd follows these three
-    return engine.Program(
+    return programs.Program(
         architecture=arch,
         loss=loss_name(p),
         solver=spec,
         schedule=schedule,
-        batch_rows=min(BATCH_ROWS[rules](p.batch_size, n_train), engine.padded_rows(n_train)),
+        batch_rows=min(BATCH_ROWS[rules](p.batch_size, n_train), programs.padded_rows(n_train)),
         shuffle=bool(p.shuffle),
         early_stopping=bool(p.early_stopping),
         monitor=p.early_stopping_monitor,
@@ -215,11 +219,11 @@ def program(p, arch: Architecture, n_train: int, *, score: str, rules: str = "sk
     )
 
 
-def loss_program(p, arch: Architecture, solver=None, clipping=False) -> engine.Program:
+def loss_program(p, arch: Architecture, solver=None, clipping=False) -> programs.Program:
     """The ``engine.Program`` fields that one batch's loss and step read (L-BFGS, ``lr_find``,
     ``diagnose``); ``solver`` (an ``optim.SolverSpec``) and ``clipping`` are for taking optimiser
     steps as ``fit`` does; leave them out to get raw gradients."""
-    return engine.loss_program(
+    return programs.loss_program(
         arch,
         loss_name(p),
         solver=solver,
@@ -230,12 +234,12 @@ def loss_program(p, arch: Architecture, solver=None, clipping=False) -> engine.P
     )
 
 
-def hyper(p, dtype, n_hidden: int, samples_seen=0) -> engine.Hyper:
+def hyper(p, dtype, n_hidden: int, samples_seen=0) -> programs.Hyper:
     """The traced values of a fit in ``dtype``; ``samples_seen`` is scikit-learn's ``t_`` before it."""
     check_representable(p, dtype)
     as_dtype = partial(np.asarray, dtype=dtype)
     inf = np.inf
-    return engine.Hyper(
+    return programs.Hyper(
         alpha=as_dtype(p.alpha),
         l1=as_dtype(p.l1),
         weight_decay=as_dtype(p.weight_decay),
@@ -257,6 +261,13 @@ def hyper(p, dtype, n_hidden: int, samples_seen=0) -> engine.Hyper:
     )
 
 
+def _is_number(value) -> bool:
+    """A real number, or a 0-d array of one (numpy's or JAX's)."""
+    if isinstance(value, Real):
+        return True
+    return hasattr(value, "__array__") and np.ndim(value) == 0 and np.asarray(value).dtype.kind in "iuf"
+
+
 #: Parameters that must stay above zero in the training precision (they divide or scale).
 POSITIVE_IN_DTYPE = ("learning_rate_init", "lr_decay", "lr_decay_epochs", "huber_delta", "epsilon")
 
@@ -273,7 +284,7 @@ def check_representable(p, dtype) -> None:
             )
     if callable(p.learning_rate):
         rate = p.learning_rate(0)
-        if not isinstance(rate, (Real, np.ndarray, jax.Array)) or isinstance(rate, bool) or np.ndim(rate) != 0:
+        if isinstance(rate, bool) or not _is_number(rate):
             raise ValueError(
                 f"learning_rate, a callable, returned {rate!r} for step 0; it must map a step count to a number"
                 " (an optax schedule such as optax.exponential_decay(0.01, 1000, 0.5))."

@@ -2,7 +2,7 @@
 
 ``run_epochs`` is a ``lax.while_loop`` over epochs; each epoch draws an order of
 the rows, runs a ``lax.fori_loop`` over its mini-batches (``train_epoch``), scores the
-validation set and applies the end-of-epoch rules (``apply_epoch_end``):
+validation set and applies the end-of-epoch rules (``stopping.apply_epoch_end``):
 scikit-learn's stopping rule, best-weight tracking and learning-rate changes.
 All of it is traced once per *program* (``Program``: network structure, loss,
 solver, batch width, padded data shape) and then reused:
@@ -29,169 +29,40 @@ value like any other.
 
 from __future__ import annotations
 
-import math
 from functools import partial
 from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from jax.sharding import NamedSharding, PartitionSpec
 
 from . import packing
 from .activations import ACTIVATIONS
 from .losses import per_sample_loss
-from .network import Architecture, forward_logits, forward_logits_train, l1_penalty, l2_penalty
-from .optim import SolverSpec, has_learning_rate, make_optimizer
-from .schedules import RATES, Position
+from .network import forward_logits, forward_logits_train, l1_penalty, l2_penalty
+from .optim import make_optimizer
+from .program import (  # noqa: F401 (re-exported: what a fit trains is defined in program.py)
+    CPU_ALIGNMENT,
+    CURVE_LEN,
+    CURVE_ROWS,
+    Data,
+    Hyper,
+    LoopState,
+    Program,
+    aligned,
+    aligned_empty,
+    initial_loop_state,
+    loss_program,
+    pad_rows,
+    padded_rows,
+    seed_key,
+)
+from .schedules import Position, learning_rate
+from .scores import SCORES, weighted_mean
+from .solvers import has_learning_rate
 from .state import TrainState
-from .stopping import judge_epoch
-
-
-class Program(NamedTuple):
-    """Static description of a compiled training loop: change one field, compile anew."""
-
-    architecture: Architecture
-    loss: str
-    solver: SolverSpec
-    schedule: Any  # a name in schedules.STEP_FACTORS, or a callable step -> learning rate
-    batch_rows: int  # rows per mini-batch as compiled (the last real batch may be partial)
-    shuffle: bool
-    early_stopping: bool
-    monitor: str  # early stopping watches the validation "score" or "loss"
-    score: str  # validation score: "accuracy" | "r2"
-    l1: bool = False  # the penalties and clippings in use (their strengths are traced)
-    weight_decay: bool = False
-    clip_norm: bool = False
-    clip_value: bool = False
-    mesh: Any = None  # data parallel: a jax.sharding.Mesh with axis "data"; each mini-batch is split over it
-    rules: str = "sklearn"  # how epochs are cut into batches, ordered, judged and guarded: a name in RULES
-
-
-def loss_program(architecture, loss, *, solver=None, l1=False, weight_decay=False, clip_norm=False, clip_value=False):
-    """A ``Program`` for computing one batch's loss and step outside the epoch loop (L-BFGS, the
-    learning-rate finder): ``batch_objective``, ``transform_gradients`` and ``optimizer_step`` read
-    these fields; the loop's own fields get neutral values."""
-    return Program(
-        architecture=architecture,
-        loss=loss,
-        solver=solver,
-        schedule="constant",
-        batch_rows=0,
-        shuffle=False,
-        early_stopping=False,
-        monitor="score",
-        score="",
-        l1=l1,
-        weight_decay=weight_decay,
-        clip_norm=clip_norm,
-        clip_value=clip_value,
-    )
-
-
-class Hyper(NamedTuple):
-    """Traced hyper-parameters: new values reuse the compiled program."""
-
-    alpha: jax.Array
-    l1: jax.Array
-    weight_decay: jax.Array
-    clip_norm: jax.Array
-    clip_value: jax.Array
-    huber_delta: jax.Array
-    dropout: jax.Array  # (n_hidden,) rate per hidden layer
-    tol: jax.Array
-    n_iter_no_change: jax.Array
-    power_t: jax.Array
-    learning_rate_init: jax.Array
-    lr_decay: jax.Array
-    lr_decay_epochs: jax.Array
-    lr_min: jax.Array
-    lr_patience: jax.Array
-    max_iter: jax.Array
-    samples_seen: jax.Array  # scikit-learn's ``t_`` before this fit (a float: no overflow)
-    epoch_limit: jax.Array  # run until n_iter reaches this (a chunk of max_iter)
-
-
-class Data(NamedTuple):
-    """Training and validation rows, padded; padding rows carry zero weight."""
-
-    X: jax.Array  # (n_pad, n_features)
-    Y: jax.Array  # (n_pad, n_outputs)
-    weight: jax.Array  # (n_pad,)
-    n_rows: jax.Array  # number of real rows, the first n_rows of X
-    X_val: jax.Array
-    Y_val: jax.Array
-    weight_val: jax.Array
-
-
-class LoopState(NamedTuple):
-    """The training state and this fit's own progress, as the compiled loop carries them."""
-
-    train: TrainState
-    n_iter: jax.Array  # epochs run in this fit
-    stopped: jax.Array
-    diverged: jax.Array  # the last epoch diverged: the network was rolled back to ``good``
-    zero_weight_batch: jax.Array  # a mini-batch's sample weights summed to 0 (its loss 0 / 0)
-    good: tuple  # (params, stats, opt_state) that started the epoch of lowest training loss in this fit
-    good_loss: jax.Array
-
-
-#: Most epochs one compiled call runs: the length of the per-epoch history it returns.
-CURVE_LEN = 1024
-
-#: Rows of that history, in order.
-CURVE_ROWS = ("loss", "val_loss", "score", "lr")
-
-
-def padded_rows(n: int) -> int:
-    """Row bucket for ``n`` rows: at least 16, else the next 2^k * {1, 1.25, 1.5, 1.75}.
-
-    At most 25 % padding; data sets within a bucket share one compiled program.
-    """
-    if n <= 16:
-        return 16
-    k = math.floor(math.log2(n))
-    return next(size for size in (int(2**k * s) for s in (1.0, 1.25, 1.5, 1.75, 2.0)) if size >= n)
-
-
-#: XLA's CPU client uses a numpy array in place (no copy) when its data start on this byte boundary;
-#: numpy's large arrays usually start 16 bytes past a page, and are copied, at ~2 GB/s.
-CPU_ALIGNMENT = 64
-
-
-def aligned_empty(shape, dtype) -> np.ndarray:
-    """An uninitialised array whose data start on a ``CPU_ALIGNMENT`` boundary."""
-    dtype = np.dtype(dtype)
-    nbytes = math.prod(shape) * dtype.itemsize
-    raw = np.empty(nbytes + CPU_ALIGNMENT, np.uint8)
-    start = -raw.ctypes.data % CPU_ALIGNMENT
-    return raw[start : start + nbytes].view(dtype).reshape(shape)
-
-
-def aligned(a: np.ndarray) -> np.ndarray:
-    """``a`` itself if XLA's CPU client can use it in place, else an aligned copy (numpy copies twice as
-    fast as the client's transfer does: 46 against 90 ms for 60000 x 784 float32)."""
-    if a.flags.c_contiguous and a.ctypes.data % CPU_ALIGNMENT == 0:
-        return a
-    out = aligned_empty(a.shape, a.dtype)
-    np.copyto(out, a)
-    return out
-
-
-def pad_rows(a: np.ndarray, n_pad: int) -> np.ndarray:
-    """``a`` with zero rows appended up to ``n_pad`` rows (``a`` itself when it has them already);
-    a padded copy is aligned for XLA's CPU client (``aligned``)."""
-    if a.shape[0] == n_pad:
-        return a
-    out = aligned_empty((n_pad,) + a.shape[1:], a.dtype)
-    out[: a.shape[0]] = a
-    out[a.shape[0] :] = 0
-    return out
-
-
-def weighted_mean(values, weight):
-    return jnp.sum(weight * values) / jnp.sum(weight)
+from .stopping import apply_epoch_end
 
 
 # --------------------------------------------------------------------- one epoch
@@ -202,10 +73,10 @@ def batch_objective(params, stats, X, Y, weight, rows, key, program: Program, hy
     """
     architecture = program.architecture
     z, stats = forward_logits_train(params, stats, X, rows, architecture, key, hyper.dropout)
-    objective, reported = per_sample_loss(program.loss, architecture.out_activation, z, Y, hyper.huber_delta)
-    penalty = 0.5 * hyper.alpha * l2_penalty(params)
+    objective, reported = per_sample_loss(program.loss, architecture.out_activation, z, Y, hyper.huber_delta, jnp)
+    penalty = 0.5 * hyper.alpha * l2_penalty(params, jnp)
     if program.l1:
-        penalty = penalty + hyper.l1 * l1_penalty(params)
+        penalty = penalty + hyper.l1 * l1_penalty(params, jnp)
     w_sum = jnp.sum(weight)
     return (
         jnp.sum(weight * objective) / w_sum + penalty / w_sum,
@@ -220,17 +91,6 @@ def transform_gradients(grads, program: Program, hyper: Hyper):
     if program.clip_norm:
         grads, _ = optax.clip_by_global_norm(hyper.clip_norm).update(grads, optax.EmptyState())
     return grads
-
-
-def learning_rate(program: Program, hyper: Hyper, train: TrainState, at: Position):
-    """The learning rate of a step taken at ``at`` (NaN for a user's optax transformation, which
-    schedules itself); see ``schedules.py``."""
-    if not has_learning_rate(train.opt_state):
-        return jnp.asarray(jnp.nan, hyper.alpha.dtype)
-    base = train.opt_state.hyperparams["learning_rate"]
-    if callable(program.schedule):  # a schedule of the global step, rescaled where the base was changed
-        return (jnp.asarray(program.schedule(train.step), base.dtype) * (base / train.lr_reference)).astype(base.dtype)
-    return jnp.asarray(RATES[program.schedule](base, at, hyper), base.dtype)
 
 
 def optimizer_step(program: Program, hyper: Hyper, params, grads, opt_state, lr):
@@ -305,7 +165,7 @@ def train_epoch(program: Program, hyper: Hyper, train: TrainState, order, data: 
         grads = transform_gradients(grads, program, hyper)
         into = batch / cut.n_batches
         at = Position(t.epoch + into, t.epoch - t.cycle_start + into, samples, t.epoch == t.optimizer_start)
-        lr = learning_rate(program, hyper, t, at)
+        lr = learning_rate(program, hyper, t, at, jnp)
         params, opt_state = optimizer_step(program, hyper, t.params, grads, t.opt_state, lr)
         t = t._replace(params=params, stats=stats, opt_state=opt_state, step=t.step + 1)
         return t, loss_sum + reported * count.astype(reported.dtype)
@@ -416,103 +276,13 @@ def counter_order(program: Program, train: TrainState, n_rows, n_pad):
 
 
 # -------------------------------------------------------------------- validation
-def accuracy(z, Y, w, out_activation):
-    """Weighted share of rows whose predicted labels all match (subset accuracy)."""
-    if out_activation == "softmax":
-        correct = jnp.argmax(z, axis=1) == jnp.argmax(Y, axis=1)
-    else:  # one unit per label: binary or multi-label, threshold p > 0.5
-        correct = jnp.all((ACTIVATIONS[out_activation](z, jnp) > 0.5) == (Y > 0.5), axis=1)
-    return weighted_mean(correct.astype(z.dtype), w)
-
-
-def r2(z, Y, w, out_activation):
-    """Weighted R^2 averaged over outputs, NaN for non-finite predictions (as scikit-learn)."""
-    pred = ACTIVATIONS[out_activation](z, jnp)
-    w_col = w[:, None]
-    residual = jnp.sum(w_col * (Y - pred) ** 2, axis=0)
-    mean = jnp.sum(w_col * Y, axis=0) / jnp.sum(w)
-    centred = jnp.sum(w_col * (Y - mean) ** 2, axis=0)
-    per_output = jnp.where(
-        centred > 0, 1 - residual / jnp.where(centred > 0, centred, 1), jnp.where(residual == 0, 1.0, 0.0)
-    )
-    return jnp.where(jnp.all(jnp.isfinite(pred)), jnp.mean(per_output), jnp.nan)
-
-
-def argmax_accuracy(z, Y, w, out_activation):
-    """Weighted share of rows whose largest non-negative output is their class (one class per row,
-    outputs that are not softmax's: ``MLPClassifier.predict`` takes the same argmax)."""
-    correct = jnp.argmax(jnp.maximum(ACTIVATIONS[out_activation](z, jnp), 0), axis=1) == jnp.argmax(Y, axis=1)
-    return weighted_mean(correct.astype(z.dtype), w)
-
-
-SCORES = {"accuracy": accuracy, "argmax_accuracy": argmax_accuracy, "r2": r2}
-
-
 def validate(program: Program, hyper: Hyper, params, stats, data: Data):
     """(score, loss) on the validation rows; the loss is the data term, without penalties."""
     out_activation = program.architecture.out_activation
     z = forward_logits(params, stats, data.X_val, program.architecture, jnp)
-    _, reported = per_sample_loss(program.loss, out_activation, z, data.Y_val, hyper.huber_delta)
-    score = SCORES[program.score](z, data.Y_val, data.weight_val, out_activation)
-    return score, weighted_mean(reported, data.weight_val)
-
-
-# ------------------------------------------------------------------ epoch's end
-def apply_epoch_end(program: Program, hyper: Hyper, train: TrainState, loss, score, val_loss):
-    """scikit-learn's end-of-epoch bookkeeping (``stopping.judge_epoch``), and the learning-rate rules
-    that act per epoch; returns the state and whether training stops.
-
-    Without early stopping the rule watches the training loss; with it, the
-    monitored validation value (the score, or minus the loss), and the weights of
-    its best epoch are kept. When the rule fires, training stops or, with the
-    adaptive schedule, the learning rate is divided by 5 (stopping once it is below
-    1e-6). ``reduce_on_plateau`` multiplies it by ``lr_decay`` (not below ``lr_min``)
-    after ``lr_patience`` epochs without the watched loss improving by ``tol``.
-    """
-    if program.early_stopping:
-        monitored = score if program.monitor == "score" else -val_loss
-        verdict = judge_epoch(monitored, train.best_monitored, train.no_improvement, hyper.tol, hyper.n_iter_no_change, jnp)
-        keep_best = lambda new, old: jnp.where(verdict.improved, new, old)  # noqa: E731
-        train = train._replace(
-            best_monitored=verdict.best,
-            best_params=jax.tree.map(keep_best, train.params, train.best_params),
-            best_stats=jax.tree.map(keep_best, train.stats, train.best_stats),
-        )
-    else:
-        verdict = judge_epoch(-loss, -train.best_loss, train.no_improvement, hyper.tol, hyper.n_iter_no_change, jnp)
-        train = train._replace(best_loss=-verdict.best)
-    train = train._replace(no_improvement=verdict.no_improvement)
-    stopped = verdict.stop
-    rule = EPOCH_END_RULES.get(program.schedule) if isinstance(program.schedule, str) else None
-    if rule is not None and has_learning_rate(train.opt_state):
-        lr = train.opt_state.hyperparams["learning_rate"]
-        new_lr, train, stopped = rule(program, hyper, train, lr, stopped, loss, val_loss)
-        hyperparams = {**train.opt_state.hyperparams, "learning_rate": new_lr.astype(lr.dtype)}
-        train = train._replace(opt_state=train.opt_state._replace(hyperparams=hyperparams))
-    return train, stopped
-
-
-def adaptive(program, hyper, train, lr, triggered, loss, val_loss):
-    """scikit-learn's: when the stopping rule fires, divide by 5 and go on, unless already below 1e-6."""
-    reduce = triggered & (lr > 1e-6)
-    train = train._replace(no_improvement=jnp.where(reduce, 0, train.no_improvement))
-    return jnp.where(reduce, lr / 5.0, lr), train, triggered & ~reduce
-
-
-def reduce_on_plateau(program, hyper, train, lr, triggered, loss, val_loss):
-    """Multiply by ``lr_decay`` (not below ``lr_min``) after ``lr_patience`` epochs in which the
-    validation loss (the training loss without early stopping) did not improve by ``tol``."""
-    watched = val_loss if program.early_stopping else loss
-    count = jnp.where(watched < train.plateau_best - hyper.tol, 0, train.plateau_count + 1)
-    reduce = count >= hyper.lr_patience
-    new_lr = jnp.where(reduce, jnp.maximum(lr * hyper.lr_decay, hyper.lr_min), lr)
-    train = train._replace(plateau_best=jnp.minimum(watched, train.plateau_best), plateau_count=jnp.where(reduce, 0, count))
-    return new_lr, train, triggered
-
-
-#: schedule name -> rule changing the base learning rate at the end of an epoch:
-#: (program, hyper, train state, lr, stopping rule fired, loss, val_loss) -> (new lr, train state, stopped).
-EPOCH_END_RULES = {"adaptive": adaptive, "reduce_on_plateau": reduce_on_plateau}
+    _, reported = per_sample_loss(program.loss, out_activation, z, data.Y_val, hyper.huber_delta, jnp)
+    score = SCORES[program.score](z, data.Y_val, data.weight_val, out_activation, jnp)
+    return score, weighted_mean(reported, data.weight_val, jnp)
 
 
 def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
@@ -530,7 +300,7 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
         s, curves = carry
         t = s.train
         samples = hyper.samples_seen + s.n_iter.astype(n_rows.dtype) * n_rows  # before this epoch
-        lr = learning_rate(program, hyper, t, Position(t.epoch, t.epoch - t.cycle_start, samples, t.epoch == t.optimizer_start))
+        lr = learning_rate(program, hyper, t, Position(t.epoch, t.epoch - t.cycle_start, samples, t.epoch == t.optimizer_start), jnp)
         t, order, epoch_key = rules.order(program, t, data.n_rows, data.X.shape[0])
         if rules.checks_weights:
             s = s._replace(zero_weight_batch=s.zero_weight_batch | has_zero_weight_batch(program, order, data))
@@ -541,7 +311,7 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
             score, val_loss = validate(program, hyper, t.params, t.stats, data)
             # an epoch that diverges has no score (scikit-learn's NaN): it neither counts as best nor is kept
             score = jnp.where(jnp.isfinite(loss) & (loss <= BLOW_UP * s.good_loss), score, jnp.nan)
-        t, stopped = rules.epoch_end(program, hyper, t, loss, score, val_loss)
+        t, stopped = rules.epoch_end(program, hyper, t, loss, score, val_loss, jnp)
         s = rules.divergence(program, data, before, s._replace(train=t._replace(epoch=t.epoch + 1), stopped=stopped), loss)
         score = jnp.where(s.diverged, jnp.nan, score)  # a diverged epoch has none (scikit-learn's record ends in NaN)
         column = jnp.stack([loss, val_loss, score, lr]).astype(curves.dtype)
@@ -586,7 +356,7 @@ def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after
     )
 
 
-def previous_epoch_rule(program: Program, hyper: Hyper, train: TrainState, loss, score, val_loss):
+def previous_epoch_rule(program: Program, hyper: Hyper, train: TrainState, loss, score, val_loss, xp=jnp):
     """FluCoMa's stopping rule (``SGD.hpp``): with validation rows, stop after ``n_iter_no_change``
     epochs in a row whose validation loss is not below the *previous* epoch's (not the best), keeping
     the last weights; without them, run every epoch. Under this rule ``best_monitored`` holds minus the
@@ -610,7 +380,7 @@ class Rules(NamedTuple):
     cut: Callable  # (n_rows, B) -> Cut: the epoch's mini-batches
     wider_first_batch: bool  # the first batch may hold more than B rows (Cut.extra > 0)
     order: Callable  # (program, train, n_rows, n_pad) -> (train, the epoch's order of the rows, epoch key)
-    epoch_end: Callable  # (program, hyper, train, loss, score, val_loss) -> (train, stopped)
+    epoch_end: Callable  # (program, hyper, train, loss, score, val_loss, xp) -> (train, stopped)
     divergence: Callable  # (program, data, before, after, loss) -> the loop state after a diverged epoch
     checks_weights: bool  # whether sample weights may be 0 (has_zero_weight_batch is checked each epoch)
 
@@ -637,35 +407,6 @@ def compiled_programs() -> int:
     """How many training loops this process holds compiled (one per program and data shape, and per
     population size)."""
     return run_epochs_compiled._cache_size() + run_population_compiled._cache_size()
-
-
-def initial_loop_state(train: TrainState) -> LoopState:
-    """The loop state at the start of a fit, built on the host in numpy: packed, it is one argument of
-    ``run_epochs_compiled``, with no compiled call of its own. ``train`` has its optimiser state and
-    key (``fresh_optimizer_state``, ``seed_key``)."""
-    dtype = np.asarray(train.best_loss).dtype
-    return LoopState(
-        train=train,
-        n_iter=np.zeros([], np.int32),
-        stopped=np.zeros([], bool),
-        diverged=np.zeros([], bool),
-        zero_weight_batch=np.zeros([], bool),
-        good=(train.params, train.stats, train.opt_state),
-        good_loss=np.asarray(np.inf, dtype),
-    )
-
-
-def seed_key(seed: int) -> np.ndarray:
-    """A raw threefry key (``uint32[2]``, any two words are one) from a seed in [0, 2**31): the words
-    ``jax.random.PRNGKey(seed)`` holds, made without a compiled call of its own."""
-    return np.array([0, seed], np.uint32)
-
-
-@partial(jax.jit, static_argnames="solver")
-def fresh_optimizer_state(solver: SolverSpec, optimizer_params, params):
-    """A new optimiser state for ``params`` (``optimizer_params``: the estimator's values of the solver's
-    hyper-parameters, ``learning_rate_init``, ``momentum``, ...)."""
-    return make_optimizer(solver, optimizer_params).init(params)
 
 
 @partial(jax.jit, static_argnames=("program", "layout", "shared_data"))

@@ -13,15 +13,15 @@ compiled forward pass where JAX has an accelerator.
 
 from __future__ import annotations
 
+import importlib.metadata
 from functools import cache, partial
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import scipy.sparse
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import engine
+from . import program as programs
+from ._dtypes import x64
 from .activations import ACTIVATIONS
 from .network import forward_logits
 from .training_data import cast
@@ -29,16 +29,33 @@ from .training_data import cast
 #: Up to this many rows, ``predict`` runs in numpy (no dispatch); above, compiled when JAX has an
 #: accelerator. On the CPU numpy's BLAS wins at every size (100k x 784 rows, 784 -> 100 -> 10 net:
 #: 148 ms in numpy, 508 ms compiled with padding and transfers), so the CPU stays in numpy.
-#: None: 256 on an accelerator, no limit on the CPU, decided at the first large predict (asking JAX
-#: for its backend at import would start it).
+#: None: 256 where an accelerator's JAX plugin is installed, no limit otherwise (decided at the first
+#: large predict, without importing JAX for it).
 NUMPY_PREDICT_MAX_ROWS = None
+
+#: Distributions whose presence means JAX may have an accelerator (GPU and TPU plugins).
+ACCELERATOR_PLUGINS = ("jax-cuda", "jax_cuda", "jax-rocm", "jax_rocm", "libtpu", "jax-metal", "jax_metal")
 
 
 @cache
 def _default_numpy_predict_max_rows():
+    names = (dist.metadata["Name"] or "" for dist in importlib.metadata.distributions())
+    if not any(name.lower().startswith(ACCELERATOR_PLUGINS) for name in names):
+        return float("inf")
+    import jax
+
     return 256 if jax.default_backend() != "cpu" else float("inf")
 
-_logits_compiled = jax.jit(partial(forward_logits, xp=jnp), static_argnames="architecture")
+
+@cache
+def _logits_compiled():
+    import jax
+    import jax.numpy as jnp
+
+    from . import _compilation_cache
+
+    _compilation_cache.enable()
+    return jax.jit(partial(forward_logits, xp=jnp), static_argnames="architecture")
 
 
 class LayerArrays(list):
@@ -122,7 +139,7 @@ class FittedNetwork:
     def n_parameters_(self):
         """Number of trained parameters: weights, biases, and prelu slopes and batch-norm scales and shifts."""
         check_is_fitted(self)
-        return sum(a.size for a in jax.tree.leaves(self._params()))
+        return sum(a.size for layers in self._params().values() for a in layers)
 
     # --------------------------------------------------------------- predicting
     def _is_plain_input(self, X) -> bool:
@@ -162,9 +179,9 @@ class FittedNetwork:
             return forward_logits(params, stats, cast(X, dtype, "X"), architecture, np)
         X = X.toarray() if scipy.sparse.issparse(X) else X
         n = X.shape[0]
-        padded = engine.pad_rows(np.asarray(X, dtype=dtype), engine.padded_rows(n))
-        with jax.enable_x64(dtype == np.float64):
-            return np.asarray(_logits_compiled(params, stats, padded, architecture=architecture))[:n]
+        padded = programs.pad_rows(np.asarray(X, dtype=dtype), programs.padded_rows(n))
+        with x64(dtype):
+            return np.asarray(_logits_compiled()(params, stats, padded, architecture=architecture))[:n]
 
     def _forward_pass_fast(self, X, check_input=True):
         """Network output for ``X`` (probabilities, or predictions of a regressor)."""

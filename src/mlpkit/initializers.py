@@ -1,4 +1,5 @@
-"""Weight initialisers: one table from names to ``jax.nn.initializers``.
+"""Weight initialisers: one table from names to ``jax.nn.initializers`` (made when first used: JAX is
+imported then, not with this module).
 
 ``init=None`` keeps scikit-learn's scheme (``network.glorot_uniform_sklearn``:
 uniform weights *and* biases drawn from the estimator's RandomState, so a seed
@@ -15,17 +16,14 @@ LeCun ``fan = fan_in, scale = 1`` (LeCun et al. 1998);
 
 from __future__ import annotations
 
-import jax
-
-_init = jax.nn.initializers
-
+#: name -> the function of ``jax.nn.initializers`` that makes it (each is called with no arguments).
 INITIALIZERS = {
-    "glorot_uniform": _init.glorot_uniform(),
-    "glorot_normal": _init.glorot_normal(),
-    "he_uniform": _init.he_uniform(),
-    "he_normal": _init.he_normal(),
-    "lecun_uniform": _init.lecun_uniform(),
-    "lecun_normal": _init.lecun_normal(),
+    "glorot_uniform": "glorot_uniform",
+    "glorot_normal": "glorot_normal",
+    "he_uniform": "he_uniform",
+    "he_normal": "he_normal",
+    "lecun_uniform": "lecun_uniform",
+    "lecun_normal": "lecun_normal",
 }
 
 ALIASES = {
@@ -47,3 +45,10 @@ def resolve(init, activation):
     if init is None:
         return DEFAULT_FOR_ACTIVATION.get(activation)
     return ALIASES.get(init, init)
+
+
+def initializer(name):
+    """The ``jax.nn.initializers`` function of a name of ``INITIALIZERS``: ``(key, shape, dtype) -> array``."""
+    import jax
+
+    return getattr(jax.nn.initializers, INITIALIZERS[name])()

@@ -3,7 +3,9 @@
 scipy's ``L-BFGS-B`` is what scikit-learn uses, with the same options
 (``maxiter``, ``maxfun``, ``gtol``), so mlpkit's ``solver="lbfgs"`` takes the same
 steps and stops at the same iteration; only the loss and gradient are computed
-by one compiled JAX call instead of numpy. (``optax.lbfgs`` uses another line
+by one compiled JAX call, or, for work too small to repay a compile, in numpy by
+the numpy loop's backpropagation (``numpy_loop.loss_and_grad``: which one depends
+only on the settings and the data's shape). (``optax.lbfgs`` uses another line
 search and stopping rule and strays from scikit-learn's results.)
 
 Settings that act on a stochastic optimiser's steps (decoupled ``weight_decay``,
@@ -18,26 +20,65 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import warnings
-from functools import partial
+from functools import cache, partial
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import scipy.optimize
 
-from .engine import Hyper, Program, batch_objective
+from . import _compilation_cache, numpy_loop
+from ._dtypes import x64
+from .program import Hyper, Program
 
 
-@partial(jax.jit, static_argnames="program")
-def _loss_and_grad(params, X, Y, weight, program: Program, hyper: Hyper):
-    rows = (weight > 0).astype(weight.dtype)
-    key = jax.random.PRNGKey(0)  # unused: L-BFGS runs without dropout or random slopes
+@cache
+def _compiled_loss_and_grad():
+    """``(params, X, Y, weight, program, hyper) -> (reported loss, gradients)``, compiled by JAX."""
+    import jax
 
-    def objective(params):
-        return batch_objective(params, {}, X, Y, weight, rows, key, program, hyper)
+    from .engine import batch_objective
 
-    (_, (reported, _)), grads = jax.value_and_grad(objective, has_aux=True)(params)
-    return reported, grads
+    @partial(jax.jit, static_argnames="program")
+    def loss_and_grad(params, X, Y, weight, program: Program, hyper: Hyper):
+        rows = (weight > 0).astype(weight.dtype)
+        key = jax.random.PRNGKey(0)  # unused: L-BFGS runs without dropout or random slopes
+
+        def objective(params):
+            return batch_objective(params, {}, X, Y, weight, rows, key, program, hyper)
+
+        (_, (reported, _)), grads = jax.value_and_grad(objective, has_aux=True)(params)
+        return reported, grads
+
+    return loss_and_grad
+
+
+def _on_device(X, Y, weight, program, hyper):
+    """``params -> (reported loss, gradients)`` compiled, the rows put on the device once."""
+    import jax
+
+    _compilation_cache.enable()
+    compiled = _compiled_loss_and_grad()
+    with x64(X.dtype):
+        X, Y, weight = jax.device_put((X, Y, weight))
+
+    def loss_and_grad(params):
+        with x64(X.dtype):
+            return compiled(params, X, Y, weight, program, hyper)
+
+    return loss_and_grad
+
+
+def _layers(tree: dict) -> list:
+    """The arrays of a dict of per-layer tuples in ``jax.tree.leaves``' order (keys sorted, then layers)."""
+    return [a for name in sorted(tree) for a in tree[name]]
+
+
+def _tree(leaves: list, like: dict) -> dict:
+    """``_layers``' inverse: ``leaves`` laid out as ``like``."""
+    out, at = {}, 0
+    for name in sorted(like):
+        out[name] = tuple(leaves[at : at + len(like[name])])
+        at += len(like[name])
+    return {name: out[name] for name in like}
 
 
 #: Whether Ctrl-C keeps the last iterate (``keeping_progress_on_interrupt``) instead of propagating.
@@ -84,19 +125,23 @@ def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter,
     of squared error, where scikit-learn averages the reported loss over outputs).
     """
     refuse_step_settings(hyper)
-    leaves, treedef = jax.tree.flatten(params)
+    leaves = _layers(params)
     shapes = [leaf.shape for leaf in leaves]
     splits = np.cumsum([leaf.size for leaf in leaves])[:-1]
     dtype = leaves[0].dtype
-    X, Y, weight = jnp.asarray(X), jnp.asarray(Y), jnp.asarray(weight)
+    n_weights = sum(W.size for W in params["coefs"])
+    if numpy_loop.computes_loss(program) and int(np.sum(weight > 0)) * n_weights * max_iter <= numpy_loop.MAX_WORK:
+        loss_and_grad = partial(numpy_loop.loss_and_grad, X=X, Y=Y, weight=weight, program=program, hyper=hyper)
+    else:
+        loss_and_grad = _on_device(X, Y, weight, program, hyper)
 
     def unflatten(flat):
         pieces = np.split(np.asarray(flat, dtype=dtype), splits)
-        return jax.tree.unflatten(treedef, [p.reshape(shape) for p, shape in zip(pieces, shapes)])
+        return _tree([p.reshape(shape) for p, shape in zip(pieces, shapes)], params)
 
     def fun(flat):
-        loss, grads = _loss_and_grad(unflatten(flat), X, Y, weight, program, hyper)
-        return float(loss), np.concatenate([np.ravel(g) for g in jax.tree.leaves(grads)]).astype(np.float64)
+        loss, grads = loss_and_grad(unflatten(flat))
+        return float(loss), np.concatenate([np.ravel(g) for g in _layers(grads)]).astype(np.float64)
 
     x0 = np.concatenate([np.ravel(leaf) for leaf in leaves]).astype(np.float64)
     last = {"x": x0, "fun": None, "nit": 0}  # the last accepted iterate, for an interrupted fit

@@ -10,20 +10,20 @@ Parameters are a dict of tuples, one entry per layer, input side first:
   separate, untrained ``stats`` dict (``mean``, ``var``).
 
 Empty tuples stand for the parts a network does not use. The functions are pure
-and take the array namespace ``xp``, so the compiled loop (``jax.numpy``) and small
-predictions (``numpy``) share one definition.
+and take the array namespace ``xp``, so the compiled loop (``jax.numpy``), the numpy
+loop and small predictions (``numpy``) share one definition. The parts only the
+compiled loop uses (dropout, batch statistics, JAX's initialisers) import JAX where
+they run: loading this module, and training or predicting in numpy, needs none.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .activations import ACTIVATIONS, SELU_ALPHA, SELU_SCALE, leaky_relu
-from .initializers import INITIALIZERS
+from .initializers import initializer
 
 #: rrelu's random slopes are drawn from U(lower, upper) in training; predictions use the mean.
 RRELU_LOWER, RRELU_UPPER = 1 / 8, 1 / 3
@@ -64,12 +64,15 @@ def glorot_uniform_sklearn(layer_units, activation, random_state, dtype):
 
 
 def named_initialization(init_name, layer_units, random_state, dtype):
-    """Weights from ``initializers.INITIALIZERS[init_name]``, zero biases; seeded by ``random_state``."""
+    """Weights from ``initializers.initializer(init_name)``, zero biases; seeded by ``random_state``."""
+    import jax
+    import jax.numpy as jnp
+
     keys = jax.random.split(jax.random.PRNGKey(random_state.randint(np.iinfo(np.int32).max)), len(layer_units) - 1)
-    initializer = INITIALIZERS[init_name]
+    draw = initializer(init_name)
     coefs, intercepts = [], []
     for key, fan_in, fan_out in zip(keys, layer_units[:-1], layer_units[1:]):
-        coefs.append(np.array(initializer(key, (fan_in, fan_out), jnp.float32), dtype=dtype))
+        coefs.append(np.array(draw(key, (fan_in, fan_out), jnp.float32), dtype=dtype))
         intercepts.append(np.zeros(fan_out, dtype))
     return coefs, intercepts
 
@@ -155,6 +158,9 @@ def forward_logits_train(params, stats, X, rows, architecture, key, dropout_rate
     them. ``key`` drives dropout and rrelu's random slopes; ``dropout_rates`` has
     one (traced) rate per hidden layer.
     """
+    import jax
+    import jax.numpy as jnp
+
     coefs, intercepts = params["coefs"], params["intercepts"]
     random = architecture.dropout or architecture.activation == "rrelu"
     new_stats = {"mean": [], "var": []}
@@ -186,6 +192,9 @@ def _dropout(h, key, rate, alpha):
     Alpha dropout sets dropped units to SELU's negative saturation value and
     rescales so the mean and variance stay unchanged (Klambauer et al. 2017).
     """
+    import jax
+    import jax.numpy as jnp
+
     keep = 1.0 - rate
     kept = jax.random.bernoulli(key, keep, h.shape)
     if not alpha:
@@ -196,11 +205,11 @@ def _dropout(h, key, rate, alpha):
     return a * jnp.where(kept, h, saturation) + b
 
 
-def l2_penalty(params):
+def l2_penalty(params, xp=np):
     """sum of squared weights (biases and other parameters are not penalised, as scikit-learn)."""
-    return sum(jnp.sum(W**2) for W in params["coefs"])
+    return sum(xp.sum(W**2) for W in params["coefs"])
 
 
-def l1_penalty(params):
+def l1_penalty(params, xp=np):
     """sum of absolute weights."""
-    return sum(jnp.sum(jnp.abs(W)) for W in params["coefs"])
+    return sum(xp.sum(xp.abs(W)) for W in params["coefs"])

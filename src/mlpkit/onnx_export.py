@@ -58,7 +58,6 @@ import math
 import numpy as np
 
 from . import _wrappers
-
 from .activations import SELU_ALPHA, SELU_SCALE
 from .network import BN_EPSILON, RRELU_LOWER, RRELU_UPPER
 

@@ -10,24 +10,34 @@ small ways that change the weights, so they are written here as two small
 
 FluCoMa's damped momentum is a third. The others are optax's own aliases.
 
-Every optimiser is wrapped in ``optax.inject_hyperparams``: its hyper-parameters
-(learning rate, momentum, betas) live in the optimiser state as arrays, so the
-training loop can change the learning rate (schedules) and a later fit can take
-new values without recompiling or losing the moments.
+Every optimiser keeps its hyper-parameters (learning rate, momentum, betas) in its
+state as arrays (``solvers.HyperparamsState``, as ``optax.inject_hyperparams`` does),
+so the training loop can change the learning rate (schedules) and a later fit can
+take new values without recompiling or losing the moments. Which estimator
+parameter feeds which argument is ``solvers.STOCHASTIC_SOLVERS``, readable without JAX.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from functools import partial
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
-
-class VelocityState(NamedTuple):
-    velocity: optax.Updates
+from .solvers import (  # noqa: F401 (re-exported)
+    SOLVER_NAMES,
+    STOCHASTIC_SOLVERS,
+    AdamState,
+    HyperparamsState,
+    SolverSpec,
+    VelocityState,
+    decays_weights,
+    has_learning_rate,
+    optimizer_params,
+    set_hyperparams,
+    solver_spec,
+)
 
 
 def sklearn_sgd(learning_rate, momentum, nesterov=True):
@@ -71,12 +81,6 @@ def damped_momentum_sgd(learning_rate, momentum):
     return optax.GradientTransformation(init, update)
 
 
-class AdamState(NamedTuple):
-    count: jax.Array
-    mu: optax.Updates
-    nu: optax.Updates
-
-
 def sklearn_adam(learning_rate, beta_1, beta_2, epsilon):
     """Adam as scikit-learn's ``AdamOptimizer``.
 
@@ -110,87 +114,50 @@ def adamw(learning_rate, b1, b2, eps, weight_decay):
     return optax.adamw(learning_rate, b1, b2, eps, weight_decay=weight_decay, mask=_weights_only)
 
 
-class Solver(NamedTuple):
-    """A solver: its optax factory, and which estimator parameter feeds each of its arguments."""
-
-    factory: Callable[..., optax.GradientTransformation]
-    hyperparams: dict  # factory argument -> estimator parameter (traced, in the state)
-    static: dict = {}  # factory argument -> estimator parameter (a Python value: compiled in)
-    decays_weights: bool = False  # applies ``weight_decay`` itself
-
-
-_LR = {"learning_rate": "learning_rate_init"}
-_BETAS = {"b1": "beta_1", "b2": "beta_2", "eps": "epsilon"}
-
-#: solver name -> Solver. ``lbfgs`` is not here: it is full-batch (``lbfgs.py``).
-STOCHASTIC_SOLVERS = {
-    "sgd": Solver(sklearn_sgd, {**_LR, "momentum": "momentum"}, {"nesterov": "nesterovs_momentum"}),
-    "adam": Solver(sklearn_adam, {**_LR, "beta_1": "beta_1", "beta_2": "beta_2", "epsilon": "epsilon"}),
-    "adamw": Solver(adamw, {**_LR, **_BETAS, "weight_decay": "weight_decay"}, decays_weights=True),
-    "nadam": Solver(optax.nadam, {**_LR, **_BETAS}),
-    "adamax": Solver(optax.adamax, {**_LR, **_BETAS}),
-    "rmsprop": Solver(optax.rmsprop, {**_LR, "decay": "beta_2", "eps": "epsilon"}),
-    "adagrad": Solver(optax.adagrad, {**_LR, "eps": "epsilon"}),
-    "flucoma_sgd": Solver(damped_momentum_sgd, {**_LR, "momentum": "momentum"}),
+#: solver name -> its optax factory; ``solvers.STOCHASTIC_SOLVERS`` says which estimator parameter
+#: feeds each argument.
+FACTORIES = {
+    "sgd": sklearn_sgd,
+    "adam": sklearn_adam,
+    "adamw": adamw,
+    "nadam": optax.nadam,
+    "adamax": optax.adamax,
+    "rmsprop": optax.rmsprop,
+    "adagrad": optax.adagrad,
+    "flucoma_sgd": damped_momentum_sgd,
 }
 
-SOLVER_NAMES = (*STOCHASTIC_SOLVERS, "lbfgs")
 
+def with_hyperparams_in_state(factory, static: dict, **hyperparams) -> optax.GradientTransformation:
+    """``factory(**hyperparams, **static)`` with the hyper-parameters kept in its state as arrays
+    (``solvers.HyperparamsState``): what ``optax.inject_hyperparams`` does for numbers, with a state
+    type that the numpy loop and model files make without JAX."""
 
-class SolverSpec(NamedTuple):
-    """What defines a compiled optimiser: a solver name and its static options,
-    or a user's own ``optax.GradientTransformation``."""
+    def init(params):
+        values = {name: jnp.asarray(value) for name, value in hyperparams.items()}
+        return HyperparamsState(jnp.zeros([], jnp.int32), values, factory(**values, **static).init(params))
 
-    name: str
-    static: tuple = ()  # sorted (argument, value) pairs
-    transformation: Any = None  # a user's GradientTransformation (name == "custom")
+    def update(grads, state, params=None):
+        updates, inner = factory(**state.hyperparams, **static).update(grads, state.inner_state, params)
+        return updates, HyperparamsState(optax.safe_increment(state.count), state.hyperparams, inner)
 
-
-def solver_spec(solver, estimator_params: dict) -> SolverSpec:
-    if isinstance(solver, optax.GradientTransformation):
-        return SolverSpec("custom", transformation=solver)
-    static = STOCHASTIC_SOLVERS[solver].static
-    return SolverSpec(solver, tuple(sorted((arg, estimator_params[p]) for arg, p in static.items())))
-
-
-def optimizer_params(spec: SolverSpec, estimator_params: dict) -> dict:
-    """The estimator parameters the solver keeps in its state, by estimator name."""
-    if spec.transformation is not None:
-        return {}
-    return {p: estimator_params[p] for p in STOCHASTIC_SOLVERS[spec.name].hyperparams.values()}
-
-
-def decays_weights(spec: SolverSpec) -> bool:
-    """Whether the solver applies ``weight_decay`` itself (else the training loop does)."""
-    return spec.transformation is None and STOCHASTIC_SOLVERS[spec.name].decays_weights
+    return optax.GradientTransformation(init, update)
 
 
 def make_optimizer(spec: SolverSpec, values: dict):
     """The optax transformation for ``spec``; ``values`` maps estimator parameter names to values."""
     if spec.transformation is not None:
         return spec.transformation
-    solver = STOCHASTIC_SOLVERS[spec.name]
-    arguments = {arg: values[p] for arg, p in solver.hyperparams.items()}
-    return optax.inject_hyperparams(solver.factory, static_args=tuple(solver.static))(
-        **arguments, **dict(spec.static)
-    )
+    arguments = {arg: values[p] for arg, p in STOCHASTIC_SOLVERS[spec.name].hyperparams.items()}
+    return with_hyperparams_in_state(FACTORIES[spec.name], dict(spec.static), **arguments)
 
 
-def set_hyperparams(opt_state, spec: SolverSpec, changed: dict):
-    """Optimiser state with some hyper-parameters replaced, its moments kept.
-
-    ``changed`` maps estimator parameter names (``learning_rate_init``,
-    ``momentum``, ...) to new values; those the solver does not use are ignored.
-    """
-    if spec.transformation is not None:
-        return opt_state
-    hyper = dict(opt_state.hyperparams)
-    for arg, param in STOCHASTIC_SOLVERS[spec.name].hyperparams.items():
-        if param in changed:
-            hyper[arg] = np.asarray(changed[param], dtype=np.asarray(hyper[arg]).dtype)
-    return opt_state._replace(hyperparams=hyper)
+@partial(jax.jit, static_argnames="solver")
+def _init_compiled(solver: SolverSpec, values, params):
+    return make_optimizer(solver, values).init(params)
 
 
-def has_learning_rate(opt_state) -> bool:
-    """Whether the state carries a learning rate the loop can schedule (not so for custom optimisers)."""
-    return isinstance(getattr(opt_state, "hyperparams", None), dict) and "learning_rate" in opt_state.hyperparams
+def fresh_state_compiled(spec: SolverSpec, values: dict, params: dict):
+    """A new optimiser state for ``params``, on the host, made by the transformation's ``init``
+    (compiled): for the solvers whose state ``solvers.fresh_state`` does not know."""
+    return jax.device_get(_init_compiled(spec, values, params))

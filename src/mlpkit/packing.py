@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-
 #: Leaves with more elements than this cross on their own: copying them into a buffer (a 660k-weight
 #: network's state is ~18 MB) costs far more than the microsecond an argument of their own costs.
 PACK_MAX_SIZE = 4096

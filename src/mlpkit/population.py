@@ -108,7 +108,8 @@ from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 
 from . import engine, packing, trainer, training_data
-from ._base import BaseMultilayerPerceptron, TrainingJob, _x64
+from ._base import BaseMultilayerPerceptron, TrainingJob
+from ._dtypes import x64
 from ._refits import Snapshot
 from .callbacks import PopulationProgressBar, ProgressBar
 
@@ -424,7 +425,7 @@ def _train_population(group: list[_Started], size: int, lanes: trainer.Lanes) ->
     members = [_trainer_member(s) for s in group]
     padding = [members[0]._replace(max_iter=0, model=None, callbacks=(), on_change=None)]
     members += padding * (size - len(members))
-    with _x64(group[0].job.prepared.checked[0].dtype):  # (in the lane's thread: JAX's config contexts are per thread)
+    with x64(group[0].job.prepared.checked[0].dtype):  # (in the lane's thread: JAX's config contexts are per thread)
         return trainer.run_population(program, members, lanes)[: len(group)]
 
 

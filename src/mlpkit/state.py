@@ -43,7 +43,7 @@ class TrainState(NamedTuple):
     plateau_count: Any
 
 
-def _copied(tree: dict) -> dict:
+def copied(tree: dict) -> dict:
     """A dict of tuples of arrays, copied: early stopping's record must not follow in-place edits of the weights."""
     return {name: tuple(np.array(a) for a in arrays) for name, arrays in tree.items()}
 
@@ -64,8 +64,8 @@ def new_state(params, stats, dtype) -> TrainState:
         no_improvement=zero,
         best_loss=np.asarray(np.inf, dtype),
         best_monitored=np.asarray(-np.inf, dtype),
-        best_params=_copied(params),
-        best_stats=_copied(stats),
+        best_params=copied(params),
+        best_stats=copied(stats),
         plateau_best=np.asarray(np.inf, dtype),
         plateau_count=zero,
     )
@@ -79,6 +79,6 @@ def forget_best(state: TrainState) -> TrainState:
         no_improvement=np.zeros([], np.int32),
         best_loss=np.asarray(np.inf, dtype),
         best_monitored=np.asarray(-np.inf, dtype),
-        best_params=_copied(state.params),
-        best_stats=_copied(state.stats),
+        best_params=copied(state.params),
+        best_stats=copied(state.stats),
     )

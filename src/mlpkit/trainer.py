@@ -2,14 +2,16 @@
 
 ``fit``, ``partial_fit``, warm fits, the FluCoMa estimators' ``fit``, stream chunks
 (``partial_fit`` calls) and data-parallel fits all come here with a
-``state.TrainState``, an ``engine.Program``, padded ``engine.Data`` and traced
-``engine.Hyper`` values (``config.py`` makes the last three):
+``state.TrainState``, a ``program.Program``, padded ``program.Data`` and traced
+``program.Hyper`` values (``config.py`` makes the last three):
 
 - ``start_state`` completes the state a fit starts from: the optimiser state and
   random key carried on, or fresh ones, hyper-parameters changed since the last
   fit applied, a new cycle for the horizon schedules of a new warm fit;
-- ``run`` trains in the compiled loop a chunk of epochs at a time (about
-  ``SECONDS_PER_CHUNK`` of work each), so Ctrl-C is honoured quickly and callbacks
+- ``run`` trains a chunk of epochs at a time (about ``SECONDS_PER_CHUNK`` of work
+  each), in the compiled loop (``engine.py``) or, for work too small to repay a
+  compile, in the numpy loop (``numpy_loop.py``, the same rules: which one depends
+  only on the settings and the data's shape), so Ctrl-C is honoured quickly and callbacks
   (verbose lines, the progress bar, the dashboard, run recording, the user's) hear
   of each epoch while training goes on; what they answer steers the fit
   (``callbacks.py``).
@@ -30,15 +32,15 @@ import warnings
 from functools import partial
 from typing import Any, Callable, NamedTuple
 
-import jax
 import numpy as np
-from jax.sharding import NamedSharding, PartitionSpec
 
-from . import engine, packing
+from . import numpy_loop
 from .callbacks import call_hook, changes_asked, report_epochs
-from .optim import SolverSpec, set_hyperparams
+from .program import CURVE_ROWS, Data, Hyper, Program, initial_loop_state, seed_key
 from .schedules import HORIZON_SCHEDULES
+from .solvers import SolverSpec, fresh_state, set_hyperparams
 from .state import TrainState
+from .training_data import SMALL_DATA_BYTES
 
 #: Target wall time of one compiled chunk of epochs: short enough for Ctrl-C and progress.
 SECONDS_PER_CHUNK = 0.25
@@ -63,7 +65,7 @@ class Outcome(NamedTuple):
     """What a fit's training produced."""
 
     state: TrainState  # on the host
-    history: dict  # engine.CURVE_ROWS name -> one value per epoch of this fit
+    history: dict  # program.CURVE_ROWS name -> one value per epoch of this fit
     n_iter: int  # epochs run in this fit
     stopped: bool  # the stopping rule fired (or a callback stopped it, or it diverged)
     diverged: bool  # the last epoch diverged; the network was rolled back
@@ -92,7 +94,16 @@ def start_state(
     """
     if state.opt_state is None or previous_settings is None:
         values = {k: np.asarray(v, dtype) for k, v in settings.items()}
-        opt_state = jax.device_get(engine.fresh_optimizer_state(spec, values, state.params))
+        opt_state = fresh_state(spec, values, state.params)
+        if opt_state is None:  # optax's own solvers and a user's transformation: their init knows the state
+            import jax
+
+            from . import _compilation_cache
+            from .optim import fresh_state_compiled
+
+            _compilation_cache.enable()
+            with jax.enable_x64(np.dtype(dtype) == np.float64):
+                opt_state = fresh_state_compiled(spec, values, state.params)
         state = state._replace(
             opt_state=opt_state,
             lr_reference=np.asarray(settings.get("learning_rate_init", np.nan), dtype),
@@ -102,7 +113,7 @@ def start_state(
         changed = {k: v for k, v in settings.items() if previous_settings.get(k) != v}
         state = state._replace(opt_state=set_hyperparams(state.opt_state, spec, changed))
     if seed is not None or state.key is None:
-        state = state._replace(key=engine.seed_key(seed()))
+        state = state._replace(key=seed_key(seed()))
     if new_cycle:
         state = state._replace(cycle_start=np.asarray(state.epoch, np.int32))
     return state
@@ -114,10 +125,10 @@ def restarts_cycle(schedule, incremental: bool) -> bool:
 
 
 def run(
-    program: engine.Program,
+    program: Program,
     state: TrainState,
-    data: engine.Data,
-    hyper: engine.Hyper,
+    data: Data,
+    hyper: Hyper,
     *,
     max_iter: int,
     model: Any = None,
@@ -141,15 +152,15 @@ class Member(NamedTuple):
     """One network of a population (``run_population``): what ``run`` takes for a single one."""
 
     state: TrainState
-    data: engine.Data
-    hyper: engine.Hyper
+    data: Data
+    hyper: Hyper
     max_iter: int
     model: Any = None
     callbacks: list = ()
     on_change: Callable[[dict], None] | None = None
 
 
-def run_population(program: engine.Program, members: list[Member], lanes: Lanes | None = None) -> list[Outcome]:
+def run_population(program: Program, members: list[Member], lanes: Lanes | None = None) -> list[Outcome]:
     """Train several networks of one program at once: the loop of ``run`` with the members' states and
     traced values stacked along a first axis and ``jax.vmap`` ped (``engine.run_population_compiled``).
 
@@ -172,7 +183,7 @@ class _Batching(NamedTuple):
     member: Callable  # (tree, i) -> member i's part of a tree the compiled call returned
     with_member: Callable  # (tree, i, part) -> the tree with member i's part replaced
     stack_data: Callable  # list of the members' Data -> the Data the compiled call takes
-    compiled: Callable  # (program, layout, buffers, data, hyper) -> (buffers, curves)
+    compiled: Callable  # (the engine module, program, layout, buffers, data, hyper) -> (buffers, curves)
     isolates: bool  # an error of one member's callbacks ends that member only (else it ends the fit)
 
 
@@ -181,16 +192,20 @@ _ONE = _Batching(
     member=lambda tree, i: tree,
     with_member=lambda tree, i, part: part,
     stack_data=lambda datas: datas[0],
-    compiled=lambda *args: engine.run_epochs_compiled(*args),  # (looked up at each call, as before: tests patch it)
+    compiled=lambda engine, *args: engine.run_epochs_compiled(*args),  # (looked up at each call: tests patch it)
     isolates=False,
 )
 
 
 def _stacked(trees):
+    import jax
+
     return jax.tree.map(lambda *leaves: np.stack(leaves), *trees)
 
 
 def _with_member(tree, i, part):
+    import jax
+
     def replaced(whole, new):
         whole = np.array(whole)  # (host leaves are read-only views of the fetched buffers)
         whole[i] = new
@@ -200,32 +215,34 @@ def _with_member(tree, i, part):
 
 
 def _population(shared_data: bool) -> _Batching:
+    import jax
+
     return _Batching(
         stack=_stacked,
         member=lambda tree, i: jax.tree.map(lambda leaf: np.array(leaf[i]), tree),
         with_member=_with_member,
         stack_data=(lambda datas: datas[0]) if shared_data else _stacked,
-        compiled=partial(engine.run_population_compiled, shared_data=shared_data),
+        compiled=lambda engine, *args: engine.run_population_compiled(*args, shared_data=shared_data),
         isolates=True,
     )
 
 
-def _train(program: engine.Program, members: list[Member], batching: _Batching, lanes: Lanes | None) -> list[Outcome]:
-    """The loop of ``run`` and ``run_population``: chunks of epochs in the compiled loop, each member's
-    callbacks told of its epochs after each chunk; a member ends when it stops, runs out of epochs or a
-    callback says so (in a population it then stays as it is: its epoch limit is where it ended)."""
+def _train(program: Program, members: list[Member], batching: _Batching, lanes: Lanes | None) -> list[Outcome]:
+    """The loop of ``run`` and ``run_population``: chunks of epochs in the compiled loop (or, for one
+    small fit, the numpy loop: ``numpy_loop.trains``), each member's callbacks told of its epochs after
+    each chunk; a member ends when it stops, runs out of epochs or a callback says so (in a population
+    it then stays as it is: its epoch limit is where it ended)."""
     hooks = contextlib.nullcontext() if lanes is None else lanes.lock
-    loop = batching.stack([engine.initial_loop_state(m.state) for m in members])
-    layout = packing.layout_of(loop)
-    n_packed = len(layout.groups)
-    cross = _crossing(program.mesh, n_packed)
-    data = cross.inputs(batching.stack_data([m.data for m in members]))
-    buffers, hyper = cross.state(packing.pack(loop, layout, np)), cross.inputs(batching.stack([m.hyper for m in members]))
-    n_weights = sum(W.size for W in members[0].state.params["coefs"])
     max_iter = max(m.max_iter for m in members)
+    only = members[0]
+    if batching is _ONE and numpy_loop.trains(program, only.data, only.max_iter, only.state.params):
+        epochs = _NumpyEpochs(program, only.state, only.data, only.hyper)
+    else:
+        epochs = _CompiledEpochs(program, members, batching)
+    n_weights = sum(W.size for W in only.state.params["coefs"])
     # First guess from the work per epoch (~6 flops per weight per row, ~1 GFLOP/s).
-    chunk = _chunk_epochs(6.0 * len(members) * int(np.max(data.n_rows)) * n_weights / 1e9, max_iter)
-    histories = [{name: [] for name in engine.CURVE_ROWS} for _ in members]
+    chunk = _chunk_epochs(6.0 * len(members) * int(np.max(only.data.n_rows)) * n_weights / 1e9, max_iter)
+    histories = [{name: [] for name in CURVE_ROWS} for _ in members]
     done, running, errors = [0] * len(members), [True] * len(members), [None] * len(members)
 
     def isolated(i, hook, *args):
@@ -242,24 +259,20 @@ def _train(program: engine.Program, members: list[Member], batching: _Batching, 
     for i, m in enumerate(members):
         isolated(i, call_hook, m.callbacks, "on_fit_start", m.model, m.max_iter)
     fit_started = time.perf_counter()
+    loop = epochs.loop
     try:
         while any(running) and not (lanes is not None and lanes.stop.is_set()):
             started = time.perf_counter()
             limits = [min(m.max_iter, d + chunk) if go else d for m, d, go in zip(members, done, running)]
-            limit = cross.inputs(batching.stack([np.int32(n) for n in limits]))
-            new_buffers, curves = batching.compiled(program, layout, buffers, data, hyper._replace(epoch_limit=limit))
-            # The packed buffers (counters, small arrays) come to the host after each chunk; large
-            # weight arrays stay on the device until the fit ends.
-            host = (*cross.fetch(new_buffers[:n_packed]), *new_buffers[n_packed:])
-            buffers, loop = cross.state(host), packing.unpack(host, layout)
-            curves, most, changed = cross.fetch(curves), 0, False
+            loop, curves = epochs.run(batching.stack([np.int32(n) for n in limits]))
+            most, changed = 0, False
             for i, m in enumerate(members):
                 if not running[i]:
                     continue
                 n_iter = int(batching.member(loop.n_iter, i))
                 ran, done[i] = n_iter - done[i], n_iter
                 most = max(most, ran)
-                for row, name in zip(batching.member(curves, i)[:, :ran], engine.CURVE_ROWS):
+                for row, name in zip(batching.member(curves, i)[:, :ran], CURVE_ROWS):
                     histories[i][name].extend(row.tolist())
                 answers = isolated(i, report_epochs, m.model, m.callbacks, histories[i], n_iter - ran,
                                    time.perf_counter() - fit_started)  # fmt: skip
@@ -276,7 +289,7 @@ def _train(program: engine.Program, members: list[Member], batching: _Batching, 
                     changed = True
                 running[i] = running[i] and n_iter < m.max_iter
             if changed:
-                buffers = cross.state(packing.pack(loop, layout, np))
+                epochs.set(loop)
             if most and max(done) > chunk:  # the first chunk includes compiling: don't time it
                 chunk = _chunk_epochs((time.perf_counter() - started) / most, max_iter)
     except KeyboardInterrupt:
@@ -287,14 +300,79 @@ def _train(program: engine.Program, members: list[Member], batching: _Batching, 
     finally:
         for i, m in enumerate(members):
             isolated(i, call_hook, m.callbacks, "on_fit_end", m.model)
-    if len(buffers) > n_packed:  # large arrays crossed on their own: fetch them, once
-        loop = cross.fetch(loop)
+    loop = epochs.result(loop)
     return [
         Outcome(batching.member(loop.train, i), histories[i], int(batching.member(loop.n_iter, i)),
                 bool(batching.member(loop.stopped, i)), bool(batching.member(loop.diverged, i)),
                 bool(batching.member(loop.zero_weight_batch, i)), errors[i])
         for i in range(len(members))
     ]  # fmt: skip
+
+
+class _NumpyEpochs:
+    """One fit's epochs in the numpy loop (``numpy_loop.run_epochs``): the loop state stays on the host."""
+
+    def __init__(self, program, state: TrainState, data, hyper):
+        self.program, self.data, self.hyper = program, data, hyper
+        self.loop = initial_loop_state(state)
+
+    def run(self, limit):
+        """Train up to ``limit`` epochs of this fit: (the loop state, this chunk's curves)."""
+        self.loop, curves = numpy_loop.run_epochs(self.program, self.loop, self.data, self.hyper._replace(epoch_limit=limit))
+        return self.loop, curves
+
+    def set(self, loop):
+        """Go on from ``loop`` (a callback changed its state)."""
+        self.loop = loop
+
+    def result(self, loop):
+        return loop
+
+
+class _CompiledEpochs:
+    """The members' epochs in the compiled loop: their loop states packed into a few buffers
+    (``packing.py``) that stay on the device between chunks, large weight arrays on their own."""
+
+    def __init__(self, program, members: list[Member], batching: _Batching):
+        import jax  # (here: a fit the numpy loop trains never imports JAX)
+
+        from . import _compilation_cache, engine, packing
+
+        _compilation_cache.enable()  # once per process, at the first compiled fit
+        self.program, self.batching, self.packing = program, batching, packing
+        self.loop = batching.stack([initial_loop_state(m.state) for m in members])
+        self.layout = packing.layout_of(self.loop)
+        self.n_packed = len(self.layout.groups)
+        self.cross = _crossing(program.mesh, self.n_packed)
+        data = batching.stack_data([m.data for m in members])
+        self.x64 = partial(jax.enable_x64, np.dtype(data.X.dtype) == np.float64)
+        with self.x64():
+            if program.mesh is None and sum(a.nbytes for a in data) >= SMALL_DATA_BYTES:
+                data = jax.device_put(data)  # once per fit, not per chunk of epochs
+            self.data = self.cross.inputs(data)
+            self.hyper = self.cross.inputs(batching.stack([m.hyper for m in members]))
+            self.buffers = self.cross.state(packing.pack(self.loop, self.layout, np))
+        self.engine = engine
+
+    def run(self, limit):
+        with self.x64():
+            limit = self.cross.inputs(limit)
+            new_buffers, curves = self.batching.compiled(self.engine, self.program, self.layout, self.buffers, self.data,
+                                                         self.hyper._replace(epoch_limit=limit))  # fmt: skip
+            # The packed buffers (counters, small arrays) come to the host after each chunk; large
+            # weight arrays stay on the device until the fit ends.
+            host = (*self.cross.fetch(new_buffers[: self.n_packed]), *new_buffers[self.n_packed :])
+            self.buffers = self.cross.state(host)
+            return self.packing.unpack(host, self.layout), self.cross.fetch(curves)
+
+    def set(self, loop):
+        with self.x64():
+            self.buffers = self.cross.state(self.packing.pack(loop, self.layout, np))
+
+    def result(self, loop):
+        if len(self.buffers) > self.n_packed:  # large arrays crossed on their own: fetch them, once
+            loop = self.cross.fetch(loop)
+        return loop
 
 
 class _Crossing(NamedTuple):
@@ -310,6 +388,9 @@ def _crossing(mesh, n_packed) -> _Crossing:
     """In one process the small buffers cross as numpy arrays (jit's own transfer is the cheapest for a
     few kB) and the large leaves stay on the device. Data parallel, every process holds the same values:
     everything enters as arrays replicated over ``mesh``, and results are read from this process's copy."""
+    import jax
+    from jax.sharding import NamedSharding, PartitionSpec
+
     if mesh is None:  # (np.asarray: a third of jax.device_get's cost for a few small arrays)
         return _Crossing(
             inputs=lambda tree: tree,

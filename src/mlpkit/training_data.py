@@ -1,8 +1,9 @@
 """The rows a fit trains on: cast to the training precision, split for early stopping, padded.
 
-``device_data`` pads the rows to a bucket (``engine.padded_rows``) with zero
+``device_data`` pads the rows to a bucket (``program.padded_rows``) with zero
 sample weight on the padding, so similar data sizes share one compiled program,
-and hands large data to the device once per fit.
+and aligns large data so that XLA's CPU client uses it in place (the compiled loop
+puts it on the device once per fit: ``trainer.py``).
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ from __future__ import annotations
 import contextlib
 import contextvars
 
-import jax
 import numpy as np
 import scipy.sparse
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
-from . import engine
+from . import program as programs
 from ._sklearn_errors import stratified_split_error
 
 #: Data below this size is handed to the compiled loop as numpy arrays at each chunk; above, it is
-#: put on the device once per fit (device_put's fixed cost dominates for the tiny data of FluCoMa loops).
+#: aligned here and put on the device once per fit (device_put's fixed cost dominates for the tiny data of
+#: FluCoMa loops).
 SMALL_DATA_BYTES = 1 << 20
 
 #: Data above this size trains unpadded (see ``device_data``).
@@ -98,7 +99,7 @@ def _same_rows(a, b) -> bool:
     )
 
 
-def device_data(X, y, w, X_val=None, y_val=None, w_val=None) -> engine.Data:
+def device_data(X, y, w, X_val=None, y_val=None, w_val=None) -> programs.Data:
     """Training (and validation) rows padded for the compiled loop (in a ``shared_rows`` block, those made
     already for equal rows)."""
     shared = _SHARED_ROWS.get()
@@ -112,24 +113,23 @@ def device_data(X, y, w, X_val=None, y_val=None, w_val=None) -> engine.Data:
     return data
 
 
-def _padded_data(X, y, w, X_val, y_val, w_val) -> engine.Data:
+def _padded_data(X, y, w, X_val, y_val, w_val) -> programs.Data:
     # Large data is not padded to a bucket: a padded copy would double its memory, and compiling
     # once per exact size costs little beside training on it.
-    n_pad = X.shape[0] if X.nbytes > UNPADDED_DATA_BYTES else engine.padded_rows(X.shape[0])
+    n_pad = X.shape[0] if X.nbytes > UNPADDED_DATA_BYTES else programs.padded_rows(X.shape[0])
     if X_val is None:  # a one-row stand-in keeps the program's signature fixed
         X_val, y_val, w_val = X[:1], y[:1], w[:1]
-    n_val_pad = engine.padded_rows(X_val.shape[0])
-    data = engine.Data(
-        X=engine.pad_rows(X, n_pad),
-        Y=engine.pad_rows(y, n_pad),
-        weight=engine.pad_rows(w, n_pad),
+    n_val_pad = programs.padded_rows(X_val.shape[0])
+    data = programs.Data(
+        X=programs.pad_rows(X, n_pad),
+        Y=programs.pad_rows(y, n_pad),
+        weight=programs.pad_rows(w, n_pad),
         n_rows=np.int32(X.shape[0]),
-        X_val=engine.pad_rows(X_val, n_val_pad),
-        Y_val=engine.pad_rows(y_val, n_val_pad),
-        weight_val=engine.pad_rows(w_val, n_val_pad),
+        X_val=programs.pad_rows(X_val, n_val_pad),
+        Y_val=programs.pad_rows(y_val, n_val_pad),
+        weight_val=programs.pad_rows(w_val, n_val_pad),
     )
     if sum(a.nbytes for a in data) < SMALL_DATA_BYTES:
         return data  # jit's own argument transfer is cheaper than device_put for a few kB
-    if jax.default_backend() == "cpu":  # then the "device" uses aligned host arrays in place
-        data = data._replace(**{k: engine.aligned(v) for k, v in data._asdict().items() if np.ndim(v)})
-    return jax.device_put(data)  # once, not per chunk of epochs
+    # (on the CPU, the "device" then uses these host arrays in place)
+    return data._replace(**{k: programs.aligned(v) for k, v in data._asdict().items() if np.ndim(v)})

@@ -43,7 +43,7 @@ LINGER_SECONDS = 1.5
 
 def editable_params(model) -> dict:
     """Name -> current value of the ``EDITABLE`` hyper-parameters this model's solver keeps in its state."""
-    from ..optim import optimizer_params, solver_spec
+    from ..solvers import optimizer_params, solver_spec
 
     try:
         kept = optimizer_params(solver_spec(model.solver, vars(model)), vars(model))

@@ -37,17 +37,16 @@ from __future__ import annotations
 
 import warnings
 
+import jax
 import numpy as np
 from sklearn.base import BaseEstimator
-
-import jax
 from sklearn.utils import check_random_state
 
 from .. import estimators
-from ..history import CURVES
 from .._refits import Origin, ParamNamesOnce, PicklesWithoutCaches, _restore_on_error
 from ..estimators import _store_init_arguments
 from ..guide.sizing import DataSizeWarning, data_size_note
+from ..history import CURVES
 from ..optim import make_optimizer, optimizer_params, solver_spec
 from . import _small, training
 from . import model as flucoma_model

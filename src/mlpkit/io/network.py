@@ -13,12 +13,12 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from .._base import _copy_tree, _x64
-from .._dtypes import DTYPES
+from .._dtypes import DTYPES, x64
 from .._refits import Origin
 from ..estimators import MLPClassifier
 from ..network import Architecture
 from ..optim import STOCHASTIC_SOLVERS, SolverSpec, make_optimizer
+from ..state import copied
 from .checks import any_json, check, count, flag, items, list_of, nullable, number, record, text
 from .errors import Invalid
 from .values import params_from_json, params_to_json, to_json, validated, value
@@ -327,7 +327,7 @@ def _restore_best(est, kind: str, loading) -> None:
     current = (est._params(), est._stats())
     if kind == "current":
         est._state = est._state._replace(
-            best_params=_copy_tree(current[0]), best_stats=_copy_tree(current[1])
+            best_params=copied(current[0]), best_stats=copied(current[1])
         )
         return
     leaves, treedef = jax.tree.flatten(current)
@@ -357,7 +357,7 @@ def _restore_optimizer(est, section, loading, where: str) -> None:
         check(v, number(), f"{hyper_where}[{k!r}]")
     spec = SolverSpec(name, tuple(sorted(pairs)))
     dtype = est.coefs_[0].dtype
-    with _x64(dtype):
+    with x64(dtype):
         optimizer = make_optimizer(spec, {k: np.asarray(v, dtype) for k, v in hyper.items()})
         template = jax.eval_shape(optimizer.init, est._params())
     leaves, treedef = jax.tree.flatten(template)

@@ -21,6 +21,7 @@ from numbers import Real
 
 from ..flucoma import ACTIVATION_CODES, FLUCOMA_ACTIVATIONS
 
+
 class BadValue(ValueError):
     """A value that one parameter cannot take; the message says which values it can."""
 

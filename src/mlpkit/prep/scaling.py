@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse
 
+
 @dataclass
 class ColumnStats:
     """Per-column statistics of a data matrix (arrays of one value per column)."""
