@@ -108,7 +108,7 @@ def test_stream_a_csv_regressor(mlpkit_cli, tmp_path):
     assert isinstance(model, mlpkit.MLPRegressor) and model.n_features_in_ == 5 and model.t_ == 1800
 
 
-def test_ctrl_c_stops_the_stream_saves_the_model_and_exits_130(mlpkit_cli, files, tmp_path, monkeypatch):
+def test_ctrl_c_stops_the_stream_saves_the_model_and_exits_130(mlpkit_cli, files, tmp_path, monkeypatch, compiled_loop):
     run_epochs, calls = engine.run_epochs_compiled, []
 
     def press_ctrl_c_in_the_sixth_chunk(*args):

@@ -51,13 +51,40 @@ def test_asking_what_there_is_imports_nothing_heavy(argv):
     assert not imported & set(HEAVY), f"mlpkit {' '.join(argv)} imported {sorted(imported & set(HEAVY))}"
 
 
+SMALL_THEN_COMPILED = """
+import json, sys, warnings
+import numpy as np
+from mlpkit import MLPClassifier, MLPRegressor, numpy_loop
+warnings.simplefilter("ignore")
+rng = np.random.RandomState(0)
+X = rng.randn(150, 4)
+seen = []
+for params in ({}, {"solver": "sgd", "early_stopping": True}, {"solver": "lbfgs"}):
+    model = MLPClassifier(max_iter=20, random_state=0, **params).fit(X, X[:, 0] > 0)
+    model.predict_proba(X)
+    MLPRegressor(max_iter=20, random_state=0, **params).fit(X, X[:, 1]).score(X, X[:, 1])
+seen.append("jax" in sys.modules)
+MLPClassifier(max_iter=2, random_state=0, activation="elu").fit(X, X[:, 0] > 0)  # (elu: compiled)
+seen.append("jax" in sys.modules)
+print(json.dumps(seen))
+"""
+
+
+def test_small_fits_import_no_jax_and_a_compiled_one_does():
+    """Small work of scikit-learn's kinds (adam, sgd with early stopping, L-BFGS) trains in the numpy loop:
+    no JAX import (about as long as scikit-learn's), no compiler; a fit the numpy loop lacks rules for compiles."""
+    done = subprocess.run([sys.executable, "-c", SMALL_THEN_COMPILED], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [False, True]
+
+
 def test_import_mlpkit_alone_imports_nothing_heavy_and_names_resolve_when_used():
     script = ("import json, sys, mlpkit; before = sorted({n.partition('.')[0] for n in sys.modules});"
               " mlpkit.MLPClassifier; print(json.dumps([before, 'jax' in sys.modules, sorted(mlpkit.__all__)]))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     before, jax_after, names = json.loads(done.stdout)
     assert not set(before) & set(HEAVY), sorted(set(before) & set(HEAVY))
-    assert jax_after  # the estimator brought its engine when it was first used
+    assert not jax_after  # the estimators load without JAX: only a fit that compiles imports it
     import mlpkit
 
     assert all(getattr(mlpkit, name) is not None for name in names)

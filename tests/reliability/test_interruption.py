@@ -31,7 +31,7 @@ from reliability_helpers import TARGETS, X, all_finite, make, quiet, same_weight
 import mlpkit
 import mlpkit._base
 import mlpkit.trainer
-from mlpkit import engine, flucoma
+from mlpkit import engine, flucoma, numpy_loop
 
 KINDS = ("classifier", "regressor")
 
@@ -92,10 +92,17 @@ def test_keyboard_interrupt_at_epoch_k_keeps_k_epochs_of_training(monkeypatch, k
     assert all_finite(*model.coefs_, *model.intercepts_)
 
 
+#: loop -> (the numpy loop's most work: every fit, or none, trains in it; the module and name of its chunk).
+LOOPS = {"numpy": (np.inf, numpy_loop, "run_epochs"), "compiled": (0, engine, "run_epochs_compiled")}
+
+
+@pytest.mark.parametrize("loop", LOOPS)
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("warm", [False, True], ids=["fresh", "warm_start"])
-def test_keyboard_interrupt_before_the_first_epoch_ends(monkeypatch, kind, warm):
+def test_keyboard_interrupt_before_the_first_epoch_ends(monkeypatch, kind, warm, loop):
     """Ctrl-C while the first chunk runs (or compiles): no epoch done, the weights it started from."""
+    most_work, module, chunk = LOOPS[loop]
+    monkeypatch.setattr(numpy_loop, "MAX_WORK", most_work)
     y = TARGETS[kind]
     model = make(kind, warm_start=warm)
     if warm:
@@ -107,10 +114,10 @@ def test_keyboard_interrupt_before_the_first_epoch_ends(monkeypatch, kind, warm)
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engine, "run_epochs_compiled", interrupted)
-    with pytest.warns(UserWarning, match="Training interrupted by user."):
-        model.fit(X, y)
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(module, chunk, interrupted)
+        with pytest.warns(UserWarning, match="Training interrupted by user."):
+            model.fit(X, y)
     assert model.loss_curve_ == history
     if warm:
         assert all(np.array_equal(a, b) for a, b in zip(model.coefs_ + model.intercepts_, start_weights))
@@ -227,19 +234,20 @@ def test_sigint_during_a_long_fit_returns_within_a_second_and_the_script_goes_on
 
 CLI_LBFGS_FIT = textwrap.dedent("""
     import sys
-    import mlpkit.lbfgs
+    import mlpkit.numpy_loop
     from mlpkit.cli import main
 
-    compiled = mlpkit.lbfgs._loss_and_grad
+    computed = mlpkit.numpy_loop.loss_and_grad
+    mlpkit.numpy_loop.MAX_WORK = float("inf")  # (L-BFGS evaluates its loss in numpy, announcing it)
 
     def announcing(*args, **kwargs):  # says once that L-BFGS is evaluating the loss
-        result = compiled(*args, **kwargs)
+        result = computed(*args, **kwargs)
         if not getattr(announcing, "said", False):
             announcing.said = True
             print("TRAINING", flush=True)
         return result
 
-    mlpkit.lbfgs._loss_and_grad = announcing
+    mlpkit.numpy_loop.loss_and_grad = announcing
     sys.exit(main(sys.argv[1:]))
 """)
 

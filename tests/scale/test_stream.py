@@ -148,7 +148,7 @@ def test_the_lowest_validation_loss_is_kept_even_when_it_improved_by_less_than_t
     assert held_out_loss(model, chunks) == pytest.approx(min(losses), rel=1e-5)
 
 
-def test_ctrl_c_ends_the_stream_with_a_warning_and_the_best_epochs_weights(data, monkeypatch):
+def test_ctrl_c_ends_the_stream_with_a_warning_and_the_best_epochs_weights(data, monkeypatch, compiled_loop):
     X_train, _, y_train, _ = data
     chunks = chunks_of(X_train, y_train)  # 6 chunks; validation=3 holds out 2, so 4 trained per epoch
     run_epochs, calls = engine.run_epochs_compiled, []
