@@ -187,14 +187,17 @@ def _batch_step(program: Program, hyper: Hyper, W, b, X, Y, weight):
     outputs, z = _forward(W, b, X, architecture.activation)
     _, reported = per_sample_loss(program.loss, architecture.out_activation, z, Y, hyper.huber_delta, np)
     w_sum = np.sum(weight)
-    delta = (ACTIVATIONS[architecture.out_activation](z, np) - Y) * (weight / w_sum)[:, None]
+    # (products in the order JAX's reverse pass takes them, so that rounding matches too)
+    per_weight = 1.0 / w_sum
+    delta = (weight * per_weight)[:, None] * (ACTIVATIONS[architecture.out_activation](z, np) - Y)
     grad_W, grad_b = _gradients(W, outputs, delta, architecture.activation)
     params = {"coefs": W}
     penalty = 0.5 * hyper.alpha * l2_penalty(params)
-    grad_W = [g + hyper.alpha * w / w_sum for g, w in zip(grad_W, W)]
+    l2_slope = per_weight * (0.5 * hyper.alpha)
+    grad_W = [g + l2_slope * (2.0 * w) for g, w in zip(grad_W, W)]
     if program.l1:
         penalty = penalty + hyper.l1 * l1_penalty(params)
-        grad_W = [g + hyper.l1 * np.sign(w) / w_sum for g, w in zip(grad_W, W)]
+        grad_W = [g + (per_weight * hyper.l1) * np.sign(w) for g, w in zip(grad_W, W)]
     return grad_W + grad_b, np.sum(weight * reported) / w_sum + penalty / w_sum
 
 
