@@ -20,12 +20,16 @@ timing or from what a cache holds), so a script gives the same numbers on every 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 
 from . import threefry
 from .activations import ACTIVATIONS
 from .losses import LOSSES, per_sample_loss
-from .network import forward_logits, l1_penalty, l2_penalty
+from .network import forward_logits
 from .program import CURVE_LEN, CURVE_ROWS, Data, Hyper, LoopState, Program
 from .schedules import RATES, Position, learning_rate
 from .scores import SCORES, weighted_mean
@@ -85,56 +89,83 @@ def trains(program: Program, data: Data, max_iter: int, params: dict) -> bool:
 
 
 # ------------------------------------------------------------------------ solvers
-# The optimisers of ``optim.py`` as steps on flat lists of arrays (the weights, then the biases):
-# (gradients, inner state as lists, hyper-parameters, learning rate, static options) -> (updates, state).
-def _sgd_step(grads, inner, hp, lr, nesterov=True):
+# The optimisers of ``optim.py`` as steps on one flat array (every weight, then every bias: ``Layout``),
+# a handful of numpy calls a step however many layers the network has:
+# (gradient, inner state as flat arrays, hyper-parameters, learning rate, static options) -> (update, state).
+def _sgd_step(grad, inner, hp, lr, nesterov=True):
     """scikit-learn's SGD (``optim.sklearn_sgd``): ``v <- m v - lr g``; the update is ``v`` or ``m v - lr g``."""
     (velocity,) = inner
     m = hp["momentum"]
-    velocity = [m * v - lr * g for v, g in zip(velocity, grads)]
-    updates = [m * v - lr * g for v, g in zip(velocity, grads)] if nesterov else velocity
-    return updates, (velocity,)
+    velocity = m * velocity - lr * grad
+    return (m * velocity - lr * grad if nesterov else velocity), (velocity,)
 
 
-def _adam_step(grads, inner, hp, lr):
+def _adam_step(grad, inner, hp, lr):
     """scikit-learn's Adam (``optim.sklearn_adam``): epsilon added to ``sqrt(v)`` before the bias correction."""
     count, mu, nu = inner
     b1, b2, eps = hp["beta_1"], hp["beta_2"], hp["epsilon"]
     count = count + 1
-    mu = [b1 * m + (1 - b1) * g for m, g in zip(mu, grads)]
-    nu = [b2 * v + (1 - b2) * g**2 for v, g in zip(nu, grads)]
+    mu = b1 * mu + (1 - b1) * grad
+    nu = b2 * nu + (1 - b2) * grad**2
     power = np.asarray(count, b2.dtype)
     step = lr * np.sqrt(1 - b2**power) / (1 - b1**power)
-    return [-step * m / (np.sqrt(v) + eps) for m, v in zip(mu, nu)], (count, mu, nu)
+    return -step * mu / (np.sqrt(nu) + eps), (count, mu, nu)
 
 
-def _layers(tree: dict) -> list:
-    return [*tree["coefs"], *tree["intercepts"]]
+class Layout:
+    """A network's parameters (``coefs`` and ``intercepts``) as one flat array: every weight matrix, then
+    every bias, each row-major; ``views`` reads the layers back as views of it."""
+
+    def __init__(self, params: dict):
+        self.like = {name: () for name in params}  # (the parts this loop does not train stay empty)
+        self.shapes = [a.shape for a in (*params["coefs"], *params["intercepts"])]
+        self.stops = np.cumsum([math.prod(shape) for shape in self.shapes]).tolist()
+        self.n_coefs = len(params["coefs"])
+        self.n_weights = self.stops[self.n_coefs - 1]  # (the weights come first: flat[:n_weights])
+
+    def flat(self, tree: dict) -> np.ndarray:
+        return np.concatenate([np.ravel(a) for a in (*tree["coefs"], *tree["intercepts"])])
+
+    def views(self, flat: np.ndarray) -> list:
+        starts = [0, *self.stops[:-1]]
+        return [flat[a:b].reshape(shape) for a, b, shape in zip(starts, self.stops, self.shapes)]
+
+    def tree(self, flat: np.ndarray) -> dict:
+        views = self.views(flat)
+        return {**self.like, "coefs": tuple(views[: self.n_coefs]), "intercepts": tuple(views[self.n_coefs :])}
 
 
-def _tree(flat: list, like: dict) -> dict:
-    n = len(like["coefs"])
-    return {**like, "coefs": tuple(flat[:n]), "intercepts": tuple(flat[n:])}
+def _layout(params: dict) -> Layout:
+    """The ``Layout`` of ``params``, made once per shape of network."""
+    key = tuple(a.shape for part in ("coefs", "intercepts") for a in params[part])
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        layout = _LAYOUTS[key] = Layout(params)
+    return layout
 
 
-class SolverSteps:
-    """A solver's step on flat lists, and its inner state to and from those lists."""
+_LAYOUTS: dict = {}
 
-    def __init__(self, step, flatten, unflatten):
-        self.step, self.flatten, self.unflatten = step, flatten, unflatten
+
+class SolverSteps(NamedTuple):
+    """A solver's step on flat arrays, and its inner state to and from them."""
+
+    step: Callable
+    flatten: Callable  # (inner state, Layout) -> tuple of flat arrays and counters
+    unflatten: Callable  # (that tuple, Layout) -> inner state
 
 
 #: solver name -> its step here.
 SOLVER_STEPS = {
     "sgd": SolverSteps(
         _sgd_step,
-        lambda inner: (_layers(inner.velocity),),
-        lambda flat, like: VelocityState(_tree(flat[0], like.velocity)),
+        lambda inner, layout: (layout.flat(inner.velocity),),
+        lambda flat, layout: VelocityState(layout.tree(flat[0])),
     ),
     "adam": SolverSteps(
         _adam_step,
-        lambda inner: (inner.count, _layers(inner.mu), _layers(inner.nu)),
-        lambda flat, like: AdamState(np.asarray(flat[0], np.int32), _tree(flat[1], like.mu), _tree(flat[2], like.nu)),
+        lambda inner, layout: (inner.count, layout.flat(inner.mu), layout.flat(inner.nu)),
+        lambda flat, layout: AdamState(np.asarray(flat[0], np.int32), layout.tree(flat[1]), layout.tree(flat[2])),
     ),
 }
 
@@ -142,74 +173,101 @@ SOLVER_STEPS = {
 # ---------------------------------------------------------------------- one epoch
 def epoch_order(key, n_rows: int, n_pad: int, shuffle: bool) -> np.ndarray:
     """``engine.epoch_order`` in numpy: the real rows (shuffled by a packed-key sort) first, padding after."""
+    return _order(threefry.bits32(key, n_pad) if shuffle else None, n_rows, n_pad)
+
+
+def _order(bits, n_rows: int, n_pad: int) -> np.ndarray:
+    """The order ``engine.epoch_order`` makes from an epoch's random ``bits`` (None: not shuffled)."""
     positions = np.arange(n_pad, dtype=np.uint32)
-    if not shuffle:
+    if bits is None:
         return positions.astype(np.int32)
     index_bits = max(1, (n_pad - 1).bit_length())
-    random = threefry.bits32(key, n_pad) >> np.uint32(index_bits)
+    random = bits >> np.uint32(index_bits)
     random[n_rows:] = 0xFFFFFFFF >> index_bits
     keys = (random << np.uint32(index_bits)) | positions
     return (np.sort(keys) & np.uint32((1 << index_bits) - 1)).astype(np.int32)
 
 
-def threefry_order(program: Program, train: TrainState, n_rows: int, n_pad: int):
-    """``engine.threefry_order``: (the state with its key moved on, the epoch's order)."""
-    key, order_key, _ = threefry.split(train.key, 3)
-    return train._replace(key=key), epoch_order(order_key, n_rows, n_pad, program.shuffle)
+#: Most epochs whose random bits are drawn in one pass of the cipher (``threefry_orders``).
+ORDER_BLOCK = 32
+
+
+def threefry_orders(program: Program, key, n_rows: int, n_pad: int, n_epochs: int):
+    """(the key after the epoch, the epoch's order) for ``n_epochs`` epochs from ``key``, as
+    ``engine.threefry_order`` draws them epoch after epoch: the key split in three each epoch (the
+    next key, the order's key, the epoch's key for dropout), the bits of up to ``ORDER_BLOCK``
+    epochs' orders drawn at once."""
+    while n_epochs > 0:
+        block = min(n_epochs, ORDER_BLOCK)
+        keys, order_keys = [], []
+        for _ in range(block):
+            key, order_key, _ = threefry.split(key, 3)
+            keys.append(key)
+            order_keys.append(order_key)
+        bits = threefry.bits32(np.array(order_keys), n_pad) if program.shuffle else [None] * block
+        for key, epoch_bits in zip(keys, bits):
+            yield key, _order(epoch_bits, n_rows, n_pad)
+        n_epochs -= block
 
 
 def _forward(W, b, X, activation):
     """The hidden layers' outputs (the input first) and the output logits."""
     outputs = [X]
     for i in range(len(W) - 1):
-        outputs.append(ACTIVATIONS[activation](outputs[-1] @ W[i] + b[i], np))
-    return outputs, outputs[-1] @ W[-1] + b[-1]
+        z = outputs[-1] @ W[i]
+        z += b[i]
+        outputs.append(ACTIVATIONS[activation](z, np))
+    z = outputs[-1] @ W[-1]
+    z += b[-1]
+    return outputs, z
 
 
-def _gradients(W, outputs, delta, activation):
-    """Backpropagation from ``delta``, the gradient on the output logits: (weights', biases' gradients)."""
+def _backward(W, outputs, delta, activation, grad_W, grad_b):
+    """Backpropagation from ``delta``, the gradient on the output logits, into the views ``grad_W`` and
+    ``grad_b`` of one flat gradient (scikit-learn's ``_backprop``)."""
     slope = SLOPES[activation]
-    grad_W, grad_b = [None] * len(W), [None] * len(W)
     for i in reversed(range(len(W))):
-        grad_W[i] = outputs[i].T @ delta
-        grad_b[i] = delta.sum(axis=0)
+        np.matmul(outputs[i].T, delta, out=grad_W[i])
+        np.add.reduce(delta, axis=0, out=grad_b[i])
         if i:
             delta = delta @ W[i].T
             if slope is not None:
                 delta *= slope(outputs[i])
-    return grad_W, grad_b
 
 
-def _batch_step(program: Program, hyper: Hyper, W, b, X, Y, weight):
-    """(gradients of the weights and biases, reported loss) of one mini-batch, as ``engine.batch_objective``:
-    ``sum_i w_i loss_i / sum_i w_i + (alpha / 2 ||W||^2 + l1 |W|) / sum_i w_i``."""
+def _batch_step(program: Program, hyper: Hyper, layout: Layout, params, X, Y, weight):
+    """(the flat gradient, the reported loss) of one mini-batch at the flat ``params``, as
+    ``engine.batch_objective``: ``sum_i w_i loss_i / sum_i w_i + (alpha / 2 ||W||^2 + l1 |W|) / sum_i w_i``."""
     architecture = program.architecture
+    views = layout.views(params)
+    W, b = views[: layout.n_coefs], views[layout.n_coefs :]
     outputs, z = _forward(W, b, X, architecture.activation)
     _, reported = per_sample_loss(program.loss, architecture.out_activation, z, Y, hyper.huber_delta, np)
-    w_sum = np.sum(weight)
+    w_sum = weight.sum()
     # (products in the order JAX's reverse pass takes them, so that rounding matches too)
     per_weight = 1.0 / w_sum
     delta = (weight * per_weight)[:, None] * (ACTIVATIONS[architecture.out_activation](z, np) - Y)
-    grad_W, grad_b = _gradients(W, outputs, delta, architecture.activation)
-    params = {"coefs": W}
-    penalty = 0.5 * hyper.alpha * l2_penalty(params)
-    l2_slope = per_weight * (0.5 * hyper.alpha)
-    grad_W = [g + l2_slope * (2.0 * w) for g, w in zip(grad_W, W)]
+    grad = np.empty_like(params)
+    grad_views = layout.views(grad)
+    _backward(W, outputs, delta, architecture.activation, grad_views[: layout.n_coefs], grad_views[layout.n_coefs :])
+    weights = params[: layout.n_weights]
+    penalty = 0.5 * hyper.alpha * np.dot(weights, weights)
+    grad[: layout.n_weights] += (per_weight * (0.5 * hyper.alpha)) * (2.0 * weights)
     if program.l1:
-        penalty = penalty + hyper.l1 * l1_penalty(params)
-        grad_W = [g + (per_weight * hyper.l1) * np.sign(w) for g, w in zip(grad_W, W)]
-    return grad_W + grad_b, np.sum(weight * reported) / w_sum + penalty / w_sum
+        penalty = penalty + hyper.l1 * np.abs(weights).sum()
+        grad[: layout.n_weights] += (per_weight * hyper.l1) * np.sign(weights)
+    return grad, (weight * reported).sum() / w_sum + penalty / w_sum
 
 
-def _clipped(grads, program: Program, hyper: Hyper):
+def _clipped(grad, program: Program, hyper: Hyper):
     """``engine.transform_gradients``: clip by value, then by global norm (optax's ``clip_by_global_norm``)."""
     if program.clip_value:
-        grads = [np.clip(g, -hyper.clip_value, hyper.clip_value) for g in grads]
+        grad = np.clip(grad, -hyper.clip_value, hyper.clip_value)
     if program.clip_norm:
-        norm = np.sqrt(sum(np.sum(g * g) for g in grads))
+        norm = np.sqrt(np.dot(grad, grad))
         if not norm < hyper.clip_norm:
-            grads = [g / norm * hyper.clip_norm for g in grads]
-    return grads
+            grad = grad / norm * hyper.clip_norm
+    return grad
 
 
 def train_epoch(program: Program, hyper: Hyper, train: TrainState, order, data: Data, samples):
@@ -220,28 +278,26 @@ def train_epoch(program: Program, hyper: Hyper, train: TrainState, order, data: 
     dtype = data.X.dtype
     steps = SOLVER_STEPS[program.solver.name]
     opt_state = train.opt_state
-    hp = dict(opt_state.hyperparams)
-    static = dict(program.solver.static)
-    params, inner = _layers(train.params), steps.flatten(opt_state.inner_state)
-    n_coefs = len(train.params["coefs"])
-    loss_sum, step = dtype.type(0), int(train.step)
+    hp, static = opt_state.hyperparams, dict(program.solver.static)
+    layout = _layout(train.params)
+    params, inner = layout.flat(train.params), steps.flatten(opt_state.inner_state, layout)
+    loss_sum = dtype.type(0)
     for batch in range(n_batches):
         idx = order[batch * B : min(batch * B + B, n_rows)]
-        grads, reported = _batch_step(program, hyper, params[:n_coefs], params[n_coefs:], data.X[idx], data.Y[idx],
-                                      data.weight[idx])  # fmt: skip
-        grads = _clipped(grads, program, hyper)
+        grad, reported = _batch_step(program, hyper, layout, params, data.X[idx], data.Y[idx], data.weight[idx])
+        grad = _clipped(grad, program, hyper)
         into = batch / n_batches
         at = Position(train.epoch + into, train.epoch - train.cycle_start + into, samples, train.epoch == train.optimizer_start)
         lr = learning_rate(program, hyper, train, at, np)
-        updates, inner = steps.step(grads, inner, hp, lr, **static)
+        update, inner = steps.step(grad, inner, hp, lr, **static)
         if program.weight_decay:  # decoupled: w <- w - lr * weight_decay * w (Loshchilov & Hutter 2019)
-            updates[:n_coefs] = [u - lr * hyper.weight_decay * w for u, w in zip(updates[:n_coefs], params)]
-        params = [(p + u).astype(dtype, copy=False) for p, u in zip(params, updates)]
+            update[: layout.n_weights] -= lr * hyper.weight_decay * params[: layout.n_weights]
+        params = params + update
         loss_sum = loss_sum + reported * dtype.type(len(idx))
-        step += 1
     count = np.minimum(np.asarray(opt_state.count, np.int64) + n_batches, np.iinfo(np.int32).max).astype(np.int32)
-    opt_state = opt_state._replace(count=count, inner_state=steps.unflatten(inner, opt_state.inner_state))
-    train = train._replace(params=_tree(params, train.params), opt_state=opt_state, step=np.asarray(step, np.int32))
+    opt_state = opt_state._replace(count=count, inner_state=steps.unflatten(inner, layout))
+    step = np.asarray(int(train.step) + n_batches, np.int32)
+    train = train._replace(params=layout.tree(params), opt_state=opt_state, step=step)
     return train, (loss_sum / dtype.type(n_rows)).astype(dtype)
 
 
@@ -273,7 +329,7 @@ def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after
     z = forward_logits(t.params, t.stats, data.X[: program.batch_rows], program.architecture, np)
     healthy = bool(np.isfinite(loss) and loss <= BLOW_UP * after.good_loss)
     healthy = healthy and bool(np.all(np.isfinite(ACTIVATIONS[program.architecture.out_activation](z, np))))
-    healthy = healthy and all(np.all(np.isfinite(leaf)) for leaf in _layers(t.params))
+    healthy = healthy and all(np.isfinite(leaf).all() for part in ("coefs", "intercepts") for leaf in t.params[part])
     good, good_loss = after.good, after.good_loss
     if healthy and loss < good_loss:
         good, good_loss = (before.train.params, before.train.stats, before.train.opt_state), loss
@@ -292,13 +348,16 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
     limit = min(int(hyper.epoch_limit), first + CURVE_LEN)
     curves = np.full((len(CURVE_ROWS), CURVE_LEN), np.nan, dtype)
     s = state
+    may_weigh_zero = not data.weight[:n_rows].min() > 0  # (else no batch's weights can sum to 0)
     with np.errstate(all="ignore"):  # (as in the compiled loop: a diverging fit is caught by its rule)
+        orders = threefry_orders(program, s.train.key, n_rows, data.X.shape[0], limit - first)
         while int(s.n_iter) < limit and not bool(s.stopped):
             t = s.train
             samples = hyper.samples_seen + dtype.type(int(s.n_iter)) * dtype.type(n_rows)  # before this epoch
             lr = learning_rate(program, hyper, t, Position(t.epoch, t.epoch - t.cycle_start, samples, t.epoch == t.optimizer_start), np)
-            t, order = threefry_order(program, t, n_rows, data.X.shape[0])
-            if has_zero_weight_batch(program, order, data):
+            key, order = next(orders)
+            t = t._replace(key=key)
+            if may_weigh_zero and has_zero_weight_batch(program, order, data):
                 s = s._replace(zero_weight_batch=np.asarray(True))
             before = s
             t, loss = train_epoch(program, hyper, t, order, data, samples)
@@ -332,6 +391,6 @@ def computes_loss(program: Program) -> bool:
 def loss_and_grad(params: dict, X, Y, weight, program: Program, hyper: Hyper):
     """(reported loss, gradients as ``params``) of the whole batch: what ``lbfgs.py`` minimises, as the
     compiled ``engine.batch_objective`` and its gradient give it."""
-    n = len(params["coefs"])
-    grads, reported = _batch_step(program, hyper, list(params["coefs"]), list(params["intercepts"]), X, Y, weight)
-    return reported, {**params, "coefs": tuple(grads[:n]), "intercepts": tuple(grads[n:])}
+    layout = _layout(params)
+    grad, reported = _batch_step(program, hyper, layout, layout.flat(params), X, Y, weight)
+    return reported, layout.tree(grad)

@@ -13,39 +13,36 @@ import numpy as np
 
 #: Threefry-2x32's rotation distances, in two groups of four rounds, and its key-schedule parity.
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
-_PARITY = np.uint32(0x1BD11BDA)
+_PARITY = 0x1BD11BDA
+_WORD = 0xFFFFFFFF  # (Python ints are masked to 32 bits; uint32 arrays wrap by themselves)
 
 
-def _rotate_left(x, distance):
-    return (x << np.uint32(distance)) | (x >> np.uint32(32 - distance))
-
-
-def threefry2x32(key, high, low):
-    """Threefry-2x32 (20 rounds) of the counters ``(high, low)`` (uint32 arrays) under ``key``
-    (uint32[2]): two uint32 arrays, as ``jax.random``'s ``threefry_2x32``."""
-    ks = (np.uint32(key[0]), np.uint32(key[1]), np.uint32(key[0]) ^ np.uint32(key[1]) ^ _PARITY)
-    with np.errstate(over="ignore"):  # (arithmetic modulo 2^32)
-        x0, x1 = high + ks[0], low + ks[1]
-        for group in range(5):
-            for distance in _ROTATIONS[group % 2]:
-                x0 = x0 + x1
-                x1 = _rotate_left(x1, distance) ^ x0
-            x0 = x0 + ks[(group + 1) % 3]
-            x1 = x1 + ks[(group + 2) % 3] + np.uint32(group + 1)
+def threefry2x32(k0, k1, high, low):
+    """Threefry-2x32 (20 rounds) of the counters ``(high, low)`` under the key ``(k0, k1)``, as
+    ``jax.random``'s ``threefry_2x32``: two words. Each argument is a Python int or a uint32 array
+    (arrays broadcast: many keys at once); Python ints make a single value fast, arrays many."""
+    ks = (k0, k1, k0 ^ k1 ^ _PARITY)
+    x0, x1 = (high + ks[0]) & _WORD, (low + ks[1]) & _WORD
+    for group in range(5):
+        for distance in _ROTATIONS[group % 2]:
+            x0 = (x0 + x1) & _WORD
+            x1 = (((x1 << distance) & _WORD) | (x1 >> (32 - distance))) ^ x0
+        x0 = (x0 + ks[(group + 1) % 3]) & _WORD
+        x1 = (x1 + ks[(group + 2) % 3] + group + 1) & _WORD
     return x0, x1
 
 
-def _counters(n):
-    """The 64-bit indices 0..n-1 as (high, low) uint32 words (n < 2^32: the high words are 0)."""
-    return np.zeros(n, np.uint32), np.arange(n, dtype=np.uint32)
-
-
 def split(key, n: int) -> np.ndarray:
-    """``jax.random.split(key, n)`` for a raw key: ``(n, 2)`` uint32."""
-    return np.stack(threefry2x32(key, *_counters(n)), axis=1)
+    """``jax.random.split(key, n)`` for a raw key (uint32[2]): ``(n, 2)`` uint32."""
+    k0, k1 = int(key[0]), int(key[1])
+    return np.array([threefry2x32(k0, k1, 0, i) for i in range(n)], np.uint32)
 
 
-def bits32(key, n: int) -> np.ndarray:
-    """``jax.random.bits(key, (n,), jnp.uint32)`` for a raw key."""
-    x0, x1 = threefry2x32(key, *_counters(n))
+def bits32(keys, n: int) -> np.ndarray:
+    """``jax.random.bits(key, (n,), jnp.uint32)`` for each raw key of ``keys`` (uint32[2], or ``(m, 2)``
+    for m keys at once: ``(m, n)``)."""
+    keys = np.asarray(keys, np.uint32)
+    k0, k1 = keys[..., 0, None], keys[..., 1, None]
+    with np.errstate(over="ignore"):  # (uint32 arithmetic wraps modulo 2^32, as it should)
+        x0, x1 = threefry2x32(k0, k1, np.zeros(n, np.uint32), np.arange(n, dtype=np.uint32))
     return x0 ^ x1
