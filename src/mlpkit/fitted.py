@@ -13,7 +13,7 @@ compiled forward pass where JAX has an accelerator.
 
 from __future__ import annotations
 
-import importlib.metadata
+import importlib.util
 from functools import cache, partial
 
 import numpy as np
@@ -33,14 +33,13 @@ from .training_data import cast
 #: large predict, without importing JAX for it).
 NUMPY_PREDICT_MAX_ROWS = None
 
-#: Distributions whose presence means JAX may have an accelerator (GPU and TPU plugins).
-ACCELERATOR_PLUGINS = ("jax-cuda", "jax_cuda", "jax-rocm", "jax_rocm", "libtpu", "jax-metal", "jax_metal")
-
+#: Modules whose presence means JAX may have an accelerator: its GPU plugins live in the ``jax_plugins``
+#: namespace package, TPUs need ``libtpu``.
+ACCELERATOR_MODULES = ("jax_plugins", "libtpu")
 
 @cache
 def _default_numpy_predict_max_rows():
-    names = (dist.metadata["Name"] or "" for dist in importlib.metadata.distributions())
-    if not any(name.lower().startswith(ACCELERATOR_PLUGINS) for name in names):
+    if not any(importlib.util.find_spec(name) is not None for name in ACCELERATOR_MODULES):
         return float("inf")
     import jax
 
@@ -175,7 +174,8 @@ class FittedNetwork:
         params, stats = self._params(), self._stats()
         dtype = params["coefs"][0].dtype
         architecture = self._architecture_fitted()
-        if X.shape[0] <= (NUMPY_PREDICT_MAX_ROWS or _default_numpy_predict_max_rows()):
+        limit = NUMPY_PREDICT_MAX_ROWS if NUMPY_PREDICT_MAX_ROWS is not None else _default_numpy_predict_max_rows()
+        if X.shape[0] <= limit:
             return forward_logits(params, stats, cast(X, dtype, "X"), architecture, np)
         X = X.toarray() if scipy.sparse.issparse(X) else X
         n = X.shape[0]
