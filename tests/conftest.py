@@ -36,3 +36,12 @@ def compiled_loop(monkeypatch):
     from mlpkit import numpy_loop
 
     monkeypatch.setattr(numpy_loop, "MAX_WORK", 0)
+
+
+@pytest.fixture(params=["numpy loop", "compiled loop"])
+def either_loop(request, monkeypatch):
+    """The test runs twice: every fit in the numpy loop, then every fit in the compiled loop."""
+    from mlpkit import numpy_loop
+
+    monkeypatch.setattr(numpy_loop, "MAX_WORK", float("inf") if request.param == "numpy loop" else 0)
+    return request.param

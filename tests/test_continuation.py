@@ -21,6 +21,9 @@ from sklearn.datasets import make_regression
 import mlpkit
 from mlpkit import engine, trainer
 
+#: Each test runs with every fit in the numpy loop, then in the compiled loop: the same rules in both.
+pytestmark = pytest.mark.usefixtures("either_loop")
+
 X, Y = make_regression(n_samples=90, n_features=4, noise=5.0, random_state=0)
 Y = Y / Y.std()
 

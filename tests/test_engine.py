@@ -2,6 +2,7 @@
 
 import warnings
 
+import jax
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +11,9 @@ from sklearn.datasets import make_classification, make_regression
 
 import mlpkit
 from mlpkit import _base, engine, fitted, trainer, training_data
+
+#: Each test runs with every fit in the numpy loop, then in the compiled loop: the same rules in both.
+pytestmark = pytest.mark.usefixtures("either_loop")
 
 
 def programs_compiled():
@@ -96,6 +100,7 @@ def test_a_fit_failing_after_training_leaves_the_history_as_it_was(monkeypatch):
 
 
 def test_new_structure_compiles_a_new_program(compiled_loop):
+    jax.clear_caches()  # (this test runs once per loop of either_loop: both compile)
     X, y = make_regression(n_samples=100, n_features=4, random_state=0)
     mlpkit.MLPRegressor(hidden_layer_sizes=(5,), max_iter=2).fit(X, y)
     compiled = programs_compiled()

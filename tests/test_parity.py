@@ -2,7 +2,8 @@
 
 Each case fits scikit-learn's estimator for one epoch to build a network, copies
 its weights into mlpkit's, then trains both on from those weights with
-``warm_start``, ``shuffle=False`` and float64. The weights must agree to 1e-6.
+``warm_start``, ``shuffle=False`` and float64. The weights must agree to 1e-6, with mlpkit's fits
+in either of its training loops (the numpy loop, which takes small fits, and the compiled loop).
 """
 
 import numpy as np
@@ -11,6 +12,8 @@ from sklearn import neural_network as sk
 from sklearn.datasets import load_diabetes, load_iris
 
 import mlpkit
+
+pytestmark = pytest.mark.usefixtures("either_loop")  # (every test twice: mlpkit's fits in each of its loops)
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 X_DIAB, Y_DIAB = load_diabetes(return_X_y=True)

@@ -23,13 +23,16 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import ParameterGrid
 
 import mlpkit
-from mlpkit import MLPClassifier, MLPRegressor, engine, population, trainer
+from mlpkit import MLPClassifier, MLPRegressor, engine, numpy_loop, population, trainer
 from mlpkit._base import DivergenceWarning
 
 X, y = make_classification(n_samples=120, n_features=5, n_informative=4, n_redundant=0, n_classes=3, random_state=0)
 XR, yR = make_regression(n_samples=90, n_features=4, noise=1.0, random_state=0)
 yR = yR / yR.std()
 TOL = 1e-9
+#: The numpy loop's limit as mlpkit sets it: the module's other tests put every fit in the compiled loop.
+DEFAULT_MAX_WORK = numpy_loop.MAX_WORK
+pytestmark = pytest.mark.usefixtures("compiled_loop")  # (populations are what these tests are about)
 #: The regressor of most tests, in populations of three: one program, compiled once for the module.
 REGRESSOR = MLPRegressor(hidden_layer_sizes=(5,), solver="sgd", max_iter=15, batch_size=20, tol=0)
 
@@ -113,6 +116,21 @@ def test_members_of_one_structure_train_as_one_population(population_sizes):
     assert sorted(sizes) == sorted([2] + [size] * -(-10 // per_part))
 
 
+def test_members_too_small_to_repay_a_compile_train_one_by_one_in_numpy(population_sizes, monkeypatch):
+    """Members whose plain fits take the numpy loop train so, one after another (no population compiled):
+    each is exactly its separate fit."""
+    monkeypatch.setattr(numpy_loop, "MAX_WORK", DEFAULT_MAX_WORK)
+    calls = []
+    run_epochs = numpy_loop.run_epochs
+    monkeypatch.setattr(numpy_loop, "run_epochs", lambda *args: calls.append(1) or run_epochs(*args))
+    candidates = [{"random_state": s, "alpha": a} for s, a in ((0, 1e-4), (1, 1e-2), (2, 1.0))]
+    members = together(REGRESSOR, candidates, XR, yR)
+    assert population_sizes == [] and calls
+    for member, reference in zip(members, separate(REGRESSOR, candidates, XR, yR)):
+        for ours, theirs in zip(member.coefs_ + member.intercepts_, reference.coefs_ + reference.intercepts_):
+            np.testing.assert_array_equal(ours, theirs)
+
+
 def test_sgd_regressors_with_momentum_and_sample_weights():
     estimator = REGRESSOR
     candidates = [{"momentum": 0.0, "random_state": 0}, {"momentum": 0.9, "random_state": 0}, {"momentum": 0.5, "random_state": 1}]
@@ -122,7 +140,7 @@ def test_sgd_regressors_with_momentum_and_sample_weights():
         assert_same_fit(member, reference)
 
 
-def test_a_diverging_member_is_reported_and_the_others_go_on(compiled_loop):
+def test_a_diverging_member_is_reported_and_the_others_go_on():
     # (its separate fits train in the compiled loop, as the population does: a diverged epoch's non-finite
     # loss may read inf in one loop and nan in the other, as BLAS and XLA sum overflowing products in another order)
     estimator = REGRESSOR

@@ -13,7 +13,6 @@ compiled forward pass where JAX has an accelerator.
 
 from __future__ import annotations
 
-import importlib.util
 from functools import cache, partial
 
 import numpy as np
@@ -21,6 +20,7 @@ import scipy.sparse
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import program as programs
+from ._backend import on_accelerator
 from ._dtypes import x64
 from .activations import ACTIVATIONS
 from .network import forward_logits
@@ -33,17 +33,8 @@ from .training_data import cast
 #: large predict, without importing JAX for it).
 NUMPY_PREDICT_MAX_ROWS = None
 
-#: Modules whose presence means JAX may have an accelerator: its GPU plugins live in the ``jax_plugins``
-#: namespace package, TPUs need ``libtpu``.
-ACCELERATOR_MODULES = ("jax_plugins", "libtpu")
-
-@cache
 def _default_numpy_predict_max_rows():
-    if not any(importlib.util.find_spec(name) is not None for name in ACCELERATOR_MODULES):
-        return float("inf")
-    import jax
-
-    return 256 if jax.default_backend() != "cpu" else float("inf")
+    return 256 if on_accelerator() else float("inf")
 
 
 @cache

@@ -8,7 +8,7 @@ would fit it, and is that fit: each member starts its fit on the estimator's own
 path (``_start_fit``: validation, initial weights, early stopping's split, padded
 rows, the state training starts from), and ends it there (``_end_fit``: the
 history, the best weights, scikit-learn's warnings). Only the training between is
-shared: members whose training is one compiled program (``engine.Program``) and
+shared: members whose training is one compiled program (``programs.Program``) and
 whose states have one layout (layer sizes, dtype) are stacked along a first axis
 and trained by ``trainer.run_population``, ``jax.vmap`` of the one training loop
 over their states and traced values (learning rate, momentum, betas, penalties,
@@ -101,13 +101,14 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from numbers import Integral
 from typing import Any, NamedTuple
 
-import jax
 import joblib
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 
-from . import engine, packing, trainer, training_data
+from . import numpy_loop, trainer, training_data
+from . import program as programs
+from ._backend import on_accelerator
 from ._base import BaseMultilayerPerceptron, TrainingJob
 from ._dtypes import x64
 from ._refits import Snapshot
@@ -373,10 +374,12 @@ class _Task(NamedTuple):
 def _train_wave(wave: list[_Started], failures, population, lanes: _Lanes):
     """Train the started members, each group of one program and layout vmapped (where it pays) or one by
     one, in the lanes; then end their fits, in order."""
-    groups = {}
+    groups, tasks = {}, []
     for started in wave:
-        groups.setdefault(_population_key(started.job), []).append(started)
-    tasks = []
+        if population is not True and _trains_in_numpy(started.job):
+            tasks.append(_Task([started], None))  # (work too small to repay a compile: a plain fit, in numpy)
+        else:
+            groups.setdefault(_population_key(started.job), []).append(started)
     for group in groups.values():
         if len(group) > 1 and (population is True or (population == "auto" and pays_to_vmap(group[0].job))):
             per_part, size = split(len(group))
@@ -451,14 +454,14 @@ def _end(started: _Started, outcome: trainer.Outcome, failures):
 
 
 # ------------------------------------------------------------------------------------- grouping
-def _narrowed(program: engine.Program) -> engine.Program:
+def _narrowed(program: programs.Program) -> programs.Program:
     """``program`` with every switch of ``SWITCHES`` off: members equal here train as one population."""
     for _, set_switch in SWITCHES.values():
         program = set_switch(program, False)
     return program
 
 
-def _widened(programs: list) -> engine.Program:
+def _widened(programs: list) -> programs.Program:
     """The program of a population: each switch of ``SWITCHES`` on where any member's program has it."""
     program = programs[0]
     for has, set_switch in SWITCHES.values():
@@ -469,8 +472,16 @@ def _widened(programs: list) -> engine.Program:
 def _population_key(job: TrainingJob):
     """Members with equal keys train as one population: one program (switches aside), one layout of
     the loop state (layer sizes, solver state, dtype), one shape of data."""
-    layout = packing.layout_of(engine.initial_loop_state(job.state))
+    from . import packing
+
+    layout = packing.layout_of(programs.initial_loop_state(job.state))
     return _narrowed(job.prepared.program), layout, tuple((a.shape, a.dtype) for a in job.prepared.data)
+
+
+def _trains_in_numpy(job: TrainingJob) -> bool:
+    """Whether ``job``, trained as a plain fit, takes the numpy loop (``numpy_loop.trains``)."""
+    prepared = job.prepared
+    return numpy_loop.trains(prepared.program, prepared.data, prepared.max_iter, job.state.params)
 
 
 def pays_to_vmap(job: TrainingJob) -> bool:
@@ -478,7 +489,7 @@ def pays_to_vmap(job: TrainingJob) -> bool:
     always on an accelerator; on the CPU while a member's mini-batch step is at most ``CPU_STEP_FLOPS``
     (above, XLA's CPU backend runs a vmapped batch of matrix products no faster than the products one
     after another, and a fit's fixed costs, which a population shares, are small beside its work)."""
-    if jax.default_backend() != "cpu":
+    if on_accelerator():
         return True
     n_weights = sum(W.size for W in job.state.params["coefs"])
     return 6.0 * job.prepared.program.batch_rows * n_weights <= CPU_STEP_FLOPS
@@ -503,7 +514,7 @@ def n_lanes(n_jobs) -> int:
         raise ValueError(
             f"n_jobs must be a whole number other than 0 (-1: every core, 1: one lane) or None, got {n_jobs!r}"
         )
-    if jax.default_backend() != "cpu":
+    if on_accelerator():
         return 1
     if (n_jobs is None or n_jobs < 0) and joblib.parallel.get_active_backend()[0].nesting_level > 0:
         return 1
@@ -513,7 +524,7 @@ def n_lanes(n_jobs) -> int:
 def cores_to_split_for() -> int:
     """Lanes a vmapped group is split for: the machine's cores on the CPU (whatever ``n_jobs`` is, so
     that it changes no number), one on an accelerator."""
-    return joblib.cpu_count() if jax.default_backend() == "cpu" else 1
+    return 1 if on_accelerator() else joblib.cpu_count()
 
 
 def split(n: int) -> tuple[int, int]:
@@ -531,21 +542,31 @@ def member_bytes(job: TrainingJob, shared: bool = False) -> int:
     """Estimated bytes one member of a population holds while it trains: ``STATE_COPIES`` copies of its
     loop state, the activations of a mini-batch (``ACTIVATION_COPIES`` per unit and row), its history,
     and its rows unless ``shared`` with another member (then twice: its own, and the stacked copy)."""
-    loop = engine.initial_loop_state(job.state)
-    state = sum(np.asarray(leaf).nbytes for leaf in jax.tree.leaves(loop))
+    state = _nbytes(programs.initial_loop_state(job.state))
     itemsize = np.dtype(job.prepared.checked[0].dtype).itemsize
     units = sum(W.shape[1] for W in job.state.params["coefs"]) + job.state.params["coefs"][0].shape[0]
     activations = ACTIVATION_COPIES * job.prepared.program.batch_rows * units * itemsize
-    history = len(engine.CURVE_ROWS) * engine.CURVE_LEN * itemsize
+    history = len(programs.CURVE_ROWS) * programs.CURVE_LEN * itemsize
     rows = 0 if shared else 2 * sum(a.nbytes for a in job.prepared.data)
     return STATE_COPIES * state + activations + history + rows
+
+
+def _nbytes(tree) -> int:
+    """Bytes of the arrays in a tree of tuples (named ones included), dicts and arrays."""
+    if isinstance(tree, dict):
+        return sum(_nbytes(value) for value in tree.values())
+    if isinstance(tree, (tuple, list)):
+        return sum(_nbytes(value) for value in tree)
+    return 0 if tree is None else np.asarray(tree).nbytes
 
 
 def available_memory() -> int:
     """Bytes of memory free now where training runs: an accelerator's free memory (JAX's memory
     statistics), else the host's available memory (``MemAvailable`` of /proc/meminfo, or the free pages)."""
-    device = jax.devices()[0]
-    if device.platform != "cpu":
+    if on_accelerator():
+        import jax
+
+        device = jax.devices()[0]
         stats = device.memory_stats() or {}
         if "bytes_limit" in stats:
             return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0))
