@@ -244,6 +244,33 @@ def test_the_compilation_cache_is_set_up_at_the_first_fit_and_a_users_own_wins(t
     assert seen == {"jax_compilation_cache_dir": str(theirs), "jax_persistent_cache_min_compile_time_secs": 1.0}
 
 
+FIT_AND_PRINT_WEIGHTS = """
+    import hashlib, json, warnings
+    import numpy as np
+    import mlpkit
+
+    warnings.simplefilter("ignore")
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(300, 5), rng.randn(300)
+    digests = {}
+    for name, params in {"numpy loop": {}, "compiled": {"activation": "elu"}, "lbfgs": {"solver": "lbfgs"}}.items():
+        model = mlpkit.MLPRegressor(hidden_layer_sizes=(8,), max_iter=30, random_state=0, **params).fit(X, y)
+        weights = np.concatenate([a.ravel() for a in model.coefs_ + model.intercepts_])
+        digests[name] = hashlib.sha256(weights.tobytes()).hexdigest()
+    print(json.dumps(digests))
+"""
+
+
+def test_a_fit_gives_the_same_weights_with_an_empty_cache_and_a_warm_one(tmp_path):
+    """Which loop trains a fit depends on its settings and data only: the second process, which finds
+    every program in the cache, trains bit for bit as the first, which compiled them."""
+    cache = tmp_path / "cache"
+    cold = _run(FIT_AND_PRINT_WEIGHTS, MLPKIT_COMPILATION_CACHE=str(cache), NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    assert any(cache.iterdir())  # (the compiled fit filled it)
+    warm = _run(FIT_AND_PRINT_WEIGHTS, MLPKIT_COMPILATION_CACHE=str(cache), NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    assert cold == warm
+
+
 @pytest.mark.parametrize("spelling", ["0", "off", "false", "no", " OFF "])
 def test_the_compilation_cache_can_be_turned_off(monkeypatch, spelling):
     # (in process: enable() sets nothing up where cache_directory() is None; the runs above check a real first fit)
