@@ -130,18 +130,19 @@ def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter,
     splits = np.cumsum([leaf.size for leaf in leaves])[:-1]
     dtype = leaves[0].dtype
     n_weights = sum(W.size for W in params["coefs"])
-    if numpy_loop.computes_loss(program) and int(np.sum(weight > 0)) * n_weights * max_iter <= numpy_loop.MAX_WORK:
-        loss_and_grad = partial(numpy_loop.loss_and_grad, X=X, Y=Y, weight=weight, program=program, hyper=hyper)
-    else:
-        loss_and_grad = _on_device(X, Y, weight, program, hyper)
 
     def unflatten(flat):
         pieces = np.split(np.asarray(flat, dtype=dtype), splits)
         return _tree([p.reshape(shape) for p, shape in zip(pieces, shapes)], params)
 
-    def fun(flat):
-        loss, grads = loss_and_grad(unflatten(flat))
-        return float(loss), np.concatenate([np.ravel(g) for g in _layers(grads)]).astype(np.float64)
+    if numpy_loop.computes_loss(program) and int(np.sum(weight > 0)) * n_weights * max_iter <= numpy_loop.MAX_WORK:
+        fun = numpy_loop.loss_and_grad(params, X, Y, weight, program, hyper)  # (its flat order is _layers')
+    else:
+        compiled = _on_device(X, Y, weight, program, hyper)
+
+        def fun(flat):
+            loss, grads = compiled(unflatten(flat))
+            return float(loss), np.concatenate([np.ravel(g) for g in _layers(grads)]).astype(np.float64)
 
     x0 = np.concatenate([np.ravel(leaf) for leaf in leaves]).astype(np.float64)
     last = {"x": x0, "fun": None, "nit": 0}  # the last accepted iterate, for an interrupted fit

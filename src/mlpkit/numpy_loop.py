@@ -389,8 +389,14 @@ def computes_loss(program: Program) -> bool:
 
 
 def loss_and_grad(params: dict, X, Y, weight, program: Program, hyper: Hyper):
-    """(reported loss, gradients as ``params``) of the whole batch: what ``lbfgs.py`` minimises, as the
-    compiled ``engine.batch_objective`` and its gradient give it."""
-    layout = _layout(params)
-    grad, reported = _batch_step(program, hyper, layout, layout.flat(params), X, Y, weight)
-    return reported, layout.tree(grad)
+    """What ``lbfgs.py`` minimises: ``flat -> (reported loss, gradient)`` of the whole batch, as the compiled
+    ``engine.batch_objective`` and its gradient give them, in float64 for scipy. ``flat`` holds the
+    parameters in ``jax.tree.leaves``' order of ``params``: for these networks, the weights, then the
+    biases (a ``Layout``)."""
+    layout, dtype = _layout(params), params["coefs"][0].dtype
+
+    def computed(flat):
+        grad, reported = _batch_step(program, hyper, layout, np.asarray(flat, dtype), X, Y, weight)
+        return float(reported), grad.astype(np.float64)
+
+    return computed

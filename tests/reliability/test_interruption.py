@@ -237,15 +237,19 @@ CLI_LBFGS_FIT = textwrap.dedent("""
     import mlpkit.numpy_loop
     from mlpkit.cli import main
 
-    computed = mlpkit.numpy_loop.loss_and_grad
+    loss_and_grad = mlpkit.numpy_loop.loss_and_grad
     mlpkit.numpy_loop.MAX_WORK = float("inf")  # (L-BFGS evaluates its loss in numpy, announcing it)
 
     def announcing(*args, **kwargs):  # says once that L-BFGS is evaluating the loss
-        result = computed(*args, **kwargs)
-        if not getattr(announcing, "said", False):
-            announcing.said = True
-            print("TRAINING", flush=True)
-        return result
+        computed = loss_and_grad(*args, **kwargs)
+
+        def evaluated(flat):
+            if not getattr(announcing, "said", False):
+                announcing.said = True
+                print("TRAINING", flush=True)
+            return computed(flat)
+
+        return evaluated
 
     mlpkit.numpy_loop.loss_and_grad = announcing
     sys.exit(main(sys.argv[1:]))
