@@ -27,6 +27,9 @@ scikit-learn's gallery does. A script that exits with an error stops the benchma
 one that runs past ``--timeout`` is recorded as timed out (and not run again in that column; a
 warm-up that times out marks its column so). ``JAX_COMPILATION_CACHE_DIR`` is taken out of the
 scripts' environment: a JAX cache the user configured would win over mlpkit's and warm the cold column.
+So is ``PYTHONDONTWRITEBYTECODE``: pip compiles an installed package's bytecode at install, so neither
+library should compile its Python sources at every start (an editable checkout, without it, would pay
+about 30 ms a process that no installed mlpkit pays; the warm-up runs write the bytecode).
 
     python bench/first_result.py                                   # 5 rounds, all scripts but check_estimator
     python bench/first_result.py --rounds 1 --scripts iris,digits  # a quick look
@@ -237,8 +240,10 @@ class Runner:
     def __init__(self, timeout: float, warm_cache: Path):
         self.timeout = timeout
         self.warm_cache = warm_cache
-        # a JAX cache the user configured would win over mlpkit's: left out, so "cold" is cold
-        self.base = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+        # a JAX cache the user configured would win over mlpkit's: left out, so "cold" is cold; and the
+        # bytecode an installed package has (pip compiles it) is written, not compiled at every start
+        left_out = ("JAX_COMPILATION_CACHE_DIR", "PYTHONDONTWRITEBYTECODE")
+        self.base = {k: v for k, v in os.environ.items() if k not in left_out}
 
     def run(self, name: str, column: str, cell: Cell) -> None:
         """One timed run; appended to ``cell``, or ``cell`` marked as timed out."""

@@ -18,6 +18,7 @@ import os
 import platform
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
@@ -51,6 +52,7 @@ def cases() -> dict:
 
 
 def timed(make, X, y) -> float:
+    """Seconds of ``make().fit(X, y)``."""
     started = time.perf_counter()
     make().fit(X, y)
     return time.perf_counter() - started
@@ -67,23 +69,20 @@ def main() -> None:
     columns = {"scikit-learn": None, "mlpkit, numpy loop": np.inf, "mlpkit, compiled loop (warm)": 0}
     for name, (sk, ours, X, y, params) in cases().items():
         times = {column: [] for column in columns}
-        for column, limit in columns.items():  # one untimed fit each: imports, and the compiled program
-            if limit is not None:
-                numpy_loop.MAX_WORK = limit
-            timed(lambda: (sk if limit is None else ours)(random_state=0, **params), X, y)
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds + 1):  # round 0 untimed: imports, and the compiled program
             for column, limit in columns.items():
                 if limit is not None:
                     numpy_loop.MAX_WORK = limit
-                make = (lambda: sk(random_state=0, **params)) if limit is None else (lambda: ours(random_state=0, **params))
-                times[column].append(timed(make, X, y))
+                seconds = timed(partial(sk if limit is None else ours, random_state=0, **params), X, y)
+                if round_:
+                    times[column].append(seconds)
         rows[name] = {column: min(values) for column, values in times.items()}
         print(name, {k: round(v, 4) for k, v in rows[name].items()}, flush=True)
     lines = [
         f"`python bench/loops.py --rounds {args.rounds}`",
         "",
-        f"- {platform.platform()}; {os.cpu_count()} CPUs; load average {load:.2f} at the start, "
-        f"{os.getloadavg()[0]:.2f} at the end",
+        f"- {platform.platform()}; {os.cpu_count()} CPUs; load average {load:.2f} at the start,"
+        + f" {os.getloadavg()[0]:.2f} at the end",
         "",
         "Seconds per fit in a warm process (minimum over the rounds); ratios against scikit-learn.",
         "",

@@ -8,8 +8,8 @@ data parallel) gets its compiled program and traced values here:
 
 - ``architecture``: the forward pass (``network.Architecture``), after checking that
   the parameters fit together;
-- ``program``: the static ``engine.Program`` (change a field, compile anew);
-- ``hyper``: the traced ``engine.Hyper`` values (change them freely, ``max_iter``
+- ``program``: the static ``program.Program`` (change a field, compile anew);
+- ``hyper``: the traced ``program.Hyper`` values (change them freely, ``max_iter``
   among them).
 
 ``split_batches_over(mesh)`` makes every program made inside it data parallel:
@@ -194,7 +194,7 @@ BATCH_ROWS = {"sklearn": batch_rows, "flucoma": flucoma_batch_rows}
 
 def program(p, arch: Architecture, n_train: int, *, score: str, rules: str = "sklearn") -> programs.Program:
     """The static description of the compiled training loop for ``n_train`` training rows; ``score``
-    names early stopping's validation score in ``engine.SCORES``, ``rules`` the loop's rules in
+    names early stopping's validation score in ``scores.SCORES``, ``rules`` the loop's rules in
     ``engine.RULES`` (the FluCoMa estimators train by FluCoMa's)."""
     spec = solver_spec(p.solver, vars(p))  # parameters are attributes of their own name
     schedule = p.learning_rate

@@ -59,10 +59,10 @@ from .program import (  # noqa: F401 (re-exported: what a fit trains is defined 
     seed_key,
 )
 from .schedules import Position, learning_rate
-from .scores import SCORES, weighted_mean
+from .scores import validate
 from .solvers import has_learning_rate
 from .state import TrainState
-from .stopping import apply_epoch_end
+from .stopping import BLOW_UP, apply_epoch_end
 
 
 # --------------------------------------------------------------------- one epoch
@@ -275,16 +275,6 @@ def counter_order(program: Program, train: TrainState, n_rows, n_pad):
     return train, order, epoch_key
 
 
-# -------------------------------------------------------------------- validation
-def validate(program: Program, hyper: Hyper, params, stats, data: Data):
-    """(score, loss) on the validation rows; the loss is the data term, without penalties."""
-    out_activation = program.architecture.out_activation
-    z = forward_logits(params, stats, data.X_val, program.architecture, jnp)
-    _, reported = per_sample_loss(program.loss, out_activation, z, data.Y_val, hyper.huber_delta, jnp)
-    score = SCORES[program.score](z, data.Y_val, data.weight_val, out_activation, jnp)
-    return score, weighted_mean(reported, data.weight_val, jnp)
-
-
 def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
     """Train until ``hyper.epoch_limit`` epochs of this fit have run or the stopping rule fires.
 
@@ -308,7 +298,7 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
         t, loss = train_epoch(program, hyper, t, order, data, epoch_key, samples)
         score = val_loss = jnp.asarray(jnp.nan, loss.dtype)
         if program.early_stopping:
-            score, val_loss = validate(program, hyper, t.params, t.stats, data)
+            score, val_loss = validate(program, hyper, t.params, t.stats, data, jnp)
             # an epoch that diverges has no score (scikit-learn's NaN): it neither counts as best nor is kept
             score = jnp.where(jnp.isfinite(loss) & (loss <= BLOW_UP * s.good_loss), score, jnp.nan)
         t, stopped = rules.epoch_end(program, hyper, t, loss, score, val_loss, jnp)
@@ -320,10 +310,6 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
     curves = jnp.full((len(CURVE_ROWS), CURVE_LEN), jnp.nan, data.X.dtype)
     limit = jnp.minimum(hyper.epoch_limit, first + CURVE_LEN)
     return jax.lax.while_loop(lambda c: (c[0].n_iter < limit) & ~c[0].stopped, body, (state, curves))
-
-
-#: An epoch whose loss exceeds this many times the lowest of the fit has diverged.
-BLOW_UP = 1e4
 
 
 def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after: LoopState, loss) -> LoopState:

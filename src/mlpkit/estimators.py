@@ -281,7 +281,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return self._label_binarizer.y_type_.startswith("multilabel")
 
     def _score_name(self):
-        """The validation score of early stopping, as ``predict`` decides (``engine.SCORES``)."""
+        """The validation score of early stopping, as ``predict`` decides (``scores.SCORES``)."""
         one_class_per_row = self.n_outputs_ > 1 and not self._is_multilabel()
         return "argmax_accuracy" if one_class_per_row and self.out_activation_ != "softmax" else "accuracy"
 
@@ -388,7 +388,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return LOSSES[self._loss_name()].default_output
 
     def _score_name(self):
-        """The validation score of early stopping (``engine.SCORES``)."""
+        """The validation score of early stopping (``scores.SCORES``)."""
         return "r2"
 
     def _validate_input(self, X, y, incremental, reset):

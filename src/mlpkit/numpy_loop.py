@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -32,10 +33,10 @@ from .losses import LOSSES, per_sample_loss
 from .network import forward_logits
 from .program import CURVE_LEN, CURVE_ROWS, Data, Hyper, LoopState, Program
 from .schedules import RATES, Position, learning_rate
-from .scores import SCORES, weighted_mean
+from .scores import validate
 from .solvers import AdamState, VelocityState
 from .state import TrainState
-from .stopping import apply_epoch_end
+from .stopping import BLOW_UP, apply_epoch_end
 
 #: Hidden activation -> its derivative from its output (scikit-learn's ``DERIVATIVES``); None: 1.
 SLOPES = {
@@ -49,12 +50,13 @@ SLOPES = {
 CANONICAL_OUTPUTS = {(out, name) for name, loss in LOSSES.items() for out in loss.on_logits}
 
 #: Most work a fit may bring to this loop: training rows x weights x epochs (``trains``). On this
-#: project's 2-core machine, numpy trains about this much in ~2 s, what compiling costs the first time.
+#: project's 2-core machine numpy trains that much in about 3 s (digits: 1,797 rows x 7,400 weights x 30
+#: epochs, 4e8, in 0.11 s), about what a fresh install's first compiled fit waits (importing JAX, XLA).
 MAX_WORK = 1e10
 
-#: ``partial_fit`` trains one epoch per call, and its calls come many at a time: its work counts this
-#: many epochs, so that a stream of large chunks compiles once rather than training each in numpy.
-LEAST_EPOCHS_COUNTED = 20
+#: A fit of one epoch (every ``partial_fit`` call) counts this many: such calls come many at a time, and a
+#: stream of large chunks should compile once rather than train each chunk in numpy.
+ONE_EPOCH_COUNTS = 20
 
 #: Most padded rows: beyond them ``engine.epoch_order`` shuffles by sorting random floats instead.
 MAX_ROWS = 2**16
@@ -65,14 +67,11 @@ def supports(program: Program) -> bool:
     scikit-learn's activations and canonical output losses, its two solvers, and a schedule by name.
     (Dropout, batch norm, other solvers and activations, optax transformations and callable schedules
     train in the compiled loop.)"""
-    architecture, solver = program.architecture, program.solver
+    solver = program.solver
     return (
         program.rules == "sklearn"
         and program.mesh is None
-        and architecture.activation in SLOPES
-        and not architecture.batch_norm
-        and not architecture.dropout
-        and (architecture.out_activation, program.loss) in CANONICAL_OUTPUTS
+        and computes_loss(program)
         and solver.transformation is None
         and solver.name in SOLVER_STEPS
         and isinstance(program.schedule, str)
@@ -81,10 +80,10 @@ def supports(program: Program) -> bool:
 
 
 def trains(program: Program, data: Data, max_iter: int, params: dict) -> bool:
-    """Whether a fit of ``max_iter`` epochs trains here: rules this loop has, and work too small to
+    """Whether a fit of up to ``max_iter`` epochs trains here: rules this loop has, and work too small to
     repay a compile (``MAX_WORK``). Depends on the settings and the data's shape alone."""
     n_weights = sum(W.size for W in params["coefs"])
-    work = int(data.n_rows) * n_weights * max(max_iter, LEAST_EPOCHS_COUNTED if max_iter == 1 else 1)
+    work = int(data.n_rows) * n_weights * (ONE_EPOCH_COUNTS if max_iter == 1 else max_iter)
     return data.X.shape[0] <= MAX_ROWS and work <= MAX_WORK and supports(program)
 
 
@@ -114,13 +113,14 @@ def _adam_step(grad, inner, hp, lr):
 
 class Layout:
     """A network's parameters (``coefs`` and ``intercepts``) as one flat array: every weight matrix, then
-    every bias, each row-major; ``views`` reads the layers back as views of it."""
+    every bias, each row-major; ``views`` reads the layers back as views of it. ``layout(params)`` makes
+    one per shape of network."""
 
-    def __init__(self, params: dict):
-        self.like = {name: () for name in params}  # (the parts this loop does not train stay empty)
-        self.shapes = [a.shape for a in (*params["coefs"], *params["intercepts"])]
+    def __init__(self, names: tuple, coef_shapes: tuple, intercept_shapes: tuple):
+        self.like = dict.fromkeys(names, ())  # (the parts this loop does not train stay empty)
+        self.shapes = [*coef_shapes, *intercept_shapes]
         self.stops = np.cumsum([math.prod(shape) for shape in self.shapes]).tolist()
-        self.n_coefs = len(params["coefs"])
+        self.n_coefs = len(coef_shapes)
         self.n_weights = self.stops[self.n_coefs - 1]  # (the weights come first: flat[:n_weights])
 
     def flat(self, tree: dict) -> np.ndarray:
@@ -135,16 +135,12 @@ class Layout:
         return {**self.like, "coefs": tuple(views[: self.n_coefs]), "intercepts": tuple(views[self.n_coefs :])}
 
 
-def _layout(params: dict) -> Layout:
-    """The ``Layout`` of ``params``, made once per shape of network."""
-    key = tuple(a.shape for part in ("coefs", "intercepts") for a in params[part])
-    layout = _LAYOUTS.get(key)
-    if layout is None:
-        layout = _LAYOUTS[key] = Layout(params)
-    return layout
+def layout_of(params: dict) -> Layout:
+    """The ``Layout`` of ``params`` (made once per shape of network)."""
+    return _layout(tuple(params), tuple(W.shape for W in params["coefs"]), tuple(b.shape for b in params["intercepts"]))
 
 
-_LAYOUTS: dict = {}
+_layout = lru_cache(maxsize=256)(Layout)
 
 
 class SolverSteps(NamedTuple):
@@ -279,7 +275,7 @@ def train_epoch(program: Program, hyper: Hyper, train: TrainState, order, data: 
     steps = SOLVER_STEPS[program.solver.name]
     opt_state = train.opt_state
     hp, static = opt_state.hyperparams, dict(program.solver.static)
-    layout = _layout(train.params)
+    layout = layout_of(train.params)
     params, inner = layout.flat(train.params), steps.flatten(opt_state.inner_state, layout)
     loss_sum = dtype.type(0)
     for batch in range(n_batches):
@@ -307,19 +303,6 @@ def has_zero_weight_batch(program: Program, order, data: Data) -> bool:
     weight = data.weight[order[:n_rows]]
     sums = np.add.reduceat(weight, np.arange(0, n_rows, B))
     return bool(np.any(sums == 0))
-
-
-def validate(program: Program, hyper: Hyper, params, stats, data: Data):
-    """``engine.validate``: (score, loss) on the validation rows; the loss without penalties."""
-    out_activation = program.architecture.out_activation
-    z = forward_logits(params, stats, data.X_val, program.architecture, np)
-    _, reported = per_sample_loss(program.loss, out_activation, z, data.Y_val, hyper.huber_delta, np)
-    score = SCORES[program.score](z, data.Y_val, data.weight_val, out_activation, np)
-    return score, weighted_mean(reported, data.weight_val, np)
-
-
-#: An epoch whose loss exceeds this many times the lowest of the fit has diverged (``engine.BLOW_UP``).
-BLOW_UP = 1e4
 
 
 def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after: LoopState, loss) -> LoopState:
@@ -363,7 +346,7 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
             t, loss = train_epoch(program, hyper, t, order, data, samples)
             score = val_loss = dtype.type(np.nan)
             if program.early_stopping:
-                score, val_loss = validate(program, hyper, t.params, t.stats, data)
+                score, val_loss = validate(program, hyper, t.params, t.stats, data, np)
                 if not (np.isfinite(loss) and loss <= BLOW_UP * s.good_loss):
                     score = dtype.type(np.nan)  # a diverged epoch has no score: never best, never kept
             t, stopped = apply_epoch_end(program, hyper, t, loss, score, val_loss, np)
@@ -393,7 +376,7 @@ def loss_and_grad(params: dict, X, Y, weight, program: Program, hyper: Hyper):
     ``engine.batch_objective`` and its gradient give them, in float64 for scipy. ``flat`` holds the
     parameters in ``jax.tree.leaves``' order of ``params``: for these networks, the weights, then the
     biases (a ``Layout``)."""
-    layout, dtype = _layout(params), params["coefs"][0].dtype
+    layout, dtype = layout_of(params), params["coefs"][0].dtype
 
     def computed(flat):
         grad, reported = _batch_step(program, hyper, layout, np.asarray(flat, dtype), X, Y, weight)

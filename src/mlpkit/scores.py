@@ -1,4 +1,5 @@
-"""Early stopping's validation scores: one table from names to weighted scores of a network's logits.
+"""Early stopping's validation: one table from names to weighted scores of a network's logits, and the
+score and loss of an epoch's network on the validation rows.
 
 Each takes the array namespace ``xp`` last: ``jax.numpy`` in the compiled loop, ``numpy`` in the
 numpy loop.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .losses import per_sample_loss
+from .network import forward_logits
 
 
 def weighted_mean(values, weight, xp=np):
@@ -45,3 +48,13 @@ def argmax_accuracy(z, Y, w, out_activation, xp=np):
 
 
 SCORES = {"accuracy": accuracy, "argmax_accuracy": argmax_accuracy, "r2": r2}
+
+
+def validate(program, hyper, params, stats, data, xp=np):
+    """(score, loss) on the validation rows of ``data`` (a ``program.Data``); the loss is the data term,
+    without penalties. ``program`` and ``hyper`` are the fit's ``program.Program`` and ``program.Hyper``."""
+    out_activation = program.architecture.out_activation
+    z = forward_logits(params, stats, data.X_val, program.architecture, xp)
+    _, reported = per_sample_loss(program.loss, out_activation, z, data.Y_val, hyper.huber_delta, xp)
+    score = SCORES[program.score](z, data.Y_val, data.weight_val, out_activation, xp)
+    return score, weighted_mean(reported, data.weight_val, xp)

@@ -17,6 +17,9 @@ import numpy as np
 
 from .solvers import has_learning_rate
 
+#: An epoch whose loss exceeds this many times the lowest of the fit has diverged (the loops' divergence guard).
+BLOW_UP = 1e4
+
 
 class Verdict(NamedTuple):
     best: Any  # the best value so far, this epoch's included
