@@ -225,3 +225,27 @@ def test_ctrl_c_in_the_numpy_loop_keeps_the_last_finished_chunks(monkeypatch):
     with pytest.warns(UserWarning, match="Training interrupted by user."):
         model.fit(XR, yR)
     assert model.n_iter_ == 2 and len(model.loss_curve_) == 2
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "identity"])
+@pytest.mark.parametrize("out_activation", ["identity", "softmax", "exp"])
+@pytest.mark.parametrize("scale", [1.0, 1e3, 1e60, 1e154])
+def test_outputs_are_called_surely_finite_only_when_they_are(activation, out_activation, scale):
+    """The divergence guard skips computing the outputs only where a bound proves them finite; it never
+    calls finite what overflows (and the guard then computes them, as the compiled loop always does)."""
+    from mlpkit.activations import ACTIVATIONS
+    from mlpkit.network import Architecture, forward_logits
+
+    rng = np.random.RandomState(0)
+    params = {"coefs": (rng.randn(5, 7) * scale, rng.randn(7, 3) * scale), "intercepts": (rng.randn(7), rng.randn(3))}
+    architecture = Architecture(activation, out_activation)
+    X = rng.randn(40, 5) * 10
+    with np.errstate(all="ignore"):
+        outputs = ACTIVATIONS[out_activation](forward_logits(params, {}, X, architecture, np), np)
+    sure = numpy_loop.outputs_surely_finite(params, architecture, np.abs(X).max())
+    if sure:
+        assert np.isfinite(outputs).all()
+    if scale == 1.0 and out_activation != "exp":  # (small weights: the bound proves it, no outputs computed)
+        assert sure
+    if scale == 1e154 and activation != "tanh":  # (products near the largest float: the bound cannot prove it)
+        assert not sure

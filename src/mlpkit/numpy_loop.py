@@ -305,14 +305,39 @@ def has_zero_weight_batch(program: Program, order, data: Data) -> bool:
     return bool(np.any(sums == 0))
 
 
-def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after: LoopState, loss) -> LoopState:
+#: Hidden activations whose outputs lie in [-1, 1] whatever their inputs.
+BOUNDED = ("logistic", "tanh")
+
+
+def outputs_surely_finite(params: dict, architecture, largest_input) -> bool:
+    """Whether the network's outputs are finite for every input row of entries at most ``largest_input``
+    in size, from a bound on each layer's values: ``|h W + b| <= max|h| * max_j sum_i |W_ij| + max|b|``
+    (and 1 after a bounded unit), far below the largest float (or the largest ``exp`` takes). With
+    finite weights and inputs the outputs can only stop being finite by overflowing: False is "maybe
+    not", and the caller computes them."""
+    coefs, intercepts = params["coefs"], params["intercepts"]
+    largest = np.finfo(coefs[0].dtype).max / 4
+    if architecture.out_activation == "exp":
+        largest = np.log(largest)
+    bound = largest_input
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        bound = bound * np.abs(W).sum(axis=0).max() + np.abs(b).max()
+        if i < len(coefs) - 1 and architecture.activation in BOUNDED:
+            bound = min(bound, 1.0)
+    return bool(bound < largest)
+
+
+def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after: LoopState, loss,
+                          largest_input=np.inf) -> LoopState:  # fmt: skip
     """``engine.roll_back_if_diverged``: ``after``, or, if its epoch diverged, the network that started
-    the fit's best epoch, stopped."""
-    t = after.train
-    z = forward_logits(t.params, t.stats, data.X[: program.batch_rows], program.architecture, np)
+    the fit's best epoch, stopped. ``largest_input``: the largest entry of ``data.X``'s first mini-batch
+    of rows in size (the outputs there are computed only where ``outputs_surely_finite`` cannot tell)."""
+    t, architecture = after.train, program.architecture
     healthy = bool(np.isfinite(loss) and loss <= BLOW_UP * after.good_loss)
-    healthy = healthy and bool(np.all(np.isfinite(ACTIVATIONS[program.architecture.out_activation](z, np))))
     healthy = healthy and all(np.isfinite(leaf).all() for part in ("coefs", "intercepts") for leaf in t.params[part])
+    if healthy and not outputs_surely_finite(t.params, architecture, largest_input):
+        z = forward_logits(t.params, t.stats, data.X[: program.batch_rows], architecture, np)
+        healthy = bool(np.all(np.isfinite(ACTIVATIONS[architecture.out_activation](z, np))))
     good, good_loss = after.good, after.good_loss
     if healthy and loss < good_loss:
         good, good_loss = (before.train.params, before.train.stats, before.train.opt_state), loss
@@ -332,6 +357,7 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
     curves = np.full((len(CURVE_ROWS), CURVE_LEN), np.nan, dtype)
     s = state
     may_weigh_zero = not data.weight[:n_rows].min() > 0  # (else no batch's weights can sum to 0)
+    largest_input = np.abs(data.X[: program.batch_rows]).max()
     with np.errstate(all="ignore"):  # (as in the compiled loop: a diverging fit is caught by its rule)
         orders = threefry_orders(program, s.train.key, n_rows, data.X.shape[0], limit - first)
         while int(s.n_iter) < limit and not bool(s.stopped):
@@ -351,7 +377,8 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
                     score = dtype.type(np.nan)  # a diverged epoch has no score: never best, never kept
             t, stopped = apply_epoch_end(program, hyper, t, loss, score, val_loss, np)
             t = t._replace(epoch=np.asarray(int(t.epoch) + 1, np.int32))
-            s = roll_back_if_diverged(program, data, before, s._replace(train=t, stopped=np.asarray(bool(stopped))), loss)
+            s = s._replace(train=t, stopped=np.asarray(bool(stopped)))
+            s = roll_back_if_diverged(program, data, before, s, loss, largest_input)
             if bool(s.diverged):
                 score = dtype.type(np.nan)
             curves[:, int(s.n_iter) - first] = (loss, val_loss, score, lr)
