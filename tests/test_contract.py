@@ -133,6 +133,7 @@ MLPKIT_PARAMETERS = {
     "out_activation", "negative_slope", "init", "huber_delta", "l1", "weight_decay", "dropout",
     "alpha_dropout", "batch_norm", "clip_norm", "clip_value", "early_stopping_monitor",
     "lr_decay", "lr_decay_epochs", "lr_min", "lr_patience", "on_divergence", "progress", "callbacks", "dtype",
+    "training_loop",
 }  # fmt: skip
 
 

@@ -16,6 +16,20 @@ from mlpkit.io import HEADER_KEY
 FILES = Path(__file__).parent / "data" / "model-files"
 X = load_iris(return_X_y=True)[0]
 
+#: Estimator parameters added since these files were written, with their defaults: a file without one
+#: loads with the default, and saving it again writes that default.
+ADDED_PARAMETERS = {"training_loop": "auto"}
+
+
+def without_added_parameters(header):
+    """``header`` less the ``ADDED_PARAMETERS`` at their defaults, wherever parameters are written."""
+    if isinstance(header, dict):
+        return {key: without_added_parameters(value) for key, value in header.items()
+                if not (key in ADDED_PARAMETERS and value == ADDED_PARAMETERS[key])}  # fmt: skip
+    if isinstance(header, list):
+        return [without_added_parameters(value) for value in header]
+    return header
+
 
 def entries(path) -> tuple[list, dict, dict]:
     """The archive's entry names in order, its arrays, and its header."""
@@ -43,4 +57,4 @@ def test_a_format_1_file_loads_predicts_as_before_and_saves_again_the_same(name,
     for key in old_arrays:
         assert new_arrays[key].dtype == old_arrays[key].dtype, key
         np.testing.assert_array_equal(new_arrays[key], old_arrays[key], err_msg=key)
-    assert {**new_header, "mlpkit_version": None} == {**old_header, "mlpkit_version": None}
+    assert without_added_parameters({**new_header, "mlpkit_version": None}) == {**old_header, "mlpkit_version": None}

@@ -249,3 +249,30 @@ def test_outputs_are_called_surely_finite_only_when_they_are(activation, out_act
         assert sure
     if scale == 1e154 and activation != "tanh":  # (products near the largest float: the bound cannot prove it)
         assert not sure
+
+
+def test_training_loop_chooses_the_loop_and_numpy_refuses_what_only_the_compiled_loop_has(monkeypatch):
+    calls = []
+    run_epochs = numpy_loop.run_epochs
+    monkeypatch.setattr(numpy_loop, "run_epochs", lambda *args: calls.append(1) or run_epochs(*args))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = mlpkit.MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0, training_loop="compiled")
+        compiled.fit(XR, yR)
+        assert not calls
+        monkeypatch.setattr(numpy_loop, "MAX_WORK", 0)  # (work 'auto' would compile)
+        numpy = mlpkit.MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0, training_loop="numpy")
+        numpy.fit(XR, yR)
+        assert calls
+    for ours, theirs in zip(numpy.coefs_, compiled.coefs_):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    refused = mlpkit.MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, dropout=0.2, activation="elu",
+                                  training_loop="numpy")  # fmt: skip
+    with pytest.raises(ValueError, match=r"training_loop='numpy' cannot train activation='elu' .* and dropout: only"):
+        refused.fit(XR, yR)
+    assert not hasattr(refused, "coefs_")  # (a refused fit leaves the estimator as it was)
+    with pytest.raises(ValueError, match="training_loop"):
+        mlpkit.MLPRegressor(training_loop="jit").fit(XR, yR)
+    lbfgs = mlpkit.MLPRegressor(solver="lbfgs", activation="elu", training_loop="numpy")
+    with pytest.raises(ValueError, match="cannot train activation='elu'"):
+        lbfgs.fit(XR, yR)

@@ -351,6 +351,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
         return trainer.run(
             program, job.state, job.prepared.data, job.hyper, max_iter=job.prepared.max_iter, model=self,
             callbacks=job.callbacks, on_change=partial(self._change_during_fit, program.solver), lanes=lanes,
+            loop=self.training_loop,
         )  # fmt: skip
 
     def _reporters(self):
@@ -405,6 +406,7 @@ class BaseMultilayerPerceptron(FittedNetwork, PicklesWithoutCaches, ParamNamesOn
             max_iter=self.max_iter,
             max_fun=self.max_fun,
             tol=self.tol,
+            loop=self.training_loop,
         )
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
         self.loss_ = float(loss)

@@ -86,6 +86,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "progress": ["boolean"],
     "callbacks": [None, list],
     "dtype": [None, StrOptions(set(DTYPES))],
+    "training_loop": [StrOptions({"auto", "numpy", "compiled"})],
 }
 
 #: The mesh whose processes share each mini-batch (data parallel), or None: see ``split_batches_over``.

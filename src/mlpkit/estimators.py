@@ -126,6 +126,14 @@ _PARAMETERS_DOC = """
         trains in float64, on float32 data in float32 (other inputs are converted
         to float64); warm_start and partial_fit go on in the network's precision.
         'float32' trades digits (about 7 instead of 16) for speed and memory.
+    training_loop : {'auto', 'numpy', 'compiled'}, default='auto'
+        Where the epochs run. 'auto' trains work too small to repay a compile
+        (rows x weights x epochs up to ``mlpkit.numpy_loop.MAX_WORK``) in numpy and
+        the rest in the compiled loop, by the settings and the data's shape alone;
+        'compiled' always compiles (the fastest for many fits of one configuration
+        in one process, once its program is built); 'numpy' never does (refused
+        for settings only the compiled loop has). Both give the same numbers
+        (1e-6 in float64).
 
     Attributes
     ----------
@@ -208,6 +216,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         progress=False,
         callbacks=None,
         dtype=None,
+        training_loop="auto",
     ):
         _store_init_arguments(self, locals())
 
@@ -381,6 +390,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         progress=False,
         callbacks=None,
         dtype=None,
+        training_loop="auto",
     ):
         _store_init_arguments(self, locals())
 

@@ -116,13 +116,15 @@ def refuse_step_settings(hyper: Hyper) -> None:
         )
 
 
-def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter, max_fun, tol):
+def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter, max_fun, tol, loop="auto"):
     """Minimise the training loss from ``params``; returns ``(params, loss, scipy result)``.
 
     ``X``, ``Y`` and ``weight`` may carry padding rows of zero weight.
     As scikit-learn, the value given to the line search is the reported loss and
     the gradient is that of the objective (they differ only for several outputs
     of squared error, where scikit-learn averages the reported loss over outputs).
+    ``loop`` is the estimator's ``training_loop``: where the loss and gradient are computed
+    (``numpy_loop.takes``, with ``max_iter`` iterations counted as epochs).
     """
     refuse_step_settings(hyper)
     leaves = _layers(params)
@@ -135,7 +137,7 @@ def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter,
         pieces = np.split(np.asarray(flat, dtype=dtype), splits)
         return _tree([p.reshape(shape) for p, shape in zip(pieces, shapes)], params)
 
-    if numpy_loop.computes_loss(program) and int(np.sum(weight > 0)) * n_weights * max_iter <= numpy_loop.MAX_WORK:
+    if numpy_loop.takes(loop, program, int(np.sum(weight > 0)) * n_weights * max_iter, 0):
         fun = numpy_loop.loss_and_grad(params, X, Y, weight, program, hyper)  # (its flat order is _layers')
     else:
         compiled = _on_device(X, Y, weight, program, hyper)

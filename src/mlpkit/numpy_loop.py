@@ -62,29 +62,58 @@ ONE_EPOCH_COUNTS = 20
 MAX_ROWS = 2**16
 
 
+#: What this loop lacks, as (whether ``program`` needs it, what it is in words): all of it compiles.
+MISSING = (
+    (lambda p: p.rules != "sklearn", lambda p: "FluCoMa's training rules"),
+    (lambda p: p.mesh is not None, lambda p: "a data-parallel fit"),
+    (lambda p: p.architecture.activation not in SLOPES,
+     lambda p: f"activation={p.architecture.activation!r} (it has {', '.join(SLOPES)})"),
+    (lambda p: p.architecture.batch_norm, lambda p: "batch_norm"),
+    (lambda p: p.architecture.dropout, lambda p: "dropout"),
+    (lambda p: (p.architecture.out_activation, p.loss) not in CANONICAL_OUTPUTS,
+     lambda p: f"loss={p.loss!r} on {p.architecture.out_activation!r} outputs"),
+    (lambda p: p.solver is not None and p.solver.name not in SOLVER_STEPS,
+     lambda p: f"solver={p.solver.transformation or p.solver.name!r} (it has {', '.join(SOLVER_STEPS)})"),
+    (lambda p: not (isinstance(p.schedule, str) and p.schedule in RATES), lambda p: "a callable learning_rate"),
+)  # fmt: skip
+
+
+def missing(program: Program) -> list[str]:
+    """What ``program`` needs that this loop lacks, in words (empty: it trains here). A program of
+    ``config.loss_program`` (L-BFGS) has no solver: its network and loss count."""
+    return [describe(program) for needs, describe in MISSING if needs(program)]
+
+
 def supports(program: Program) -> bool:
     """Whether this loop has the rules ``program`` trains by: scikit-learn's, on one process, with
-    scikit-learn's activations and canonical output losses, its two solvers, and a schedule by name.
-    (Dropout, batch norm, other solvers and activations, optax transformations and callable schedules
-    train in the compiled loop.)"""
-    solver = program.solver
-    return (
-        program.rules == "sklearn"
-        and program.mesh is None
-        and computes_loss(program)
-        and solver.transformation is None
-        and solver.name in SOLVER_STEPS
-        and isinstance(program.schedule, str)
-        and program.schedule in RATES
-    )
+    scikit-learn's activations and canonical output losses, its two solvers, and a schedule by name."""
+    return not missing(program)
 
 
-def trains(program: Program, data: Data, max_iter: int, params: dict) -> bool:
-    """Whether a fit of up to ``max_iter`` epochs trains here: rules this loop has, and work too small to
-    repay a compile (``MAX_WORK``). Depends on the settings and the data's shape alone."""
+def trains(program: Program, data: Data, max_iter: int, params: dict, choice: str = "auto") -> bool:
+    """Whether a fit of up to ``max_iter`` epochs of the network ``params`` on ``data`` trains here,
+    ``choice`` being the estimator's ``training_loop`` (``takes``)."""
     n_weights = sum(W.size for W in params["coefs"])
-    work = int(data.n_rows) * n_weights * (ONE_EPOCH_COUNTS if max_iter == 1 else max_iter)
-    return data.X.shape[0] <= MAX_ROWS and work <= MAX_WORK and supports(program)
+    epochs = ONE_EPOCH_COUNTS if max_iter == 1 else max_iter
+    return takes(choice, program, int(data.n_rows) * n_weights * epochs, data.X.shape[0])
+
+
+def takes(choice: str, program: Program, work: float, n_pad: int) -> bool:
+    """Whether work of ``program`` (training rows x weights x epochs, on ``n_pad`` padded rows) runs here,
+    for the estimator's ``training_loop`` ``choice``: 'auto' for rules this loop has and work too small
+    to repay a compile (``MAX_WORK``), by the settings and the data's shape alone; 'compiled' never;
+    'numpy' always, or a ValueError that says what needs the compiled loop."""
+    if choice == "compiled":
+        return False
+    if choice == "auto":
+        return n_pad <= MAX_ROWS and work <= MAX_WORK and supports(program)
+    lacking = missing(program) + ([f"more than {MAX_ROWS} rows"] if n_pad > MAX_ROWS else [])
+    if lacking:
+        raise ValueError(
+            f"training_loop='numpy' cannot train {' and '.join(lacking)}: only the compiled loop has that."
+            " Use training_loop='auto' (or 'compiled')."
+        )
+    return True
 
 
 # ------------------------------------------------------------------------ solvers
@@ -387,17 +416,6 @@ def run_epochs(program: Program, state: LoopState, data: Data, hyper: Hyper):
 
 
 # ------------------------------------------------------------------------- L-BFGS
-def computes_loss(program: Program) -> bool:
-    """Whether ``loss_and_grad`` has the network and loss of ``program`` (a ``config.loss_program``)."""
-    architecture = program.architecture
-    return (
-        architecture.activation in SLOPES
-        and not architecture.batch_norm
-        and not architecture.dropout
-        and (architecture.out_activation, program.loss) in CANONICAL_OUTPUTS
-    )
-
-
 def loss_and_grad(params: dict, X, Y, weight, program: Program, hyper: Hyper):
     """What ``lbfgs.py`` minimises: ``flat -> (reported loss, gradient)`` of the whole batch, as the compiled
     ``engine.batch_objective`` and its gradient give them, in float64 for scipy. ``flat`` holds the

@@ -376,7 +376,7 @@ def _train_wave(wave: list[_Started], failures, population, lanes: _Lanes):
     one, in the lanes; then end their fits, in order."""
     groups, tasks = {}, []
     for started in wave:
-        if population is not True and _trains_in_numpy(started.job):
+        if _trains_in_numpy(started) and (population is not True or started.member.training_loop == "numpy"):
             tasks.append(_Task([started], None))  # (work too small to repay a compile: a plain fit, in numpy)
         else:
             groups.setdefault(_population_key(started.job), []).append(started)
@@ -478,10 +478,12 @@ def _population_key(job: TrainingJob):
     return _narrowed(job.prepared.program), layout, tuple((a.shape, a.dtype) for a in job.prepared.data)
 
 
-def _trains_in_numpy(job: TrainingJob) -> bool:
-    """Whether ``job``, trained as a plain fit, takes the numpy loop (``numpy_loop.trains``)."""
+def _trains_in_numpy(started: _Started) -> bool:
+    """Whether ``started``'s fit, trained as a plain fit, takes the numpy loop (``numpy_loop.trains``)."""
+    job = started.job
     prepared = job.prepared
-    return numpy_loop.trains(prepared.program, prepared.data, prepared.max_iter, job.state.params)
+    return numpy_loop.trains(prepared.program, prepared.data, prepared.max_iter, job.state.params,
+                             started.member.training_loop)  # fmt: skip
 
 
 def pays_to_vmap(job: TrainingJob) -> bool:

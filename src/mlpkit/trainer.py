@@ -135,6 +135,7 @@ def run(
     callbacks: list = (),
     on_change: Callable[[dict], None] | None = None,
     lanes: Lanes | None = None,
+    loop: str = "auto",
 ) -> Outcome:
     """Train from ``state`` for up to ``max_iter`` epochs in the compiled loop.
 
@@ -142,10 +143,11 @@ def run(
     chunk; True stops training, a dict of the solver's hyper-parameters changes
     them for the rest of the fit (``on_change(dict)`` is told first, and may
     refuse by raising). The packed state stays on the device between chunks. ``lanes``: this fit trains
-    beside others in threads (see ``Lanes``).
+    beside others in threads (see ``Lanes``). ``loop``: the estimator's ``training_loop`` ('auto': the
+    numpy loop for work too small to repay a compile, ``numpy_loop.trains``).
     """
     member = Member(state, data, hyper, max_iter, model, callbacks, on_change)
-    return _train(program, [member], _ONE, lanes)[0]
+    return _train(program, [member], _ONE, lanes, loop)[0]
 
 
 class Member(NamedTuple):
@@ -227,7 +229,8 @@ def _population(shared_data: bool) -> _Batching:
     )
 
 
-def _train(program: Program, members: list[Member], batching: _Batching, lanes: Lanes | None) -> list[Outcome]:
+def _train(program: Program, members: list[Member], batching: _Batching, lanes: Lanes | None,
+           loop: str = "auto") -> list[Outcome]:  # fmt: skip
     """The loop of ``run`` and ``run_population``: chunks of epochs in the compiled loop (or, for one
     small fit, the numpy loop: ``numpy_loop.trains``), each member's callbacks told of its epochs after
     each chunk; a member ends when it stops, runs out of epochs or a callback says so (in a population
@@ -235,7 +238,7 @@ def _train(program: Program, members: list[Member], batching: _Batching, lanes: 
     hooks = contextlib.nullcontext() if lanes is None else lanes.lock
     max_iter = max(m.max_iter for m in members)
     only = members[0]
-    if batching is _ONE and numpy_loop.trains(program, only.data, only.max_iter, only.state.params):
+    if batching is _ONE and numpy_loop.trains(program, only.data, only.max_iter, only.state.params, loop):
         epochs = _NumpyEpochs(program, only.state, only.data, only.hyper)
     else:
         epochs = _CompiledEpochs(program, members, batching)
