@@ -3,7 +3,9 @@
 Workloads (select with ``--only``):
 
 - ``tiny``:    1000 x 13, hidden (8,), 3 classes, SGD, batch 10, 100 epochs:
-               microseconds per optimisation step (dispatch-bound training).
+               microseconds per optimisation step (dispatch-bound training) in the compiled loop
+               (``training_loop='compiled'``); ``tiny_auto``: the same with the default
+               ``training_loop='auto'``, which trains this work in numpy.
 - ``flucomacore``: mlpkit.flucoma against a numba replica of flucoma-core's SGD loop
                (``flucoma_replica.py``): FluCoMa's loop of 10-epoch fits, a long fit, a larger
                network, one point's prediction; several rows.
@@ -54,7 +56,7 @@ try:  # the PyTorch peer is optional: pip install .[bench]
 except ImportError:  # pragma: no cover - reported in the table's notes
     torch_peer = None
 
-WORKLOADS = ("tiny", "tiny_f64", "flucoma", "flucomacore", "mnist", "mnist_f64", "widedeep", "predict", "batchpredict",
+WORKLOADS = ("tiny", "tiny_auto", "tiny_f64", "flucoma", "flucomacore", "mnist", "mnist_f64", "widedeep", "predict", "batchpredict",
              "startup", "memory", "scaling")
 RANDOM_STATE = 0
 
@@ -133,23 +135,27 @@ def best_fit_time(make_model, X, y, repeats):
 
 
 # --------------------------------------------------------------------------- workloads
-def bench_tiny(mlpkit, sizes, repeats, dtype=np.float32):
+def bench_tiny(mlpkit, sizes, repeats, dtype=np.float32, loop="compiled"):
     """Microseconds per SGD step on the tiny network (mlpkit warmed up first), both libraries in ``dtype``
-    (the input's, as both follow it)."""
+    (the input's, as both follow it). ``loop``: mlpkit's ``training_loop``; by default the compiled loop,
+    whose per-step speed the target is about (``training_loop='auto'`` trains this work in numpy)."""
     X, y = tiny_data(dtype)
     epochs = sizes["tiny_epochs"]
     params = tiny_params(epochs)
-    compile_s = timed_fit(mlpkit.MLPClassifier(**params), X, y)  # first fit compiles
+    compile_s = timed_fit(mlpkit.MLPClassifier(**params, training_loop=loop), X, y)  # first fit compiles
     sk_s, sk = best_fit_time(lambda: SkMLPClassifier(**params), X, y, repeats)
-    mk_s, mk = best_fit_time(lambda: mlpkit.MLPClassifier(**params), X, y, repeats)
+    mk_s, mk = best_fit_time(lambda: mlpkit.MLPClassifier(**params, training_loop=loop), X, y, repeats)
     steps_per_epoch = math.ceil(X.shape[0] / TINY_BATCH)
     sk_us = sk_s / (sk.n_iter_ * steps_per_epoch) * 1e6
     mk_us = mk_s / (mk.n_iter_ * steps_per_epoch) * 1e6
     peer = torch_row(X, y, (8,), "sgd", 0.001, TINY_BATCH, epochs, per=epochs * steps_per_epoch / 1e6, mk=mk_us,
                      target=8) if dtype == np.float32 else {}  # (the torch peer trains in float32)
-    notes = f"epochs run {sk.n_iter_}/{mk.n_iter_}; best of {repeats}; mlpkit first fit {compile_s:.2f} s (compiles)"
-    workload = f"tiny: {X.shape[0]}x{X.shape[1]} {np.dtype(dtype).name}, (8,), SGD, batch {TINY_BATCH}, {epochs} epochs"
-    return {**peer, **speed_row(workload, "µs per step", sk_us, mk_us, 10, sk, mk, X, y, notes)}
+    first = "compiles" if loop == "compiled" else "in numpy"
+    notes = f"epochs run {sk.n_iter_}/{mk.n_iter_}; best of {repeats}; mlpkit first fit {compile_s:.2f} s ({first})"
+    workload = (f"tiny: {X.shape[0]}x{X.shape[1]} {np.dtype(dtype).name}, (8,), SGD, batch {TINY_BATCH}, {epochs} epochs,"
+                f" training_loop={loop!r}")  # fmt: skip
+    target = 10 if loop == "compiled" else 1  # (numpy's steps: at least scikit-learn's speed)
+    return {**peer, **speed_row(workload, "µs per step", sk_us, mk_us, target, sk, mk, X, y, notes)}
 
 
 def bench_mnist(mlpkit, sizes, repeats, dtype=np.float32):
@@ -533,6 +539,7 @@ def bench_startup(mlpkit, sizes, repeats):
 
 BENCHMARKS = {
     "tiny": bench_tiny,
+    "tiny_auto": partial(bench_tiny, loop="auto"),
     "tiny_f64": partial(bench_tiny, dtype=np.float64),
     "flucoma": bench_flucoma,
     "flucomacore": bench_flucoma_core,
