@@ -648,3 +648,26 @@ def test_fuzz_bytes(tmp_path, saved_file_parts, data):
     model = check_load(file)
     if model is not None:  # the damage missed everything that matters: checksums guard the rest
         np.testing.assert_array_equal(model.predict_proba(X), _fitted("classifier").predict_proba(X))
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "nadam", "rmsprop", "adamw", "adagrad"])
+def test_state_trees_flatten_as_jax_does_without_jax(solver):
+    """Model files store state trees leaf by leaf in JAX's order; ``_tree`` reads and rebuilds them without
+    importing JAX, in the same order, for every solver's state and the whole training state."""
+    import jax
+
+    from sklearn.datasets import load_iris
+
+    from mlpkit import _tree
+
+    X, y = load_iris(return_X_y=True)
+    model = mlpkit.MLPClassifier(hidden_layer_sizes=(5, 3), solver=solver, max_iter=3, early_stopping=True,
+                                 random_state=0).fit(X, y)  # fmt: skip
+    for tree in (model._state.opt_state, model._state, (model._state.best_params, model._state.best_stats)):
+        ours, theirs = _tree.leaves(tree), jax.tree.leaves(tree)
+        assert len(ours) == len(theirs) and all(a is b for a, b in zip(ours, theirs))
+        rebuilt = _tree.unflatten(tree, [np.asarray(leaf) + 0 for leaf in ours])
+        assert jax.tree.structure(rebuilt) == jax.tree.structure(tree)
+        assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(rebuilt), theirs))
+    with pytest.raises(ValueError, match="more leaves"):
+        _tree.unflatten((1, 2), [1, 2, 3])

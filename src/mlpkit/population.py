@@ -106,7 +106,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 
-from . import numpy_loop, trainer, training_data
+from . import _tree, numpy_loop, trainer, training_data
 from . import program as programs
 from ._backend import on_accelerator
 from ._base import BaseMultilayerPerceptron, TrainingJob
@@ -544,22 +544,13 @@ def member_bytes(job: TrainingJob, shared: bool = False) -> int:
     """Estimated bytes one member of a population holds while it trains: ``STATE_COPIES`` copies of its
     loop state, the activations of a mini-batch (``ACTIVATION_COPIES`` per unit and row), its history,
     and its rows unless ``shared`` with another member (then twice: its own, and the stacked copy)."""
-    state = _nbytes(programs.initial_loop_state(job.state))
+    state = sum(np.asarray(leaf).nbytes for leaf in _tree.leaves(programs.initial_loop_state(job.state)))
     itemsize = np.dtype(job.prepared.checked[0].dtype).itemsize
     units = sum(W.shape[1] for W in job.state.params["coefs"]) + job.state.params["coefs"][0].shape[0]
     activations = ACTIVATION_COPIES * job.prepared.program.batch_rows * units * itemsize
     history = len(programs.CURVE_ROWS) * programs.CURVE_LEN * itemsize
     rows = 0 if shared else 2 * sum(a.nbytes for a in job.prepared.data)
     return STATE_COPIES * state + activations + history + rows
-
-
-def _nbytes(tree) -> int:
-    """Bytes of the arrays in a tree of tuples (named ones included), dicts and arrays."""
-    if isinstance(tree, dict):
-        return sum(_nbytes(value) for value in tree.values())
-    if isinstance(tree, (tuple, list)):
-        return sum(_nbytes(value) for value in tree)
-    return 0 if tree is None else np.asarray(tree).nbytes
 
 
 def available_memory() -> int:

@@ -10,14 +10,14 @@ and the two must agree.
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 
+from .. import _tree
 from .._dtypes import DTYPES, x64
 from .._refits import Origin
 from ..estimators import MLPClassifier
 from ..network import Architecture
-from ..optim import STOCHASTIC_SOLVERS, SolverSpec, make_optimizer
+from ..solvers import STOCHASTIC_SOLVERS, SolverSpec, fresh_state
 from ..state import copied
 from .checks import any_json, check, count, flag, items, list_of, nullable, number, record, text
 from .errors import Invalid
@@ -113,7 +113,7 @@ def write(est, saving) -> dict:
             saving.add(f"{name}.{i}", np.asarray(array, dtype=dtype))
     if not _best_is_current(est):
         fitted["best_weights"] = "stored"
-        for i, leaf in enumerate(jax.tree.leaves((est._state.best_params, est._state.best_stats))):
+        for i, leaf in enumerate(_tree.leaves((est._state.best_params, est._state.best_stats))):
             saving.add(f"best.{i}", np.asarray(leaf))
     state, origin = est._state, vars(est).get("_origin")
     if (
@@ -128,7 +128,7 @@ def write(est, saving) -> dict:
             "static": [[argument, to_json(v, argument)] for argument, v in spec.static],
             "hyperparams": {k: to_json(v, k) for k, v in origin.settings.items()},
         }
-        for i, leaf in enumerate(jax.tree.leaves(state.opt_state)):
+        for i, leaf in enumerate(_tree.leaves(state.opt_state)):
             saving.add(f"optimizer.{i}", np.asarray(leaf))
         if state.key is not None:  # training's random stream carries on after loading, too
             saving.add("optimizer.random_key", np.asarray(state.key, np.uint32))
@@ -181,8 +181,8 @@ def _network_arrays(est) -> dict:
 
 def _best_is_current(est) -> bool:
     """Whether early stopping's best (params, stats) are the current weights (then not stored twice)."""
-    then = jax.tree.leaves((est._state.best_params, est._state.best_stats))
-    now = jax.tree.leaves((est._params(), est._stats()))
+    then = _tree.leaves((est._state.best_params, est._state.best_stats))
+    now = _tree.leaves((est._params(), est._stats()))
     return len(then) == len(now) and all(
         np.shape(a) == np.shape(b) and np.asarray(a).dtype == np.asarray(b).dtype and np.array_equal(a, b)
         for a, b in zip(then, now)
@@ -330,10 +330,10 @@ def _restore_best(est, kind: str, loading) -> None:
             best_params=copied(current[0]), best_stats=copied(current[1])
         )
         return
-    leaves, treedef = jax.tree.flatten(current)
+    leaves = _tree.leaves(current)
     best = [loading.array(f"best.{i}", leaf.shape, leaf.dtype, "early stopping's best weights")
             for i, leaf in enumerate(leaves)]  # fmt: skip
-    best_params, best_stats = jax.tree.unflatten(treedef, [np.array(b) for b in best])
+    best_params, best_stats = _tree.unflatten(current, [np.array(b) for b in best])
     est._state = est._state._replace(best_params=best_params, best_stats=best_stats)
 
 
@@ -357,10 +357,16 @@ def _restore_optimizer(est, section, loading, where: str) -> None:
         check(v, number(), f"{hyper_where}[{k!r}]")
     spec = SolverSpec(name, tuple(sorted(pairs)))
     dtype = est.coefs_[0].dtype
-    with x64(dtype):
-        optimizer = make_optimizer(spec, {k: np.asarray(v, dtype) for k, v in hyper.items()})
-        template = jax.eval_shape(optimizer.init, est._params())
-    leaves, treedef = jax.tree.flatten(template)
+    values = {k: np.asarray(v, dtype) for k, v in hyper.items()}
+    template = fresh_state(spec, values, est._params())  # (in numpy: no JAX import to load a model)
+    if template is None:  # a solver whose state only its optax transformation knows
+        import jax
+
+        from ..optim import make_optimizer
+
+        with x64(dtype):
+            template = jax.eval_shape(make_optimizer(spec, values).init, est._params())
+    leaves = _tree.leaves(template)
     # (files written before mlpkit kept the random key have none)
     key = (
         loading.array("optimizer.random_key", (2,), np.uint32, "the random key")
@@ -376,7 +382,7 @@ def _restore_optimizer(est, section, loading, where: str) -> None:
     state = [np.array(loading.array(f"optimizer.{i}", leaf.shape, leaf.dtype, f"{name}'s state"))
              for i, leaf in enumerate(leaves)]  # fmt: skip
     est._state = est._state._replace(
-        opt_state=jax.tree.unflatten(treedef, state), key=None if key is None else np.array(key)
+        opt_state=_tree.unflatten(template, state), key=None if key is None else np.array(key)
     )
     est._origin = Origin(spec, hyper, est.random_state)
 
