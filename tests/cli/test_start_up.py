@@ -54,7 +54,8 @@ def test_asking_what_there_is_imports_nothing_heavy(argv):
 SMALL_THEN_COMPILED = """
 import json, sys, warnings
 import numpy as np
-from mlpkit import MLPClassifier, MLPRegressor, numpy_loop
+import mlpkit
+from mlpkit import MLPClassifier, MLPRegressor
 warnings.simplefilter("ignore")
 rng = np.random.RandomState(0)
 X = rng.randn(150, 4)
@@ -63,6 +64,8 @@ for params in ({}, {"solver": "sgd", "early_stopping": True}, {"solver": "lbfgs"
     model = MLPClassifier(max_iter=20, random_state=0, **params).fit(X, X[:, 0] > 0)
     model.predict_proba(X)
     MLPRegressor(max_iter=20, random_state=0, **params).fit(X, X[:, 1]).score(X, X[:, 1])
+    mlpkit.save(model, sys.argv[1])  # (with the optimiser's state)
+    mlpkit.load(sys.argv[1]).predict(X)
 seen.append("jax" in sys.modules)
 MLPClassifier(max_iter=2, random_state=0, activation="elu").fit(X, X[:, 0] > 0)  # (elu: compiled)
 seen.append("jax" in sys.modules)
@@ -70,10 +73,12 @@ print(json.dumps(seen))
 """
 
 
-def test_small_fits_import_no_jax_and_a_compiled_one_does():
-    """Small work of scikit-learn's kinds (adam, sgd with early stopping, L-BFGS) trains in the numpy loop:
-    no JAX import (about as long as scikit-learn's), no compiler; a fit the numpy loop lacks rules for compiles."""
-    done = subprocess.run([sys.executable, "-c", SMALL_THEN_COMPILED], capture_output=True, text=True, timeout=300)
+def test_small_fits_import_no_jax_and_a_compiled_one_does(tmp_path):
+    """Small work of scikit-learn's kinds (adam, sgd with early stopping, L-BFGS) trains in the numpy loop, and
+    a saved model loads and predicts: no JAX import (about as long as scikit-learn's), no compiler; a fit the
+    numpy loop lacks rules for compiles."""
+    script = [sys.executable, "-c", SMALL_THEN_COMPILED, str(tmp_path / "model.npz")]
+    done = subprocess.run(script, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [False, True]
 
