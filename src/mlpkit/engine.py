@@ -1,5 +1,8 @@
 """The compiled training loop: many epochs of mini-batch training as one XLA program.
 
+(Work too small to repay a compile trains in ``numpy_loop.py``, this loop's rules in numpy; the data
+types both read are in ``program.py``, re-exported here.)
+
 ``run_epochs`` is a ``lax.while_loop`` over epochs; each epoch draws an order of
 the rows, runs a ``lax.fori_loop`` over its mini-batches (``train_epoch``), scores the
 validation set and applies the end-of-epoch rules (``stopping.apply_epoch_end``):
