@@ -259,57 +259,59 @@ def _train(program: Program, members: list[Member], batching: _Batching, lanes: 
             errors[i], running[i] = error, False
             return None
 
-    for i, m in enumerate(members):
-        isolated(i, call_hook, m.callbacks, "on_fit_start", m.model, m.max_iter)
-    fit_started = time.perf_counter()
-    loop = epochs.loop
-    try:
-        while any(running) and not (lanes is not None and lanes.stop.is_set()):
-            started = time.perf_counter()
-            limits = [min(m.max_iter, d + chunk) if go else d for m, d, go in zip(members, done, running)]
-            loop, curves = epochs.run(batching.stack([np.int32(n) for n in limits]))
-            most, changed = 0, False
-            for i, m in enumerate(members):
-                if not running[i]:
-                    continue
-                n_iter = int(batching.member(loop.n_iter, i))
-                ran, done[i] = n_iter - done[i], n_iter
-                most = max(most, ran)
-                for row, name in zip(batching.member(curves, i)[:, :ran], CURVE_ROWS):
-                    histories[i][name].extend(row.tolist())
-                answers = isolated(i, report_epochs, m.model, m.callbacks, histories[i], n_iter - ran,
-                                   time.perf_counter() - fit_started)  # fmt: skip
-                if not running[i] or bool(batching.member(loop.stopped, i)) or True in answers:
-                    running[i] = False
-                    continue
-                changes = changes_asked(answers)
-                if changes and m.on_change is not None:
-                    isolated(i, m.on_change, changes)  # (which may refuse them by raising)
-                if changes and running[i]:
-                    train = loop.train
-                    opt_state = set_hyperparams(batching.member(train.opt_state, i), program.solver, changes)
-                    loop = loop._replace(train=train._replace(opt_state=batching.with_member(train.opt_state, i, opt_state)))
-                    changed = True
-                running[i] = running[i] and n_iter < m.max_iter
-            if changed:
-                epochs.set(loop)
-            if most and max(done) > chunk:  # the first chunk includes compiling: don't time it
-                chunk = _chunk_epochs((time.perf_counter() - started) / most, max_iter)
-    except KeyboardInterrupt:
-        if lanes is None:
-            warnings.warn("Training interrupted by user.")
-        else:  # the other lanes stop at their next chunk; the caller warns once, on the main thread
-            lanes.stop.set()
-    finally:
+    with epochs.precision():  # (float64 in JAX: x64 on for the fit, in the thread that trains)
         for i, m in enumerate(members):
-            isolated(i, call_hook, m.callbacks, "on_fit_end", m.model)
-    loop = epochs.result(loop)
-    return [
-        Outcome(batching.member(loop.train, i), histories[i], int(batching.member(loop.n_iter, i)),
-                bool(batching.member(loop.stopped, i)), bool(batching.member(loop.diverged, i)),
-                bool(batching.member(loop.zero_weight_batch, i)), errors[i])
-        for i in range(len(members))
-    ]  # fmt: skip
+            isolated(i, call_hook, m.callbacks, "on_fit_start", m.model, m.max_iter)
+        fit_started = time.perf_counter()
+        loop = epochs.loop
+        try:
+            while any(running) and not (lanes is not None and lanes.stop.is_set()):
+                started = time.perf_counter()
+                limits = [min(m.max_iter, d + chunk) if go else d for m, d, go in zip(members, done, running)]
+                loop, curves = epochs.run(batching.stack([np.int32(n) for n in limits]))
+                most, changed = 0, False
+                for i, m in enumerate(members):
+                    if not running[i]:
+                        continue
+                    n_iter = int(batching.member(loop.n_iter, i))
+                    ran, done[i] = n_iter - done[i], n_iter
+                    most = max(most, ran)
+                    for row, name in zip(batching.member(curves, i)[:, :ran], CURVE_ROWS):
+                        histories[i][name].extend(row.tolist())
+                    answers = isolated(i, report_epochs, m.model, m.callbacks, histories[i], n_iter - ran,
+                                       time.perf_counter() - fit_started)  # fmt: skip
+                    if not running[i] or bool(batching.member(loop.stopped, i)) or True in answers:
+                        running[i] = False
+                        continue
+                    changes = changes_asked(answers)
+                    if changes and m.on_change is not None:
+                        isolated(i, m.on_change, changes)  # (which may refuse them by raising)
+                    if changes and running[i]:
+                        train = loop.train
+                        opt_state = set_hyperparams(batching.member(train.opt_state, i), program.solver, changes)
+                        opt_state = batching.with_member(train.opt_state, i, opt_state)
+                        loop = loop._replace(train=train._replace(opt_state=opt_state))
+                        changed = True
+                    running[i] = running[i] and n_iter < m.max_iter
+                if changed:
+                    epochs.set(loop)
+                if most and max(done) > chunk:  # the first chunk includes compiling: don't time it
+                    chunk = _chunk_epochs((time.perf_counter() - started) / most, max_iter)
+        except KeyboardInterrupt:
+            if lanes is None:
+                warnings.warn("Training interrupted by user.")
+            else:  # the other lanes stop at their next chunk; the caller warns once, on the main thread
+                lanes.stop.set()
+        finally:
+            for i, m in enumerate(members):
+                isolated(i, call_hook, m.callbacks, "on_fit_end", m.model)
+        loop = epochs.result(loop)
+        return [
+            Outcome(batching.member(loop.train, i), histories[i], int(batching.member(loop.n_iter, i)),
+                    bool(batching.member(loop.stopped, i)), bool(batching.member(loop.diverged, i)),
+                    bool(batching.member(loop.zero_weight_batch, i)), errors[i])
+            for i in range(len(members))
+        ]  # fmt: skip
 
 
 class _NumpyEpochs:
@@ -318,6 +320,7 @@ class _NumpyEpochs:
     def __init__(self, program, state: TrainState, data, hyper):
         self.program, self.data, self.hyper = program, data, hyper
         self.loop = initial_loop_state(state)
+        self.precision = contextlib.nullcontext
 
     def run(self, limit):
         """Train up to ``limit`` epochs of this fit: (the loop state, this chunk's curves)."""
@@ -348,8 +351,8 @@ class _CompiledEpochs:
         self.n_packed = len(self.layout.groups)
         self.cross = _crossing(program.mesh, self.n_packed)
         data = batching.stack_data([m.data for m in members])
-        self.x64 = partial(jax.enable_x64, np.dtype(data.X.dtype) == np.float64)
-        with self.x64():
+        self.precision = partial(jax.enable_x64, np.dtype(data.X.dtype) == np.float64)
+        with self.precision():
             if program.mesh is None and sum(a.nbytes for a in data) >= SMALL_DATA_BYTES:
                 data = jax.device_put(data)  # once per fit, not per chunk of epochs
             self.data = self.cross.inputs(data)
@@ -358,19 +361,17 @@ class _CompiledEpochs:
         self.engine = engine
 
     def run(self, limit):
-        with self.x64():
-            limit = self.cross.inputs(limit)
-            new_buffers, curves = self.batching.compiled(self.engine, self.program, self.layout, self.buffers, self.data,
-                                                         self.hyper._replace(epoch_limit=limit))  # fmt: skip
-            # The packed buffers (counters, small arrays) come to the host after each chunk; large
-            # weight arrays stay on the device until the fit ends.
-            host = (*self.cross.fetch(new_buffers[: self.n_packed]), *new_buffers[self.n_packed :])
-            self.buffers = self.cross.state(host)
-            return self.packing.unpack(host, self.layout), self.cross.fetch(curves)
+        limit = self.cross.inputs(limit)
+        new_buffers, curves = self.batching.compiled(self.engine, self.program, self.layout, self.buffers, self.data,
+                                                     self.hyper._replace(epoch_limit=limit))  # fmt: skip
+        # The packed buffers (counters, small arrays) come to the host after each chunk; large
+        # weight arrays stay on the device until the fit ends.
+        host = (*self.cross.fetch(new_buffers[: self.n_packed]), *new_buffers[self.n_packed :])
+        self.buffers = self.cross.state(host)
+        return self.packing.unpack(host, self.layout), self.cross.fetch(curves)
 
     def set(self, loop):
-        with self.x64():
-            self.buffers = self.cross.state(self.packing.pack(loop, self.layout, np))
+        self.buffers = self.cross.state(self.packing.pack(loop, self.layout, np))
 
     def result(self, loop):
         if len(self.buffers) > self.n_packed:  # large arrays crossed on their own: fetch them, once

@@ -260,8 +260,8 @@ def test_sigint_during_an_lbfgs_fit_from_the_command_line_saves_the_model_and_ex
     """The README's promise for Ctrl-C on the command line holds for L-BFGS too (which, in Python,
     propagates KeyboardInterrupt as scikit-learn's does)."""
     rng = np.random.RandomState(0)
-    X = rng.randn(3000, 8)
-    y = np.sin(X @ rng.randn(8)) + 0.1 * rng.randn(3000)
+    X = rng.randn(20000, 8)  # (enough rows that the fit runs for many seconds unless interrupted)
+    y = np.sin(X @ rng.randn(8)) + 0.1 * rng.randn(20000)
     data, out = tmp_path / "data.csv", tmp_path / "model.npz"
     header = ",".join([f"x{i}" for i in range(8)] + ["y"])
     np.savetxt(data, np.column_stack([X, y]), delimiter=",", header=header, comments="")
