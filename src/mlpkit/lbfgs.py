@@ -25,7 +25,7 @@ from functools import cache, partial
 import numpy as np
 import scipy.optimize
 
-from . import _compilation_cache, numpy_loop
+from . import _compilation_cache, _tree, numpy_loop
 from ._dtypes import x64
 from .program import Hyper, Program
 
@@ -65,20 +65,6 @@ def _on_device(X, Y, weight, program, hyper):
             return compiled(params, X, Y, weight, program, hyper)
 
     return loss_and_grad
-
-
-def _layers(tree: dict) -> list:
-    """The arrays of a dict of per-layer tuples in ``jax.tree.leaves``' order (keys sorted, then layers)."""
-    return [a for name in sorted(tree) for a in tree[name]]
-
-
-def _tree(leaves: list, like: dict) -> dict:
-    """``_layers``' inverse: ``leaves`` laid out as ``like``."""
-    out, at = {}, 0
-    for name in sorted(like):
-        out[name] = tuple(leaves[at : at + len(like[name])])
-        at += len(like[name])
-    return {name: out[name] for name in like}
 
 
 #: Whether Ctrl-C keeps the last iterate (``keeping_progress_on_interrupt``) instead of propagating.
@@ -127,7 +113,7 @@ def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter,
     (``numpy_loop.takes``, with ``max_iter`` iterations counted as epochs).
     """
     refuse_step_settings(hyper)
-    leaves = _layers(params)
+    leaves = _tree.leaves(params)
     shapes = [leaf.shape for leaf in leaves]
     splits = np.cumsum([leaf.size for leaf in leaves])[:-1]
     dtype = leaves[0].dtype
@@ -135,16 +121,16 @@ def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter,
 
     def unflatten(flat):
         pieces = np.split(np.asarray(flat, dtype=dtype), splits)
-        return _tree([p.reshape(shape) for p, shape in zip(pieces, shapes)], params)
+        return _tree.unflatten(params, [p.reshape(shape) for p, shape in zip(pieces, shapes)])
 
-    if numpy_loop.takes(loop, program, int(np.sum(weight > 0)) * n_weights * max_iter, 0):
-        fun = numpy_loop.loss_and_grad(params, X, Y, weight, program, hyper)  # (its flat order is _layers')
+    if numpy_loop.takes(loop, program, int(np.sum(weight > 0)) * n_weights * max_iter):
+        fun = numpy_loop.loss_and_grad(params, X, Y, weight, program, hyper)  # (its flat order is _tree.leaves')
     else:
         compiled = _on_device(X, Y, weight, program, hyper)
 
         def fun(flat):
             loss, grads = compiled(unflatten(flat))
-            return float(loss), np.concatenate([np.ravel(g) for g in _layers(grads)]).astype(np.float64)
+            return float(loss), np.concatenate([np.ravel(g) for g in _tree.leaves(grads)]).astype(np.float64)
 
     x0 = np.concatenate([np.ravel(leaf) for leaf in leaves]).astype(np.float64)
     last = {"x": x0, "fun": None, "nit": 0}  # the last accepted iterate, for an interrupted fit

@@ -95,19 +95,20 @@ def trains(program: Program, data: Data, max_iter: int, params: dict, choice: st
     ``choice`` being the estimator's ``training_loop`` (``takes``)."""
     n_weights = sum(W.size for W in params["coefs"])
     epochs = ONE_EPOCH_COUNTS if max_iter == 1 else max_iter
-    return takes(choice, program, int(data.n_rows) * n_weights * epochs, data.X.shape[0])
+    return takes(choice, program, int(data.n_rows) * n_weights * epochs, shuffled_rows=data.X.shape[0])
 
 
-def takes(choice: str, program: Program, work: float, n_pad: int) -> bool:
-    """Whether work of ``program`` (training rows x weights x epochs, on ``n_pad`` padded rows) runs here,
-    for the estimator's ``training_loop`` ``choice``: 'auto' for rules this loop has and work too small
-    to repay a compile (``MAX_WORK``), by the settings and the data's shape alone; 'compiled' never;
-    'numpy' always, or a ValueError that says what needs the compiled loop."""
+def takes(choice: str, program: Program, work: float, shuffled_rows: int = 0) -> bool:
+    """Whether work of ``program`` (training rows x weights x epochs; ``shuffled_rows``: the padded rows
+    each epoch orders, none for L-BFGS) runs here, for the estimator's ``training_loop`` ``choice``:
+    'auto' for rules this loop has and work too small to repay a compile (``MAX_WORK``), by the settings
+    and the data's shape alone; 'compiled' never; 'numpy' always, or a ValueError that says what needs
+    the compiled loop."""
     if choice == "compiled":
         return False
     if choice == "auto":
-        return n_pad <= MAX_ROWS and work <= MAX_WORK and supports(program)
-    lacking = missing(program) + ([f"more than {MAX_ROWS} rows"] if n_pad > MAX_ROWS else [])
+        return shuffled_rows <= MAX_ROWS and work <= MAX_WORK and supports(program)
+    lacking = missing(program) + ([f"more than {MAX_ROWS} rows"] if shuffled_rows > MAX_ROWS else [])
     if lacking:
         raise ValueError(
             f"training_loop='numpy' cannot train {' and '.join(lacking)}: only the compiled loop has that."
