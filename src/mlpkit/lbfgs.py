@@ -51,18 +51,18 @@ def _compiled_loss_and_grad():
     return loss_and_grad
 
 
-def _on_device(X, Y, weight, program, hyper):
-    """``params -> (reported loss, gradients)`` compiled, the rows put on the device once."""
+def _compiled(X, Y, weight, program: Program, hyper: Hyper, unflatten):
+    """``flat -> (reported loss, gradient)`` compiled by JAX, the rows put on the device once (called with
+    x64 on for float64, as the whole minimisation runs)."""
     import jax
 
     _compilation_cache.enable()
     compiled = _compiled_loss_and_grad()
-    with x64(X.dtype):
-        X, Y, weight = jax.device_put((X, Y, weight))
+    X, Y, weight = jax.device_put((X, Y, weight))
 
-    def loss_and_grad(params):
-        with x64(X.dtype):
-            return compiled(params, X, Y, weight, program, hyper)
+    def loss_and_grad(flat):
+        loss, grads = compiled(unflatten(flat), X, Y, weight, program, hyper)
+        return float(loss), np.concatenate([np.ravel(g) for g in _tree.leaves(grads)]).astype(np.float64)
 
     return loss_and_grad
 
@@ -123,36 +123,33 @@ def fit_lbfgs(params, X, Y, weight, program: Program, hyper: Hyper, *, max_iter,
         pieces = np.split(np.asarray(flat, dtype=dtype), splits)
         return _tree.unflatten(params, [p.reshape(shape) for p, shape in zip(pieces, shapes)])
 
-    if numpy_loop.takes(loop, program, int(np.sum(weight > 0)) * n_weights * max_iter):
-        fun = numpy_loop.loss_and_grad(params, X, Y, weight, program, hyper)  # (its flat order is _tree.leaves')
-    else:
-        compiled = _on_device(X, Y, weight, program, hyper)
+    small = numpy_loop.takes(loop, program, int(np.sum(weight > 0)) * n_weights * max_iter)
+    with contextlib.nullcontext() if small else x64(dtype):  # (JAX in float64: x64 on for the whole minimisation)
+        if small:
+            fun = numpy_loop.loss_and_grad(params, X, Y, weight, program, hyper)  # (its flat order is _tree.leaves')
+        else:
+            fun = _compiled(X, Y, weight, program, hyper, unflatten)
+        x0 = np.concatenate([np.ravel(leaf) for leaf in leaves]).astype(np.float64)
+        last = {"x": x0, "fun": None, "nit": 0}  # the last accepted iterate, for an interrupted fit
 
-        def fun(flat):
-            loss, grads = compiled(unflatten(flat))
-            return float(loss), np.concatenate([np.ravel(g) for g in _tree.leaves(grads)]).astype(np.float64)
+        def remember(intermediate_result):
+            last.update(x=intermediate_result.x.copy(), fun=intermediate_result.fun, nit=last["nit"] + 1)
 
-    x0 = np.concatenate([np.ravel(leaf) for leaf in leaves]).astype(np.float64)
-    last = {"x": x0, "fun": None, "nit": 0}  # the last accepted iterate, for an interrupted fit
-
-    def remember(intermediate_result):
-        last.update(x=intermediate_result.x.copy(), fun=intermediate_result.fun, nit=last["nit"] + 1)
-
-    try:
-        result = scipy.optimize.minimize(
-            fun,
-            x0,
-            method="L-BFGS-B",
-            jac=True,
-            callback=remember,
-            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
-        )
-    except KeyboardInterrupt:
-        if not _KEEP_PROGRESS_ON_INTERRUPT.get():
-            raise
-        warnings.warn("Training interrupted by user.")
-        loss = last["fun"] if last["fun"] is not None else fun(last["x"])[0]
-        result = scipy.optimize.OptimizeResult(
-            x=last["x"], fun=loss, nit=last["nit"], status=0, success=True, message="interrupted by the user"
-        )
+        try:
+            result = scipy.optimize.minimize(
+                fun,
+                x0,
+                method="L-BFGS-B",
+                jac=True,
+                callback=remember,
+                options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+            )
+        except KeyboardInterrupt:
+            if not _KEEP_PROGRESS_ON_INTERRUPT.get():
+                raise
+            warnings.warn("Training interrupted by user.")
+            loss = last["fun"] if last["fun"] is not None else fun(last["x"])[0]
+            result = scipy.optimize.OptimizeResult(
+                x=last["x"], fun=loss, nit=last["nit"], status=0, success=True, message="interrupted by the user"
+            )
     return unflatten(result.x), result.fun, result

@@ -358,7 +358,7 @@ def outputs_surely_finite(params: dict, architecture, largest_input) -> bool:
 
 
 def roll_back_if_diverged(program: Program, data: Data, before: LoopState, after: LoopState, loss,
-                          largest_input=np.inf) -> LoopState:  # fmt: skip
+                          largest_input) -> LoopState:  # fmt: skip
     """``engine.roll_back_if_diverged``: ``after``, or, if its epoch diverged, the network that started
     the fit's best epoch, stopped. ``largest_input``: the largest entry of ``data.X``'s first mini-batch
     of rows in size (the outputs there are computed only where ``outputs_surely_finite`` cannot tell)."""
